@@ -1,0 +1,71 @@
+// Command gtrain trains the one-layer CIFAR-10 classifier of DD2424
+// Assignment 1 on Gorgonia expression graphs, checks its gradients three
+// ways, and manages the data. It is a thin layer over the packages data,
+// graph and models.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit status. Every error
+// reaches the user as one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
+	app := newApp()
+	app.Writer, app.ErrWriter = stdout, stderr
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "gtrain:", err)
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && ec.ExitCode() != 0 {
+		return ec.ExitCode()
+	}
+	if errors.Is(err, context.Canceled) {
+		return 130
+	}
+	return 1
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "gtrain",
+		Usage: "train small networks as Gorgonia graphs: DD2424 Assignment 1 on CIFAR-10",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "device", Value: "cpu", EnvVars: []string{"GTRAIN_DEVICE"},
+				Usage: "where the graphs run: cpu, cuda, cuda:N or auto"},
+		},
+		// A bad --device fails before any command does work.
+		Before: func(c *cli.Context) error {
+			_, err := checkDevice(c, io.Discard)
+			return err
+		},
+		Commands: []*cli.Command{
+			trainCommand(),
+			gradcheckCommand(),
+			dataCommand(),
+		},
+		// Errors are printed once, by run; urfave/cli would otherwise
+		// print some and exit on its own.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return fmt.Errorf("%w (see 'gtrain %s --help')", err, c.Command.Name)
+		},
+		HideHelpCommand: true,
+	}
+}

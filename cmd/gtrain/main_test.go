@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models"
+)
+
+// syntheticDir writes a small CIFAR-10 binary directory: n images per
+// batch, each class brightening its own pixels, so training learns.
+func syntheticDir(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, name := range []string{"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"} {
+		ds := &data.Dataset{Name: name, Pixels: make([]uint8, n*data.ImageSize), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
+		for i := 0; i < n; i++ {
+			y := rng.IntN(data.NumClasses)
+			ds.Labels[i] = uint8(y)
+			for j := 0; j < data.ImageSize; j++ {
+				v := 100 + 40*rng.NormFloat64()
+				if j%data.NumClasses == y {
+					v += 30
+				}
+				ds.Pixels[i*data.ImageSize+j] = uint8(min(255, max(0, v)))
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := data.WriteBinary(f, ds); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	return dir
+}
+
+// gtrain runs the command line in-process and returns its exit status,
+// stdout and stderr.
+func gtrain(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, _ := os.Create(filepath.Join(dir, "stdout"))
+	errf, _ := os.Create(filepath.Join(dir, "stderr"))
+	code := run(context.Background(), append([]string{"gtrain"}, args...), out, errf)
+	out.Close()
+	errf.Close()
+	o, _ := os.ReadFile(filepath.Join(dir, "stdout"))
+	e, _ := os.ReadFile(filepath.Join(dir, "stderr"))
+	return code, string(o), string(e)
+}
+
+func TestTrainCommand(t *testing.T) {
+	dir := syntheticDir(t, 60)
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "20", "--eta", "0.01", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Model parameters:", "Training data:", "Validation data:", "Test data:", "accuracy (trained):", "cost (final):"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "epoch   3/3") {
+		t.Errorf("no per-epoch log on stderr:\n%s", stderr)
+	}
+	cfg, err := models.ReadConfig(out)
+	if err != nil || cfg.Epochs != 3 || cfg.Batch != 20 || cfg.Data.Dir != dir || cfg.Seed != 0 {
+		t.Fatalf("config.json: %+v, %v", cfg, err)
+	}
+	res, err := models.ReadResult(out)
+	if err != nil || len(res.EpochSeconds) != 3 || res.Device != "cpu" || res.Splits["test"].Size != 60 {
+		t.Fatalf("result.json: %+v, %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, models.MetricsFile)); err != nil {
+		t.Error(err)
+	}
+	// The same directory with another configuration is refused …
+	code, _, stderr = gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "20", "--lambda", "0.5", "--out", out)
+	if code == 0 || !strings.Contains(stderr, "another configuration") {
+		t.Errorf("exit %d, stderr %q: want a refusal", code, stderr)
+	}
+	// … unless forced.
+	if code, _, stderr = gtrain(t, "train", "--data", dir, "--epochs", "1", "--batch", "20", "--out", out, "--force", "-q"); code != 0 {
+		t.Errorf("--force: exit %d: %s", code, stderr)
+	}
+}
+
+func TestTrainAllBatches(t *testing.T) {
+	dir := syntheticDir(t, 20)
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := gtrain(t, "train", "--data", dir, "--epochs", "1", "--batch", "10", "--all-batches", "--val-holdout", "30", "--out", out, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := models.ReadResult(out)
+	if err != nil || res.Splits["train"].Size != 70 || res.Splits["val"].Size != 30 {
+		t.Fatalf("result: %+v, %v", res, err)
+	}
+}
+
+// TestBadInput: every mistake is one line on stderr and a non-zero exit.
+func TestBadInput(t *testing.T) {
+	dir := syntheticDir(t, 20)
+	t.Setenv("CIFAR10_DIR", "")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--device", "cuda", "train"}, "without CUDA support"},
+		{[]string{"--device", "cuda:1", "gradcheck"}, "without CUDA support"},
+		{[]string{"--device", "tpu", "train"}, "--device \"tpu\""},
+		{[]string{"train"}, "no data directory"},
+		{[]string{"train", "--data", filepath.Join(dir, "missing")}, "missing"},
+		{[]string{"train", "--data", dir, "--eta", "0"}, "eta"},
+		{[]string{"train", "--data", dir, "--epochs", "0"}, "epochs"},
+		{[]string{"train", "--data", dir, "--batch", "0"}, "batch"},
+		{[]string{"train", "--data", dir, "--batch", "21"}, "batch 21"},
+		{[]string{"train", "--data", dir, "--lambda", "-1"}, "lambda"},
+		{[]string{"train", "--data", dir, "--decay", "1.5"}, "decay"},
+		{[]string{"train", "--data", dir, "--loss", "hinge"}, "loss"},
+		{[]string{"train", "--data", dir, "--dtype", "int8"}, "dtype"},
+		{[]string{"train", "--data", dir, "--val-holdout", "5"}, "--all-batches"},
+		{[]string{"train", "--data", dir, "--epochs", "many"}, "epochs"},
+		{[]string{"train", "--nonsense"}, "nonsense"},
+		{[]string{"gradcheck", "--data", dir, "--dims", "0"}, "--dims"},
+		{[]string{"gradcheck", "--data", dir, "--samples", "21"}, "--samples"},
+		{[]string{"gradcheck", "--data", dir, "--method", "backward"}, "--method"},
+		{[]string{"gradcheck", "--data", dir, "--step", "-1"}, "--step"},
+		{[]string{"gradcheck", "--data", dir, "--tol", "1e-30", "--samples", "5", "--dims", "5"}, "gradient check failed"},
+		{[]string{"nosuchcommand"}, "nosuchcommand"},
+	} {
+		code, _, stderr := gtrain(t, c.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := lines[len(lines)-1]
+		if code == 0 || !strings.Contains(last, c.want) || !strings.HasPrefix(last, "gtrain: ") {
+			t.Errorf("gtrain %s: exit %d, stderr %q; want a non-zero exit and a line naming %q", strings.Join(c.args, " "), code, stderr, c.want)
+		}
+	}
+}
+
+func TestGradcheckCommand(t *testing.T) {
+	dir := syntheticDir(t, 20)
+	for _, loss := range []string{"cross", "svm"} {
+		code, stdout, stderr := gtrain(t, "gradcheck", "--data", dir, "--loss", loss, "--lambda", "0.1", "--samples", "10", "--dims", "15")
+		if code != 0 || !strings.Contains(stdout, "PASS") || !strings.Contains(stdout, "autodiff vs analytic") || !strings.Contains(stdout, "analytic vs numerical") {
+			t.Errorf("%s: exit %d\n%s\n%s", loss, code, stdout, stderr)
+		}
+	}
+}
+
+// TestGradcheckRealData is the acceptance check: on real images, both
+// losses, λ = 0 and λ > 0, float64, every pair within 1e-6.
+func TestGradcheckRealData(t *testing.T) {
+	dir := os.Getenv("CIFAR10_DIR")
+	if dir == "" {
+		t.Skip("CIFAR10_DIR is unset: skipping the gradient check on the real CIFAR-10")
+	}
+	for _, loss := range []string{"cross", "svm"} {
+		for _, lambda := range []string{"0", "0.1"} {
+			code, stdout, stderr := gtrain(t, "gradcheck", "--data", dir, "--loss", loss, "--lambda", lambda)
+			t.Logf("%s λ=%s:\n%s", loss, lambda, stdout)
+			if code != 0 {
+				t.Errorf("%s λ=%s: exit %d: %s", loss, lambda, code, stderr)
+			}
+		}
+	}
+}
+
+// TestHelp: every command's help renders (urfave/cli panics at run time on
+// clashing flag names, so this catches them).
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"gradcheck", "--help"}, {"data", "--help"}, {"data", "verify", "--help"}, {"data", "download", "--help"}} {
+		if code, stdout, stderr := gtrain(t, args...); code != 0 || stdout == "" {
+			t.Errorf("gtrain %v: exit %d, %q %q", args, code, stdout, stderr)
+		}
+	}
+}

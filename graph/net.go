@@ -1,0 +1,250 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Net is the compiled Gorgonia graph of the classifier for a fixed number of
+// rows: the scores, the loss, the cost (loss + λ‖W‖²) and, when built with
+// gradients, ∂cost/∂W and ∂cost/∂b by reverse-mode autodiff (gorgonia.Grad).
+//
+// W and b are bound to the slices of a Params value, so an update of the
+// params in place is seen by the next Run without copying; several Nets (a
+// training graph and evaluation graphs of other sizes) can share one Params.
+type Net[T Float] struct {
+	loss  Loss
+	rows  int
+	p     *Params[T]
+	g     *G.ExprGraph
+	vm    G.VM
+	x, y  *G.Node // inputs: X (n×d) and the one-hot labels Y (n×K)
+	lam   *G.Node // λ, a scalar input
+	w, b  *G.Node
+	score *G.Node // n×K
+	data  *G.Node // the data term of the cost (mean loss over the rows)
+	cost  *G.Node
+	dW    *G.Node // nil without gradients
+	dB    *G.Node
+
+	// The TapeMachine reuses registers, so a node's Value after a run may
+	// hold a later op's result; Read ops copy the outputs out as they are
+	// computed.
+	outScore, outData, outCost, outDW, outDB G.Value
+	reads                                    G.Nodes
+}
+
+// NetConfig selects what a Net computes.
+type NetConfig struct {
+	Loss Loss
+	Rows int  // samples per Run
+	Grad bool // also compute ∂cost/∂W and ∂cost/∂b
+}
+
+// NewNet builds and compiles the graph for cfg over the parameters p.
+func NewNet[T Float](cfg NetConfig, p *Params[T]) (*Net[T], error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Rows <= 0 {
+		return nil, fmt.Errorf("graph: %d rows; need at least one", cfg.Rows)
+	}
+	if _, err := ParseLoss(string(cfg.Loss)); err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	n := &Net[T]{loss: cfg.Loss, rows: cfg.Rows, p: p}
+	if err := n.build(cfg.Grad); err != nil {
+		return nil, fmt.Errorf("graph: building the %s graph: %w", cfg.Loss, err)
+	}
+	if err := n.compile(); err != nil {
+		return nil, fmt.Errorf("graph: compiling the %s graph: %w", cfg.Loss, err)
+	}
+	return n, nil
+}
+
+// compile prunes the graph to what the outputs need and compiles it for
+// Gorgonia's TapeMachine. Pruning matters: Grad differentiates the matrix
+// product for both operands, so the full graph also computes ∂cost/∂X, an
+// n×d product that training never reads.
+func (n *Net[T]) compile() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gorgonia: %v", r)
+		}
+	}()
+	k, d := n.p.K, n.p.D
+	n.outScore = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(n.rows, k))
+	read := func(nd *G.Node, into *G.Value) {
+		n.reads = append(n.reads, G.Read(nd, into))
+	}
+	read(n.score, &n.outScore)
+	read(n.data, &n.outData)
+	read(n.cost, &n.outCost)
+	if n.dW != nil {
+		n.outDW = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(k, d))
+		n.outDB = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, k))
+		read(n.dW, &n.outDW)
+		read(n.dB, &n.outDB)
+	}
+	n.g = n.g.ExactSubgraphRoots(n.reads...)
+	prog, locMap, err := G.Compile(n.g)
+	if err != nil {
+		return err
+	}
+	n.vm = G.NewTapeMachine(n.g, G.WithPrecompiled(prog, locMap))
+	return nil
+}
+
+// Dtype returns the tensor dtype of T.
+func Dtype[T Float]() tensor.Dtype {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return tensor.Float32
+	}
+	return tensor.Float64
+}
+
+func (n *Net[T]) build(withGrad bool) (err error) {
+	// Gorgonia reports construction errors by return value; a small sticky
+	// error keeps the formulas readable.
+	try := func(v *G.Node, e error) *G.Node {
+		if err == nil && e != nil {
+			err = e
+		}
+		return v
+	}
+	dt := Dtype[T]()
+	k, d, rows := n.p.K, n.p.D, n.rows
+	g := G.NewGraph()
+	n.g = g
+	n.x = G.NewMatrix(g, dt, G.WithShape(rows, d), G.WithName("X"))
+	n.y = G.NewMatrix(g, dt, G.WithShape(rows, k), G.WithName("Y"))
+	n.lam = G.NewScalar(g, dt, G.WithName("lambda"))
+	n.w = G.NewMatrix(g, dt, G.WithShape(k, d), G.WithName("W"),
+		G.WithValue(tensor.New(tensor.WithShape(k, d), tensor.WithBacking(n.p.W))))
+	n.b = G.NewMatrix(g, dt, G.WithShape(1, k), G.WithName("b"),
+		G.WithValue(tensor.New(tensor.WithShape(1, k), tensor.WithBacking(n.p.B))))
+	one := G.NewConstant(T(1), G.WithName("one"))
+
+	// Sᵀ = X Wᵀ + bᵀ
+	xw := try(G.Mul(n.x, try(G.Transpose(n.w))))
+	n.score = try(G.BroadcastAdd(xw, n.b, nil, []byte{0}))
+	if err != nil {
+		return err
+	}
+
+	var perSample *G.Node // n
+	switch n.loss {
+	case CrossEntropy:
+		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
+		// stability: the gradient that reaches c through both terms cancels,
+		// so the result is the softmax gradient whatever c is.
+		c := try(G.Reshape(try(G.Max(n.score, 1)), tensor.Shape{rows, 1}))
+		shifted := try(G.BroadcastSub(n.score, c, nil, []byte{1}))
+		logZ := try(G.Log(try(G.Sum(try(G.Exp(shifted)), 1))))
+		sy := try(G.Sum(try(G.HadamardProd(shifted, n.y)), 1))
+		perSample = try(G.Sub(logZ, sy))
+	case SVM:
+		// Σ_{j≠y} max(0, s_j − s_y + 1): the mask (1 − Y) removes j = y
+		// before the hinge, so no gradient flows through that term.
+		sy := try(G.Reshape(try(G.Sum(try(G.HadamardProd(n.score, n.y)), 1)), tensor.Shape{rows, 1}))
+		margin := try(G.Add(try(G.BroadcastSub(n.score, sy, nil, []byte{1})), one))
+		others := try(G.Sub(one, n.y))
+		hinge := try(G.Rectify(try(G.HadamardProd(margin, others))))
+		perSample = try(G.Sum(hinge, 1))
+	}
+	n.data = try(G.Mean(perSample))
+	reg := try(G.Mul(n.lam, try(G.Sum(try(G.Square(n.w))))))
+	n.cost = try(G.Add(n.data, reg))
+	if err != nil {
+		return err
+	}
+	if withGrad {
+		grads, e := G.Grad(n.cost, n.w, n.b)
+		if e != nil {
+			return e
+		}
+		n.dW, n.dB = grads[0], grads[1]
+	}
+	return nil
+}
+
+// Rows returns the number of samples per Run.
+func (n *Net[T]) Rows() int { return n.rows }
+
+// Graph returns the expression graph (for inspection and lowering).
+func (n *Net[T]) Graph() *G.ExprGraph { return n.g }
+
+// Nodes returns the graph's named nodes.
+func (n *Net[T]) Nodes() NetNodes {
+	return NetNodes{X: n.x, Y: n.y, Lambda: n.lam, W: n.w, B: n.b, Scores: n.score, Loss: n.data, Cost: n.cost, GradW: n.dW, GradB: n.dB}
+}
+
+// NetNodes are the nodes of a Net that other code reads or feeds.
+type NetNodes struct {
+	X, Y, Lambda, W, B *G.Node
+	Scores, Loss, Cost *G.Node
+	GradW, GradB       *G.Node // nil without gradients
+}
+
+// Run evaluates the graph on a batch: x holds Rows() samples of d values
+// row-major, y their one-hot labels (Rows()×K), lambda the regularization
+// strength. The slices are used in place, not copied.
+func (n *Net[T]) Run(x, y []T, lambda float64) error {
+	k, d := n.p.K, n.p.D
+	if len(x) != n.rows*d || len(y) != n.rows*k {
+		return fmt.Errorf("graph: Run got %d inputs and %d labels, want %d×%d and %d×%d", len(x), len(y), n.rows, d, n.rows, k)
+	}
+	n.vm.Reset()
+	if err := G.Let(n.x, tensor.New(tensor.WithShape(n.rows, d), tensor.WithBacking(x))); err != nil {
+		return err
+	}
+	if err := G.Let(n.y, tensor.New(tensor.WithShape(n.rows, k), tensor.WithBacking(y))); err != nil {
+		return err
+	}
+	if err := G.Let(n.lam, T(lambda)); err != nil {
+		return err
+	}
+	if err := n.vm.RunAll(); err != nil {
+		return fmt.Errorf("graph: running the %s graph: %w", n.loss, err)
+	}
+	return nil
+}
+
+// Cost returns loss + λ‖W‖² of the last Run.
+func (n *Net[T]) Cost() float64 { return scalarOf(n.outCost) }
+
+// Loss returns the data term of the cost (mean loss) of the last Run.
+func (n *Net[T]) Loss() float64 { return scalarOf(n.outData) }
+
+// Scores returns the n×K scores of the last Run, row-major. The slice is
+// owned by the graph and valid until the next Run.
+func (n *Net[T]) Scores() []T { return n.outScore.Data().([]T) }
+
+// GradW returns ∂cost/∂W (K×d, row-major) of the last Run; nil without gradients.
+func (n *Net[T]) GradW() []T { return gradOf[T](n.outDW) }
+
+// GradB returns ∂cost/∂b (K) of the last Run; nil without gradients.
+func (n *Net[T]) GradB() []T { return gradOf[T](n.outDB) }
+
+// Close releases the machine.
+func (n *Net[T]) Close() error { return n.vm.Close() }
+
+func gradOf[T Float](v G.Value) []T {
+	if v == nil {
+		return nil
+	}
+	return v.Data().([]T)
+}
+
+func scalarOf(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	}
+	panic(fmt.Sprintf("graph: output holds %T, not a scalar", v.Data()))
+}

@@ -1,0 +1,94 @@
+package models
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/gtrain/gtrain/graph"
+)
+
+// Config is the complete, resolved description of a training run. Written
+// as config.json into the run directory, it reproduces the run.
+type Config struct {
+	Loss    string  `json:"loss"`    // "cross" or "svm"
+	Lambda  float64 `json:"lambda"`  // L2 strength of λ‖W‖² (b is not regularized)
+	Eta     float64 `json:"eta"`     // learning rate of the first epoch
+	Epochs  int     `json:"epochs"`  // number of passes over the training split
+	Batch   int     `json:"batch"`   // mini-batch size (the course's n_batch)
+	Decay   float64 `json:"decay"`   // eta is multiplied by Decay after each epoch; 1 = none
+	Shuffle bool    `json:"shuffle"` // reshuffle the training split at each epoch
+	Seed    uint64  `json:"seed"`    // seeds the initialization and the shuffling
+	Dtype   string  `json:"dtype"`   // "float64" or "float32"
+	InitStd float64 `json:"init_std"`
+	Device  string  `json:"device"` // "cpu"
+
+	Data DataConfig `json:"data"`
+}
+
+// DataConfig says where the images come from and how they are split.
+type DataConfig struct {
+	Dir        string   `json:"dir"`         // binary dir, python dir or archive
+	Train      []string `json:"train"`       // batch names of the training split
+	Val        []string `json:"val"`         // batch names of the validation split (empty with ValHoldout)
+	Test       []string `json:"test"`        // batch names of the test split
+	ValHoldout int      `json:"val_holdout"` // >0: validate on the last ValHoldout training images instead
+}
+
+// DefaultConfig is the report's "Model 3": cross-entropy, λ = 0.1,
+// η = 0.001, 40 epochs of batches of 100, on the course's split.
+func DefaultConfig() Config {
+	return Config{
+		Loss: "cross", Lambda: 0.1, Eta: 0.001, Epochs: 40, Batch: 100, Decay: 1,
+		Seed: 0, Dtype: "float64", InitStd: 0.01, Device: "cpu",
+		Data: DataConfig{Train: []string{"data_batch_1"}, Val: []string{"data_batch_2"}, Test: []string{"test_batch"}},
+	}
+}
+
+// Validate checks every field and returns the first problem as an error
+// naming the setting and its allowed range.
+func (c *Config) Validate() error {
+	if _, err := graph.ParseLoss(c.Loss); err != nil {
+		return fmt.Errorf("loss: %w", err)
+	}
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	switch {
+	case bad(c.Lambda) || c.Lambda < 0:
+		return fmt.Errorf("lambda %v: must be a finite number ≥ 0", c.Lambda)
+	case bad(c.Eta) || c.Eta <= 0:
+		return fmt.Errorf("eta %v: must be a finite number > 0", c.Eta)
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs %d: must be ≥ 1", c.Epochs)
+	case c.Batch < 1:
+		return fmt.Errorf("batch %d: must be ≥ 1", c.Batch)
+	case bad(c.Decay) || c.Decay <= 0 || c.Decay > 1:
+		return fmt.Errorf("decay %v: must be in (0, 1]", c.Decay)
+	case bad(c.InitStd) || c.InitStd < 0:
+		return fmt.Errorf("init_std %v: must be a finite number ≥ 0", c.InitStd)
+	case c.Dtype != "float64" && c.Dtype != "float32":
+		return fmt.Errorf("dtype %q: must be float64 or float32", c.Dtype)
+	case c.Device != "cpu":
+		return fmt.Errorf("device %q: only cpu is available in this build", c.Device)
+	case len(c.Data.Train) == 0:
+		return fmt.Errorf("data.train: names no batch")
+	case len(c.Data.Test) == 0:
+		return fmt.Errorf("data.test: names no batch")
+	case c.Data.ValHoldout < 0:
+		return fmt.Errorf("val_holdout %d: must be ≥ 0", c.Data.ValHoldout)
+	case c.Data.ValHoldout == 0 && len(c.Data.Val) == 0:
+		return fmt.Errorf("data.val: names no batch and val_holdout is 0")
+	case c.Data.ValHoldout > 0 && len(c.Data.Val) > 0:
+		return fmt.Errorf("data.val (%s) and val_holdout %d: choose one", strings.Join(c.Data.Val, ","), c.Data.ValHoldout)
+	}
+	return nil
+}
+
+// Hash returns a short, stable identifier of the configuration's content.
+func (c *Config) Hash() string {
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}

@@ -1,0 +1,141 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gtrain/gtrain/graph"
+)
+
+// Engine runs the classifier's graph on one device: gradient steps on
+// mini-batches and evaluation of whole splits. The trainer drives it and
+// never touches the device itself.
+type Engine[T graph.Float] interface {
+	// Step computes the cost of one mini-batch (x: n×d, y: one-hot n×K),
+	// its gradients, and applies W −= eta·∂cost/∂W, b −= eta·∂cost/∂b.
+	// It returns the batch cost before the update.
+	Step(x, y []T, eta float64) (float64, error)
+	// Evaluate returns the mean loss, the cost (mean loss + λ‖W‖²) and the
+	// number of correctly classified samples of a split.
+	Evaluate(s *Split[T]) (Eval, error)
+	// Params returns the current parameters on the host.
+	Params() (*graph.Params[T], error)
+	// Close releases the engine's resources.
+	Close() error
+}
+
+// Eval is the evaluation of a split.
+type Eval struct {
+	Loss, Cost float64
+	Correct, N int
+}
+
+// Accuracy returns the fraction of correct predictions.
+func (e Eval) Accuracy() float64 { return float64(e.Correct) / float64(e.N) }
+
+// evalBlock is the largest number of rows evaluated by one graph run: big
+// enough that the matrix product dominates, small enough that the n×K
+// intermediates of the graph stay a few MB.
+const evalBlock = 10000
+
+// cpuEngine runs the Gorgonia graphs on Gorgonia's CPU VM (TapeMachine).
+type cpuEngine[T graph.Float] struct {
+	p      *graph.Params[T]
+	loss   graph.Loss
+	lambda float64
+	train  *graph.Net[T]
+	eval   map[int]*graph.Net[T] // by row count
+}
+
+// NewCPUEngine returns an Engine that runs on Gorgonia's CPU VM and updates
+// p in place.
+func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (Engine[T], error) {
+	train, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true}, p)
+	if err != nil {
+		return nil, err
+	}
+	return &cpuEngine[T]{p: p, loss: loss, lambda: lambda, train: train, eval: map[int]*graph.Net[T]{}}, nil
+}
+
+func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
+	if err := e.train.Run(x, y, e.lambda); err != nil {
+		return 0, err
+	}
+	// The update is ours, not a Gorgonia solver's: VanillaSolver would
+	// regularize b too and divide by the batch size a second time.
+	step := T(eta)
+	for i, g := range e.train.GradW() {
+		e.p.W[i] -= step * g
+	}
+	for i, g := range e.train.GradB() {
+		e.p.B[i] -= step * g
+	}
+	return e.train.Cost(), nil
+}
+
+func (e *cpuEngine[T]) Evaluate(s *Split[T]) (Eval, error) {
+	ev := Eval{N: s.Len()}
+	if ev.N == 0 {
+		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
+	}
+	var lossSum, reg float64
+	for from := 0; from < ev.N; from += evalBlock {
+		to := min(from+evalBlock, ev.N)
+		net, err := e.evalNet(to - from)
+		if err != nil {
+			return ev, err
+		}
+		b := s.Rows(from, to)
+		if err := net.Run(b.X, b.Y, e.lambda); err != nil {
+			return ev, err
+		}
+		lossSum += net.Loss() * float64(to-from)
+		reg = net.Cost() - net.Loss()
+		ev.Correct += countCorrect(net.Scores(), b.Labels, e.p.K)
+	}
+	ev.Loss = lossSum / float64(ev.N)
+	ev.Cost = ev.Loss + reg
+	return ev, nil
+}
+
+func (e *cpuEngine[T]) evalNet(rows int) (*graph.Net[T], error) {
+	if n, ok := e.eval[rows]; ok {
+		return n, nil
+	}
+	n, err := graph.NewNet(graph.NetConfig{Loss: e.loss, Rows: rows}, e.p)
+	if err != nil {
+		return nil, err
+	}
+	e.eval[rows] = n
+	return n, nil
+}
+
+func (e *cpuEngine[T]) Params() (*graph.Params[T], error) { return e.p, nil }
+
+func (e *cpuEngine[T]) Close() error {
+	err := e.train.Close()
+	for _, n := range e.eval {
+		if e2 := n.Close(); err == nil {
+			err = e2
+		}
+	}
+	return err
+}
+
+// countCorrect counts the rows of the n×k scores whose arg max (the first,
+// on ties, as NumPy's argmax) is the label.
+func countCorrect[T graph.Float](scores []T, labels []uint8, k int) int {
+	correct := 0
+	for i, y := range labels {
+		row := scores[i*k : (i+1)*k]
+		best := 0
+		for c := 1; c < k; c++ {
+			if row[c] > row[best] {
+				best = c
+			}
+		}
+		if best == int(y) {
+			correct++
+		}
+	}
+	return correct
+}

@@ -1,0 +1,41 @@
+package models
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// WriteResultBlock prints the run in the format of the report's result
+// blocks: the model parameters, then for the training, validation and test
+// data the accuracy before and after training and the final cost.
+func WriteResultBlock(w io.Writer, cfg *Config, res *Result) error {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	params := [][2]string{
+		{"loss", cfg.Loss}, {"lambda", g(cfg.Lambda)}, {"eta", g(cfg.Eta)},
+		{"n_epochs", strconv.Itoa(cfg.Epochs)}, {"n_batch", strconv.Itoa(cfg.Batch)},
+	}
+	if cfg.Decay != 1 {
+		params = append(params, [2]string{"decay", g(cfg.Decay)})
+	}
+	if cfg.Shuffle {
+		params = append(params, [2]string{"shuffle", "true"})
+	}
+	params = append(params, [2]string{"dtype", cfg.Dtype}, [2]string{"seed", strconv.FormatUint(cfg.Seed, 10)})
+	if _, err := fmt.Fprintln(w, "Model parameters:"); err != nil {
+		return err
+	}
+	for _, kv := range params {
+		fmt.Fprintf(w, "  %-10s %s\n", kv[0]+":", kv[1])
+	}
+	for _, s := range []struct{ key, title string }{{"train", "Training data"}, {"val", "Validation data"}, {"test", "Test data"}} {
+		r := res.Splits[s.key]
+		fmt.Fprintf(w, "%s:\n", s.title)
+		fmt.Fprintf(w, "  %-22s %6.2f%%\n", "accuracy (untrained):", 100*r.AccuracyUntrained)
+		fmt.Fprintf(w, "  %-22s %6.2f%%\n", "accuracy (trained):", 100*r.AccuracyTrained)
+		if _, err := fmt.Fprintf(w, "  %-22s %6.2f\n", "cost (final):", r.CostTrained); err != nil {
+			return err
+		}
+	}
+	return nil
+}
