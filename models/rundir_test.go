@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/graph"
 )
 
 func TestRunDirRoundTrip(t *testing.T) {
@@ -74,5 +77,25 @@ func TestResultBlock(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("result block lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestModelRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	p := &graph.Params[float32]{K: 2, D: 3, W: []float32{1, 2, 3, 4, 5, 0.1}, B: []float32{-1, 1}}
+	nz := &data.Normalizer{Mean: []float64{0.1, 0.2, 0.3}, Std: []float64{1, 2, 3}}
+	if err := WriteModel(dir, NewModel(p, []string{"a", "b"}, nz)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Dtype != "float32" || m.W[5] != float64(float32(0.1)) || m.B[0] != -1 || m.Std[2] != 3 || m.Classes[1] != "b" {
+		t.Errorf("model round trip: %+v", m)
+	}
+	os.WriteFile(filepath.Join(dir, ModelFile), []byte(`{"version":1,"k":2,"d":3,"w":[1],"b":[0,0]}`), 0o644)
+	if _, err := ReadModel(dir); err == nil || !strings.Contains(err.Error(), "do not match") {
+		t.Errorf("corrupt model: err = %v", err)
 	}
 }

@@ -21,6 +21,9 @@ const (
 type Options struct {
 	// OnEpoch is called after each epoch with its metrics.
 	OnEpoch func(EpochMetrics)
+	// OnStep is called after each gradient step (1-based) with the
+	// mini-batch cost, for progress displays.
+	OnStep func(epoch, step, steps int, cost float64)
 }
 
 // Trained is what Train returns: the result and the final parameters.
@@ -97,6 +100,9 @@ func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt O
 			}
 			if math.IsNaN(c) || math.IsInf(c, 0) {
 				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); try a smaller eta", c, epoch, step+1, eta)
+			}
+			if opt.OnStep != nil {
+				opt.OnStep(epoch, step+1, steps, c)
 			}
 		}
 		secs := time.Since(t0).Seconds()

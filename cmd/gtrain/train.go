@@ -125,6 +125,9 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 	if err != nil {
 		return err
 	}
+	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
+		return err
+	}
 	if err := models.WriteResult(out, tr.Result); err != nil {
 		return err
 	}
