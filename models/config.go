@@ -70,8 +70,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("init_std %v: must be a finite number ≥ 0", c.InitStd)
 	case c.Dtype != "float64" && c.Dtype != "float32":
 		return fmt.Errorf("dtype %q: must be float64 or float32", c.Dtype)
-	case c.Device != "cpu":
-		return fmt.Errorf("device %q: only cpu is available in this build", c.Device)
 	case len(c.Data.Train) == 0:
 		return fmt.Errorf("data.train: names no batch")
 	case len(c.Data.Test) == 0:
@@ -82,6 +80,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.val: names no batch and val_holdout is 0")
 	case c.Data.ValHoldout > 0 && len(c.Data.Val) > 0:
 		return fmt.Errorf("data.val (%s) and val_holdout %d: choose one", strings.Join(c.Data.Val, ","), c.Data.ValHoldout)
+	}
+	if _, err := lookupEngine(c.Device); err != nil {
+		return err
 	}
 	return nil
 }

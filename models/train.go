@@ -51,7 +51,7 @@ func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt O
 
 	p := graph.NewParams[T](k, dim)
 	p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
-	eng, err := NewCPUEngine(p, loss, cfg.Lambda, cfg.Batch)
+	eng, err := NewEngine(p, EngineSpec{Device: cfg.Device, Loss: loss, Lambda: cfg.Lambda, Batch: cfg.Batch})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt O
 		}
 	}
 
-	res := &Result{Device: "cpu", Dtype: cfg.Dtype, ConfigHash: cfg.Hash(), Splits: map[string]SplitResult{}}
+	res := &Result{Device: cfg.Device, Dtype: cfg.Dtype, ConfigHash: cfg.Hash(), Splits: map[string]SplitResult{}}
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
 	order := make([]int, n)
 	for i := range order {
