@@ -128,9 +128,18 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 		G.WithValue(tensor.New(tensor.WithShape(1, k), tensor.WithBacking(n.p.B))))
 	one := G.NewConstant(T(1), G.WithName("one"))
 
-	// Sᵀ = X Wᵀ + bᵀ
-	xw := try(G.Mul(n.x, try(G.Transpose(n.w))))
-	n.score = try(G.BroadcastAdd(xw, n.b, nil, []byte{0}))
+	// S = X Wᵀ + 1 b. The product is a BatchedMatMul of one batch with
+	// transB set, so that the BLAS reads W in place (no Transpose copied
+	// each step) and Grad's ∂/∂W is Gᵀ X, a (K×n)(n×d) product whose inner
+	// loops run along d, not along K. The bias is the outer product of a
+	// column of ones with b (a matrix product with an inner dimension of
+	// 1), added elementwise: no Repeat of b is materialized, and ∂/∂b is
+	// 1ᵀ G.
+	x3 := try(G.Reshape(n.x, tensor.Shape{1, rows, d}))
+	w3 := try(G.Reshape(n.w, tensor.Shape{1, k, d}))
+	xw := try(G.Reshape(try(G.BatchedMatMul(x3, w3, false, true)), tensor.Shape{rows, k}))
+	ones := G.NewConstant(tensor.New(tensor.WithShape(rows, 1), tensor.WithBacking(fill(rows, T(1)))), G.WithName("ones"))
+	n.score = try(G.Add(xw, try(G.Mul(ones, n.b))))
 	if err != nil {
 		return err
 	}
@@ -247,4 +256,12 @@ func scalarOf(v G.Value) float64 {
 		return float64(x)
 	}
 	panic(fmt.Sprintf("graph: output holds %T, not a scalar", v.Data()))
+}
+
+func fill[T Float](n int, v T) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }

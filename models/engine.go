@@ -139,3 +139,26 @@ func countCorrect[T graph.Float](scores []T, labels []uint8, k int) int {
 	}
 	return correct
 }
+
+// RunEpoch runs the gradient steps of one epoch over s as Train does
+// without shuffling: consecutive batches of batch rows, views into s (no
+// copy), a last partial batch dropped. Benchmarks time it.
+func RunEpoch[T graph.Float](eng Engine[T], s *Split[T], batch int, eta float64) error {
+	n := s.Len()
+	if n == 0 || batch < 1 || batch > n {
+		return fmt.Errorf("epoch over %d rows in batches of %d", n, batch)
+	}
+	for from := 0; from+batch <= n; from += batch {
+		b := s.Rows(from, from+batch)
+		if _, err := eng.Step(b.X, b.Y, eta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EpochFLOPs is the arithmetic of the matrix products of one epoch of n
+// samples of d inputs and k classes: the scores X Wᵀ and the gradient
+// Gᵀ X, 2·n·d·k each. The rest (softmax or hinge, bias, update) is
+// O(n·k + k·d) and left out.
+func EpochFLOPs(n, d, k int) float64 { return 4 * float64(n) * float64(d) * float64(k) }

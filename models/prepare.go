@@ -13,6 +13,7 @@ type Split[T graph.Float] struct {
 	X      []T
 	Y      []T
 	Labels []uint8
+	Pixels []uint8 // the raw images (shared with the dataset), for augmentation
 }
 
 // Len returns the number of samples.
@@ -21,7 +22,11 @@ func (s *Split[T]) Len() int { return len(s.Labels) }
 // Rows returns the samples [from, to) as a Split sharing memory with s.
 func (s *Split[T]) Rows(from, to int) *Split[T] {
 	d, k := len(s.X)/s.Len(), len(s.Y)/s.Len()
-	return &Split[T]{Name: s.Name, X: s.X[from*d : to*d], Y: s.Y[from*k : to*k], Labels: s.Labels[from:to]}
+	r := &Split[T]{Name: s.Name, X: s.X[from*d : to*d], Y: s.Y[from*k : to*k], Labels: s.Labels[from:to]}
+	if s.Pixels != nil {
+		r.Pixels = s.Pixels[from*d : to*d]
+	}
+	return r
 }
 
 // Prepared holds the three splits, normalized with the training split's
@@ -35,14 +40,7 @@ type Prepared[T graph.Float] struct {
 // Prepare normalizes the splits: per-dimension mean and standard deviation
 // of the training images (in [0, 1] pixel units), applied to all three.
 func Prepare[T graph.Float](s *data.Splits) *Prepared[T] {
-	nz := data.FitNormalizer(s.Train)
-	return &Prepared[T]{
-		Train:      newSplit[T]("train", s.Train, nz),
-		Val:        newSplit[T]("val", s.Val, nz),
-		Test:       newSplit[T]("test", s.Test, nz),
-		Classes:    s.Train.Classes,
-		Normalizer: nz,
-	}
+	return PrepareWith[T](s, data.FitNormalizer(s.Train))
 }
 
 func newSplit[T graph.Float](name string, ds *data.Dataset, nz *data.Normalizer) *Split[T] {
@@ -51,6 +49,7 @@ func newSplit[T graph.Float](name string, ds *data.Dataset, nz *data.Normalizer)
 		X:      make([]T, len(ds.Pixels)),
 		Y:      make([]T, ds.Len()*data.NumClasses),
 		Labels: ds.Labels,
+		Pixels: ds.Pixels,
 	}
 	data.Normalize(s.X, ds.Pixels, nz)
 	graph.OneHot(s.Y, ds.Labels, data.NumClasses)

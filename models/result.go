@@ -34,6 +34,11 @@ type Result struct {
 	Dtype        string                 `json:"dtype"`
 	ConfigHash   string                 `json:"config_hash"`
 	TotalSeconds float64                `json:"total_seconds"`
+	// Partial marks the result of an interrupted run (the figures are
+	// those of the parameters when it stopped).
+	Partial bool `json:"partial,omitempty"`
+	// BestEpoch is the epoch whose weights were kept, with early stopping.
+	BestEpoch int `json:"best_epoch,omitempty"`
 	Epochs       []EpochMetrics         `json:"-"` // metrics.csv holds these
 }
 

@@ -2,20 +2,29 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
 
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 )
 
-// RNG streams drawn from the seed: one for the initialization, one for the
-// shuffling, so that turning shuffling on does not change the initial W.
+// RNG streams drawn from the seed: one each for the initialization, the
+// shuffling and the augmentation, so that turning one on does not change
+// what the others draw.
 const (
 	streamInit    = 0x9e3779b97f4a7c15
 	streamShuffle = 0xd1b54a32d192ed03
+	streamAugment = 0x8cb92ba72f3d8dd7
 )
+
+// ErrInterrupted is returned (wrapped, with the context's cause) when the
+// context ends a run; the Trained value returned with it is partial.
+var ErrInterrupted = errors.New("interrupted")
 
 // Options are the trainer's hooks; the zero value is fine.
 type Options struct {
@@ -24,6 +33,12 @@ type Options struct {
 	// OnStep is called after each gradient step (1-based) with the
 	// mini-batch cost, for progress displays.
 	OnStep func(epoch, step, steps int, cost float64)
+	// OnCheckpoint is called at the end of every epoch and when the run is
+	// interrupted, with the state to continue from. An error stops the
+	// run (a full disk must not go unnoticed).
+	OnCheckpoint func(*Checkpoint) error
+	// Resume continues from a checkpoint of the same configuration.
+	Resume *Checkpoint
 }
 
 // Trained is what Train returns: the result and the final parameters.
@@ -35,118 +50,323 @@ type Trained[T graph.Float] struct {
 // Train runs mini-batch gradient descent as the course does: W and b drawn
 // from N(0, InitStd²); per epoch, the training split in consecutive batches
 // of cfg.Batch (reshuffled first when cfg.Shuffle; a last partial batch is
-// dropped), η multiplied by cfg.Decay after the epoch. It evaluates all
-// splits before and after training and train and val after each epoch. The
-// same Config and data give bit-identical results on the CPU.
+// dropped), each batch augmented when cfg.Augment says so, the learning
+// rate following cfg.Schedule. It evaluates all splits before and after
+// training and train and val after each epoch. The same Config and data
+// give bit-identical results on the CPU, also across an interruption and
+// a resume.
+//
+// When ctx ends, Train finishes the current step, reports a checkpoint and
+// returns the partial result with an error wrapping ErrInterrupted.
 func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt Options) (*Trained[T], error) {
+	t, err := newTrainer(cfg, d, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer t.eng.Close()
+	return t.run(ctx)
+}
+
+type trainer[T graph.Float] struct {
+	cfg  Config
+	d    *Prepared[T]
+	opt  Options
+	p    *graph.Params[T]
+	eng  Engine[T]
+	aug  *augment.Pipeline
+	k, n int // classes, training samples
+	dim  int
+
+	shuffleSrc, augSrc *rand.PCG
+	shuffle, augRNG    *rand.Rand
+
+	ck    Checkpoint // the state, kept in checkpoint form
+	start time.Time
+}
+
+func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*trainer[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
+		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", cfg.Dtype, want)
 	}
 	n := d.Train.Len()
 	if cfg.Batch > n {
 		return nil, fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, n)
 	}
-	k, dim := len(d.Train.Y)/n, len(d.Train.X)/n
-	loss := graph.Loss(cfg.Loss)
+	aug, err := augment.Parse(cfg.Augment)
+	if err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	if len(cfg.Augment) > 0 && d.Train.Pixels == nil {
+		return nil, fmt.Errorf("augment: the training split carries no raw pixels")
+	}
+	t := &trainer[T]{cfg: cfg, d: d, opt: opt, aug: aug, n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
+	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAugment)
+	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
-	p := graph.NewParams[T](k, dim)
-	p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
-	eng, err := NewEngine(p, EngineSpec{Device: cfg.Device, Loss: loss, Lambda: cfg.Lambda, Batch: cfg.Batch})
+	t.p = graph.NewParams[T](t.k, t.dim)
+	if r := opt.Resume; r != nil {
+		if err := t.restore(r); err != nil {
+			return nil, err
+		}
+	} else {
+		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
+		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
+	}
+	t.eng, err = NewEngine(t.p, EngineSpec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch})
 	if err != nil {
 		return nil, err
 	}
-	defer eng.Close()
+	return t, nil
+}
 
-	start := time.Now()
-	splits := []*Split[T]{d.Train, d.Val, d.Test}
-	before := make([]Eval, len(splits))
-	for i, s := range splits {
-		if before[i], err = eng.Evaluate(s); err != nil {
-			return nil, err
+// restore sets the trainer's state from a checkpoint.
+func (t *trainer[T]) restore(r *Checkpoint) error {
+	if r.ConfigHash != t.cfg.Hash() {
+		return fmt.Errorf("resume: the checkpoint belongs to configuration %s, not %s", r.ConfigHash, t.cfg.Hash())
+	}
+	if len(r.W) != len(t.p.W) || len(r.B) != len(t.p.B) {
+		return fmt.Errorf("resume: checkpoint parameters of %d and %d values, the data need %d and %d", len(r.W), len(r.B), len(t.p.W), len(t.p.B))
+	}
+	if r.Order != nil && len(r.Order) != t.n {
+		return fmt.Errorf("resume: checkpoint order of %d samples, the training split has %d", len(r.Order), t.n)
+	}
+	if err := t.shuffleSrc.UnmarshalBinary(r.Shuffle); err != nil {
+		return fmt.Errorf("resume: shuffle RNG state: %w", err)
+	}
+	if err := t.augSrc.UnmarshalBinary(r.Augment); err != nil {
+		return fmt.Errorf("resume: augmentation RNG state: %w", err)
+	}
+	for i, v := range r.W {
+		t.p.W[i] = T(v)
+	}
+	for i, v := range r.B {
+		t.p.B[i] = T(v)
+	}
+	t.ck = *r
+	t.ck.Epochs = append([]EpochMetrics(nil), r.Epochs...)
+	t.ck.EpochSeconds = append([]float64(nil), r.EpochSeconds...)
+	return nil
+}
+
+func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
+	cfg := &t.cfg
+	if t.ck.Untrained == nil {
+		t.ck.Untrained = map[string]Eval{}
+		for i, s := range t.splits() {
+			ev, err := t.eng.Evaluate(s)
+			if err != nil {
+				return nil, err
+			}
+			t.ck.Untrained[SplitNames[i]] = ev
 		}
 	}
-
-	res := &Result{Device: cfg.Device, Dtype: cfg.Dtype, ConfigHash: cfg.Hash(), Splits: map[string]SplitResult{}}
-	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	steps := t.n / cfg.Batch
+	order := make([]int, t.n)
+	xb, yb := make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
+	var unit []T
+	if len(cfg.Augment) > 0 {
+		unit = make([]T, cfg.Batch*t.dim)
 	}
-	xb, yb := make([]T, cfg.Batch*dim), make([]T, cfg.Batch*k)
-	eta := cfg.Eta
-	steps := n / cfg.Batch
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	for !t.ck.Finished && t.ck.Epoch < cfg.Epochs {
+		epoch := t.ck.Epoch + 1
 		t0 := time.Now()
-		if cfg.Shuffle {
-			shuffle.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if t.ck.Order == nil {
+			// Each epoch permutes the identity afresh, so that the order
+			// depends on the RNG state alone; an interrupted epoch keeps
+			// its order in the checkpoint.
+			for i := range order {
+				order[i] = i
+			}
+			if cfg.Shuffle {
+				t.shuffle.Shuffle(t.n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+			}
+			if cfg.Schedule == "cyclic" {
+				t.ck.Eta = cfg.cyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
+			}
+		} else {
+			copy(order, t.ck.Order)
 		}
-		for step := 0; step < steps; step++ {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("stopped at epoch %d, step %d: %w", epoch, step+1, err)
+		for step := t.ck.Step; step < steps; step++ {
+			if ctx.Err() != nil {
+				t.ck.Step, t.ck.Order = step, append([]int(nil), order...)
+				return t.interrupted(ctx, epoch)
 			}
 			from, to := step*cfg.Batch, (step+1)*cfg.Batch
 			var x, y []T
-			if cfg.Shuffle {
-				gather(xb, d.Train.X, order[from:to], dim)
-				gather(yb, d.Train.Y, order[from:to], k)
+			switch {
+			case unit != nil:
+				for i, r := range order[from:to] {
+					data.ToUnit(unit[i*t.dim:(i+1)*t.dim], t.d.Train.Pixels[r*t.dim:(r+1)*t.dim])
+				}
+				augment.Apply(t.aug, unit, t.augRNG)
+				data.NormalizeFloat(xb, unit, t.d.Normalizer)
+				gather(yb, t.d.Train.Y, order[from:to], t.k)
 				x, y = xb, yb
-			} else {
+			case cfg.Shuffle:
+				gather(xb, t.d.Train.X, order[from:to], t.dim)
+				gather(yb, t.d.Train.Y, order[from:to], t.k)
+				x, y = xb, yb
+			default:
 				// Consecutive images are a contiguous view: no copy.
-				x, y = d.Train.X[from*dim:to*dim], d.Train.Y[from*k:to*k]
+				x, y = t.d.Train.X[from*t.dim:to*t.dim], t.d.Train.Y[from*t.k:to*t.k]
 			}
-			c, err := eng.Step(x, y, eta)
+			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
+			c, err := t.eng.Step(x, y, eta)
 			if err != nil {
 				return nil, err
 			}
 			if math.IsNaN(c) || math.IsInf(c, 0) {
-				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); try a smaller eta", c, epoch, step+1, eta)
+				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", c, epoch, step+1, eta, t.ck.Epoch)
 			}
-			if opt.OnStep != nil {
-				opt.OnStep(epoch, step+1, steps, c)
+			if t.opt.OnStep != nil {
+				t.opt.OnStep(epoch, step+1, steps, c)
 			}
 		}
 		secs := time.Since(t0).Seconds()
-		tr, err := eng.Evaluate(d.Train)
+		m, err := t.endEpoch(epoch, secs)
 		if err != nil {
 			return nil, err
 		}
-		va, err := eng.Evaluate(d.Val)
-		if err != nil {
+		if t.opt.OnEpoch != nil {
+			t.opt.OnEpoch(m)
+		}
+		if err := t.checkpoint(); err != nil {
 			return nil, err
-		}
-		m := EpochMetrics{
-			Epoch: epoch, Eta: eta, Seconds: secs,
-			TrainLoss: tr.Loss, TrainCost: tr.Cost, TrainAcc: tr.Accuracy(),
-			ValLoss: va.Loss, ValCost: va.Cost, ValAcc: va.Accuracy(),
-		}
-		if math.IsNaN(tr.Cost) || math.IsInf(tr.Cost, 0) {
-			return nil, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); try a smaller eta", tr.Cost, epoch, eta)
-		}
-		res.Epochs = append(res.Epochs, m)
-		res.EpochSeconds = append(res.EpochSeconds, secs)
-		if opt.OnEpoch != nil {
-			opt.OnEpoch(m)
-		}
-		eta *= cfg.Decay
-	}
-	for i, s := range splits {
-		after, err := eng.Evaluate(s)
-		if err != nil {
-			return nil, err
-		}
-		res.Splits[SplitNames[i]] = SplitResult{
-			Size:              s.Len(),
-			AccuracyUntrained: before[i].Accuracy(), AccuracyTrained: after.Accuracy(),
-			CostUntrained: before[i].Cost, CostTrained: after.Cost,
-			LossUntrained: before[i].Loss, LossTrained: after.Loss,
 		}
 	}
-	res.TotalSeconds = time.Since(start).Seconds()
-	final, err := eng.Params()
+	return t.finish(false)
+}
+
+// endEpoch evaluates the epoch, updates the early-stopping state and moves
+// the state to the next epoch.
+func (t *trainer[T]) endEpoch(epoch int, secs float64) (EpochMetrics, error) {
+	tr, err := t.eng.Evaluate(t.d.Train)
+	if err != nil {
+		return EpochMetrics{}, err
+	}
+	va, err := t.eng.Evaluate(t.d.Val)
+	if err != nil {
+		return EpochMetrics{}, err
+	}
+	if math.IsNaN(tr.Cost) || math.IsInf(tr.Cost, 0) {
+		return EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", tr.Cost, epoch, t.ck.Eta, t.ck.Epoch)
+	}
+	m := EpochMetrics{
+		Epoch: epoch, Eta: t.ck.Eta, Seconds: secs,
+		TrainLoss: tr.Loss, TrainCost: tr.Cost, TrainAcc: tr.Accuracy(),
+		ValLoss: va.Loss, ValCost: va.Cost, ValAcc: va.Accuracy(),
+	}
+	ck := &t.ck
+	ck.Epochs = append(ck.Epochs, m)
+	ck.EpochSeconds = append(ck.EpochSeconds, secs)
+	ck.Epoch, ck.Step, ck.Order = epoch, 0, nil
+	if t.cfg.EarlyStop > 0 {
+		if m.ValAcc > ck.BestAcc || ck.BestEpoch == 0 {
+			p, err := t.eng.Params()
+			if err != nil {
+				return m, err
+			}
+			ck.BestAcc, ck.BestEpoch = m.ValAcc, epoch
+			ck.BestW, ck.BestB = toFloats(p.W), toFloats(p.B)
+		} else if epoch-ck.BestEpoch >= t.cfg.EarlyStop {
+			ck.Finished = true
+		}
+	}
+	if epoch == t.cfg.Epochs {
+		ck.Finished = true
+	}
+	if !ck.Finished {
+		ck.Eta = t.cfg.epochEta(epoch+1, ck.Eta)
+	}
+	return m, nil
+}
+
+// checkpoint fills in the parameters and RNG states and hands the state to
+// the OnCheckpoint hook.
+func (t *trainer[T]) checkpoint() error {
+	if t.opt.OnCheckpoint == nil {
+		return nil
+	}
+	p, err := t.eng.Params()
+	if err != nil {
+		return err
+	}
+	t.ck.W, t.ck.B = toFloats(p.W), toFloats(p.B)
+	if t.ck.Shuffle, err = t.shuffleSrc.MarshalBinary(); err != nil {
+		return err
+	}
+	if t.ck.Augment, err = t.augSrc.MarshalBinary(); err != nil {
+		return err
+	}
+	ck := t.ck
+	if err := t.opt.OnCheckpoint(&ck); err != nil {
+		return fmt.Errorf("writing the checkpoint after epoch %d: %w", t.ck.Epoch, err)
+	}
+	return nil
+}
+
+func (t *trainer[T]) interrupted(ctx context.Context, epoch int) (*Trained[T], error) {
+	cause := fmt.Errorf("%w at epoch %d, step %d: %w", ErrInterrupted, epoch, t.ck.Step+1, context.Cause(ctx))
+	if err := t.checkpoint(); err != nil {
+		return nil, errors.Join(cause, err)
+	}
+	tr, err := t.finish(true)
+	if err != nil {
+		return nil, errors.Join(cause, err)
+	}
+	return tr, cause
+}
+
+// finish evaluates the final parameters (the best epoch's, with early
+// stopping) on every split and assembles the result.
+func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
+	p, err := t.eng.Params()
 	if err != nil {
 		return nil, err
 	}
-	return &Trained[T]{Result: res, Params: final.Clone()}, nil
+	final := p.Clone()
+	if t.cfg.EarlyStop > 0 && t.ck.BestEpoch > 0 && !partial {
+		for i, v := range t.ck.BestW {
+			final.W[i] = T(v)
+		}
+		for i, v := range t.ck.BestB {
+			final.B[i] = T(v)
+		}
+		p.CopyFrom(final)
+	}
+	res := &Result{Device: t.cfg.Device, Dtype: t.cfg.Dtype, ConfigHash: t.cfg.Hash(), Splits: map[string]SplitResult{},
+		Epochs: t.ck.Epochs, EpochSeconds: t.ck.EpochSeconds, Partial: partial, BestEpoch: t.ck.BestEpoch}
+	if res.EpochSeconds == nil {
+		res.EpochSeconds = []float64{}
+	}
+	for i, s := range t.splits() {
+		after, err := t.eng.Evaluate(s)
+		if err != nil {
+			return nil, err
+		}
+		before := t.ck.Untrained[SplitNames[i]]
+		res.Splits[SplitNames[i]] = SplitResult{
+			Size:              s.Len(),
+			AccuracyUntrained: before.Accuracy(), AccuracyTrained: after.Accuracy(),
+			CostUntrained: before.Cost, CostTrained: after.Cost,
+			LossUntrained: before.Loss, LossTrained: after.Loss,
+		}
+	}
+	res.TotalSeconds = time.Since(t.start).Seconds()
+	return &Trained[T]{Result: res, Params: final}, nil
+}
+
+func (t *trainer[T]) splits() []*Split[T] { return []*Split[T]{t.d.Train, t.d.Val, t.d.Test} }
+
+func toFloats[T graph.Float](v []T) floats {
+	out := make(floats, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }
 
 // gather copies the rows idx of the row-major matrix src (rows of width w)

@@ -89,7 +89,7 @@ func TestTrainDeterministic(t *testing.T) {
 func checkDeterministic[T graph.Float](t *testing.T) {
 	d := Prepare[T](synthetic(2, 100))
 	cfg := smallConfig()
-	cfg.Shuffle = true
+	cfg.Shuffle, cfg.Dtype = true, graph.Dtype[T]().String()
 	a, b := mustTrain(t, cfg, d), mustTrain(t, cfg, d)
 	if !reflect.DeepEqual(a.Params, b.Params) {
 		t.Error("same seed, different parameters")

@@ -17,9 +17,32 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal lets the current step finish and the run write
+		// its checkpoint; a second one exits at once (files are written
+		// atomically, so none is left half-written).
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "\ngtrain: %v: stopping after the current step (again to exit at once)\n", sig)
+		cancel(signalError{sig})
+		os.Exit(signalError{<-sigs}.exitCode())
+	}()
 	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
+}
+
+// signalError is the cause of a run stopped by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "received " + e.sig.String() }
+
+// exitCode follows the shell's convention: 128 + the signal number.
+func (e signalError) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
 }
 
 // run executes the command line and returns the exit status. Every error
@@ -35,6 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) && ec.ExitCode() != 0 {
 		return ec.ExitCode()
+	}
+	var se signalError
+	if errors.As(err, &se) {
+		return se.exitCode()
 	}
 	if errors.Is(err, context.Canceled) {
 		return 130
@@ -58,6 +85,8 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			trainCommand(),
 			gradcheckCommand(),
+			evalCommand(),
+			predictCommand(),
 			dataCommand(),
 		},
 		// Errors are printed once, by run; urfave/cli would otherwise

@@ -2,16 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 )
+
+// trainFlags are the flags that set a Config; --resume refuses them.
+var trainFlags = []string{"loss", "lambda", "eta", "epochs", "batch", "decay", "shuffle", "seed", "dtype",
+	"schedule", "step-every", "step-gamma", "eta-min", "eta-max", "cycle-steps", "noise", "augment", "early-stop",
+	"all-batches", "train-batches", "val-holdout", "config"}
 
 func trainCommand() *cli.Command {
 	def := models.DefaultConfig()
@@ -20,7 +28,9 @@ func trainCommand() *cli.Command {
 		Usage: "train the one-layer classifier and print the report's result block",
 		Description: "Defaults are the report's Model 3 (cross-entropy, lambda 0.1, eta 0.001, 40 epochs,\n" +
 			"batches of 100) on the course's split: train data_batch_1, validate on data_batch_2,\n" +
-			"test on test_batch. The run directory receives config.json, metrics.csv and result.json.",
+			"test on test_batch. The run directory receives config.json, metrics.csv, checkpoint.json\n" +
+			"(after every epoch), model.json and result.json. Ctrl-C stops after the current step\n" +
+			"with a checkpoint; 'gtrain train --resume DIR' continues it exactly.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10: a cifar-10-batches-bin or -py directory, or cifar-10-binary.tar.gz"},
 			&cli.StringFlag{Name: "loss", Value: def.Loss, Usage: "cross (softmax cross-entropy) or svm (multi-class hinge)"},
@@ -28,13 +38,24 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eta", Value: def.Eta, Usage: "learning rate"},
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs, Usage: "number of epochs"},
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "mini-batch size"},
-			&cli.Float64Flag{Name: "decay", Value: def.Decay, Usage: "multiply eta by this after each epoch, in (0, 1]"},
+			&cli.Float64Flag{Name: "decay", Value: def.Decay, Usage: "schedule exp: multiply eta by this after each epoch, in (0, 1]"},
 			&cli.BoolFlag{Name: "shuffle", Usage: "reshuffle the training data at each epoch"},
-			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the initialization and the shuffling"},
+			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the initialization, shuffling and augmentation"},
 			&cli.StringFlag{Name: "dtype", Value: def.Dtype, Usage: "float64 or float32"},
+			&cli.StringFlag{Name: "schedule", Value: def.Schedule, Usage: "learning-rate schedule: exp (eta *= decay per epoch), step, or cyclic (triangular)"},
+			&cli.IntFlag{Name: "step-every", Usage: "schedule step: epochs between drops"},
+			&cli.Float64Flag{Name: "step-gamma", Usage: "schedule step: factor of each drop, in (0, 1]"},
+			&cli.Float64Flag{Name: "eta-min", Usage: "schedule cyclic: lowest learning rate"},
+			&cli.Float64Flag{Name: "eta-max", Usage: "schedule cyclic: highest learning rate"},
+			&cli.IntFlag{Name: "cycle-steps", Usage: "schedule cyclic: updates per half cycle"},
+			&cli.StringSliceFlag{Name: "noise", Usage: "noise on training batches, in [0,1] pixel units: gaussian:SIGMA or sp:FRACTION (repeatable)"},
+			&cli.StringSliceFlag{Name: "augment", Usage: "augmentation of training batches: flip:P, translate:K[:zero|edge], jitter:brightness=B,contrast=C,saturation=S, gaussian:SIGMA, sp:F (repeatable, applied in order after --noise)"},
+			&cli.IntFlag{Name: "early-stop", Usage: "stop when validation accuracy has not improved for N epochs and keep the best weights (0: off)"},
 			&cli.BoolFlag{Name: "all-batches", Usage: "train on data_batch_1..5 and validate on the last --val-holdout of them"},
-			&cli.IntFlag{Name: "val-holdout", Value: 1000, Usage: "with --all-batches: training images held out for validation"},
+			&cli.StringFlag{Name: "train-batches", Usage: "training batches, e.g. 1,2,3 or data_batch_1,data_batch_3 (validation: the last --val-holdout images)"},
+			&cli.IntFlag{Name: "val-holdout", Value: 1000, Usage: "with --all-batches or --train-batches: training images held out for validation"},
 			&cli.StringFlag{Name: "out", Usage: "run directory (default runs/<config hash>)"},
+			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in this directory from its checkpoint"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a run directory that holds another run"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the result block"},
 		},
@@ -43,23 +64,15 @@ func trainCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg := models.DefaultConfig()
-			cfg.Device = dev
-			cfg.Data.Dir = c.String("data")
-			if cfg.Data.Dir != "" {
-				if abs, err := filepath.Abs(cfg.Data.Dir); err == nil {
-					cfg.Data.Dir = abs
-				}
+			log := c.App.ErrWriter
+			if c.Bool("quiet") {
+				log = io.Discard
 			}
-			cfg.Loss, cfg.Lambda, cfg.Eta = c.String("loss"), c.Float64("lambda"), c.Float64("eta")
-			cfg.Epochs, cfg.Batch, cfg.Decay = c.Int("epochs"), c.Int("batch"), c.Float64("decay")
-			cfg.Shuffle, cfg.Seed, cfg.Dtype = c.Bool("shuffle"), c.Uint64("seed"), c.String("dtype")
-			if c.Bool("all-batches") {
-				cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout = models.AllBatches, nil, c.Int("val-holdout")
-			} else if c.IsSet("val-holdout") {
-				return fmt.Errorf("--val-holdout needs --all-batches")
+			if dir := c.String("resume"); dir != "" {
+				return resume(c, dir, log)
 			}
-			if err := cfg.Validate(); err != nil {
+			cfg, err := configFromFlags(c, dev)
+			if err != nil {
 				return err
 			}
 			out := c.String("out")
@@ -69,32 +82,112 @@ func trainCommand() *cli.Command {
 			if err := checkRunDir(out, &cfg, c.Bool("force")); err != nil {
 				return err
 			}
-			log := c.App.ErrWriter
-			if c.Bool("quiet") {
-				log = io.Discard
-			}
-			return train(c.Context, cfg, out, c.App.Writer, log)
+			return train(c.Context, cfg, out, nil, c.App.Writer, log)
 		},
 	}
+}
+
+// configFromFlags resolves the configuration: defaults, then flags.
+func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
+	cfg := models.DefaultConfig()
+	cfg.Device = dev
+	cfg.Data.Dir = c.String("data")
+	if cfg.Data.Dir != "" {
+		if abs, err := filepath.Abs(cfg.Data.Dir); err == nil {
+			cfg.Data.Dir = abs
+		}
+	}
+	cfg.Loss, cfg.Lambda, cfg.Eta = c.String("loss"), c.Float64("lambda"), c.Float64("eta")
+	cfg.Epochs, cfg.Batch, cfg.Decay = c.Int("epochs"), c.Int("batch"), c.Float64("decay")
+	cfg.Shuffle, cfg.Seed, cfg.Dtype = c.Bool("shuffle"), c.Uint64("seed"), c.String("dtype")
+	cfg.Schedule, cfg.StepEvery, cfg.StepGamma = c.String("schedule"), c.Int("step-every"), c.Float64("step-gamma")
+	cfg.EtaMin, cfg.EtaMax, cfg.CycleSteps = c.Float64("eta-min"), c.Float64("eta-max"), c.Int("cycle-steps")
+	cfg.Augment = append(append([]string(nil), c.StringSlice("noise")...), c.StringSlice("augment")...)
+	for _, spec := range c.StringSlice("noise") {
+		if !strings.HasPrefix(spec, "gaussian:") && !strings.HasPrefix(spec, "sp:") {
+			return cfg, fmt.Errorf("--noise %q: want gaussian:SIGMA or sp:FRACTION", spec)
+		}
+	}
+	cfg.EarlyStop = c.Int("early-stop")
+	switch {
+	case c.Bool("all-batches") && c.IsSet("train-batches"):
+		return cfg, fmt.Errorf("--all-batches and --train-batches: choose one")
+	case c.Bool("all-batches"):
+		cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout = models.AllBatches, nil, c.Int("val-holdout")
+	case c.IsSet("train-batches"):
+		names, err := batchNames(c.String("train-batches"))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout = names, nil, c.Int("val-holdout")
+	case c.IsSet("val-holdout"):
+		return cfg, fmt.Errorf("--val-holdout needs --all-batches or --train-batches")
+	}
+	return cfg, cfg.Validate()
+}
+
+// batchNames turns "1,3" or "data_batch_1,data_batch_3" into batch names.
+func batchNames(list string) ([]string, error) {
+	var names []string
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if n, err := strconv.Atoi(f); err == nil {
+			if n < 1 || n > 5 {
+				return nil, fmt.Errorf("--train-batches: batch %d is not in 1..5", n)
+			}
+			f = fmt.Sprintf("data_batch_%d", n)
+		}
+		if f == "" {
+			return nil, fmt.Errorf("--train-batches %q: empty batch name", list)
+		}
+		names = append(names, f)
+	}
+	return names, nil
 }
 
 // checkRunDir refuses a directory that holds a run of another
 // configuration, so that no earlier result is overwritten by mistake.
 func checkRunDir(dir string, cfg *models.Config, force bool) error {
 	old, err := models.ReadConfig(dir)
-	if os.IsNotExist(err) || force {
+	if errors.Is(err, os.ErrNotExist) || force {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
 	}
 	if old.Hash() != cfg.Hash() {
-		return fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite", dir, old.Hash())
+		return fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
 	}
 	return nil
 }
 
-func train(ctx context.Context, cfg models.Config, out string, stdout, log io.Writer) error {
+// resume continues the run in dir from its checkpoint, with its own
+// configuration; flags that would change it are refused.
+func resume(c *cli.Context, dir string, log io.Writer) error {
+	for _, f := range trainFlags {
+		if c.IsSet(f) {
+			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, models.ConfigFile))
+		}
+	}
+	cfg, err := models.ReadConfig(dir)
+	if err != nil {
+		return fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("--resume %s: %s: %w", dir, models.ConfigFile, err)
+	}
+	ck, err := models.ReadCheckpoint(dir, cfg)
+	if err != nil {
+		return fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	if ck.Finished {
+		return fmt.Errorf("--resume %s: the run is complete (%d epochs)", dir, ck.Epoch)
+	}
+	fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, ck.Epoch+1, ck.Step+1)
+	return train(c.Context, *cfg, dir, ck, c.App.Writer, log)
+}
+
+func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
 	splits, err := models.LoadSplits(cfg.Data)
 	if err != nil {
 		return err
@@ -104,31 +197,36 @@ func train(ctx context.Context, cfg models.Config, out string, stdout, log io.Wr
 	}
 	fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), out)
 	if cfg.Dtype == "float32" {
-		return trainAs(ctx, models.Prepare[float32](splits), cfg, out, stdout, log)
+		return trainAs(ctx, models.Prepare[float32](splits), cfg, out, ck, stdout, log)
 	}
-	return trainAs(ctx, models.Prepare[float64](splits), cfg, out, stdout, log)
+	return trainAs(ctx, models.Prepare[float64](splits), cfg, out, ck, stdout, log)
 }
 
-func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, stdout, log io.Writer) error {
-	var epochs []models.EpochMetrics
-	opt := models.Options{OnEpoch: func(m models.EpochMetrics) {
-		epochs = append(epochs, m)
-		fmt.Fprintf(log, "epoch %3d/%d  eta %-8.3g train cost %.4f acc %5.2f%%  val cost %.4f acc %5.2f%%  %.2fs\n",
-			m.Epoch, cfg.Epochs, m.Eta, m.TrainCost, 100*m.TrainAcc, m.ValCost, 100*m.ValAcc, m.Seconds)
-		// Metrics so far are on disk after every epoch: an interrupted run
-		// keeps what it measured.
-		if err := models.WriteMetrics(out, epochs); err != nil {
-			fmt.Fprintln(log, "gtrain: warning:", err)
-		}
-	}}
+func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+	opt := models.Options{
+		Resume: ck,
+		OnEpoch: func(m models.EpochMetrics) {
+			fmt.Fprintf(log, "epoch %3d/%d  eta %-8.3g train cost %.4f acc %5.2f%%  val cost %.4f acc %5.2f%%  %.2fs\n",
+				m.Epoch, cfg.Epochs, m.Eta, m.TrainCost, 100*m.TrainAcc, m.ValCost, 100*m.ValAcc, m.Seconds)
+		},
+		// After every epoch the metrics so far and the checkpoint are on
+		// disk: an interrupted or crashed run keeps what it measured.
+		OnCheckpoint: func(ck *models.Checkpoint) error {
+			if err := models.WriteMetrics(out, ck.Epochs); err != nil {
+				return err
+			}
+			return models.WriteCheckpoint(out, ck)
+		},
+	}
 	tr, err := models.Train(ctx, cfg, d, opt)
+	if tr == nil {
+		return err
+	}
+	if werr := writeResults(out, tr, d); werr != nil {
+		return errors.Join(err, werr)
+	}
 	if err != nil {
-		return err
-	}
-	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
-		return err
-	}
-	if err := models.WriteResult(out, tr.Result); err != nil {
+		fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
 		return err
 	}
 	if err := models.WriteResultBlock(stdout, &cfg, tr.Result); err != nil {
@@ -136,4 +234,14 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 	}
 	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", out, median(tr.Result.EpochSeconds))
 	return nil
+}
+
+func writeResults[T graph.Float](out string, tr *models.Trained[T], d *models.Prepared[T]) error {
+	if err := models.WriteMetrics(out, tr.Result.Epochs); err != nil {
+		return err
+	}
+	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
+		return err
+	}
+	return models.WriteResult(out, tr.Result)
 }

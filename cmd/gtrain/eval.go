@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	_ "image/jpeg" // predict reads JPEG too
+	_ "image/png"  // predict reads PNG
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+)
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "recompute the result of a trained run from its model.json",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding config.json and model.json"},
+			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 directory or archive (default: the run's)"},
+		},
+		Action: func(c *cli.Context) error {
+			dev, err := resolveDevice(c)
+			if err != nil {
+				return err
+			}
+			dir := c.String("model")
+			cfg, err := models.ReadConfig(dir)
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", dir, err)
+			}
+			m, err := models.ReadModel(dir)
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", dir, err)
+			}
+			if d := c.String("data"); d != "" {
+				cfg.Data.Dir, _ = filepath.Abs(d)
+			}
+			splits, err := models.LoadSplits(cfg.Data)
+			if err != nil {
+				return err
+			}
+			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
+			var evals map[string]models.Eval
+			if m.Dtype == "float32" {
+				evals, err = models.EvaluateModel(m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
+			} else {
+				evals, err = models.EvaluateModel(m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
+			}
+			if err != nil {
+				return err
+			}
+			stored, _ := models.ReadResult(dir) // optional: shown beside for comparison
+			return writeEvals(c.App.Writer, cfg, evals, stored)
+		},
+	}
+}
+
+func writeEvals(w io.Writer, cfg *models.Config, evals map[string]models.Eval, stored *models.Result) error {
+	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")
+	for _, s := range models.SplitNames {
+		ev := evals[s]
+		was := "-"
+		if stored != nil {
+			was = fmt.Sprintf("%.2f%%", 100*stored.Splits[s].AccuracyTrained)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.4f\t%.4f\t%s\t\n", s, ev.N, 100*ev.Accuracy(), ev.Cost, ev.Loss, was)
+	}
+	return tw.Flush()
+}
+
+func predictCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "predict",
+		Usage:     "classify 32×32 images (PNG or JPEG) with a trained run's model",
+		ArgsUsage: "IMAGE...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding model.json"},
+			&cli.IntFlag{Name: "top", Value: 3, Usage: "classes to list per image"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return fmt.Errorf("predict: name at least one image")
+			}
+			m, err := models.ReadModel(c.String("model"))
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", c.String("model"), err)
+			}
+			top := min(max(c.Int("top"), 1), m.K)
+			for _, path := range c.Args().Slice() {
+				pix, err := readImage(path)
+				if err != nil {
+					return err
+				}
+				p, err := m.Predict(pix)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				fmt.Fprintf(c.App.Writer, "%s: %s", path, m.Classes[p.Class])
+				for _, k := range topK(p.Probs, top) {
+					fmt.Fprintf(c.App.Writer, "  %s %.3f", m.Classes[k], p.Probs[k])
+				}
+				fmt.Fprintln(c.App.Writer)
+			}
+			return nil
+		},
+	}
+}
+
+// readImage decodes a 32×32 image into CIFAR's channel-major pixel layout.
+func readImage(path string) ([]uint8, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	b := img.Bounds()
+	if b.Dx() != data.Side || b.Dy() != data.Side {
+		return nil, fmt.Errorf("%s: %d×%d pixels; the model takes %d×%d images", path, b.Dx(), b.Dy(), data.Side, data.Side)
+	}
+	pix := make([]uint8, data.ImageSize)
+	plane := data.Side * data.Side
+	for y := 0; y < data.Side; y++ {
+		for x := 0; x < data.Side; x++ {
+			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			i := y*data.Side + x
+			pix[i], pix[plane+i], pix[2*plane+i] = uint8(r>>8), uint8(g>>8), uint8(bl>>8)
+		}
+	}
+	return pix, nil
+}
+
+// topK returns the indices of the k largest probabilities, largest first.
+func topK(p []float64, k int) []int {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	for i := 0; i < k; i++ {
+		for j := i + 1; j < len(idx); j++ {
+			if p[idx[j]] > p[idx[i]] {
+				idx[i], idx[j] = idx[j], idx[i]
+			}
+		}
+	}
+	return idx[:k]
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gtrain/gtrain/models"
+)
+
+// buildGtrain compiles the command into a temporary directory.
+func buildGtrain(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gtrain")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestSignalAndResume is the kill-and-resume acceptance test: SIGINT or
+// SIGTERM mid-run exits 130 or 143 with a checkpoint, metrics and a partial
+// result; --resume then ends with the same model and metrics, bit for bit,
+// as a run that was never stopped (shuffling and augmentation on).
+func TestSignalAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the subprocess test")
+	}
+	bin := buildGtrain(t)
+	dir := syntheticDir(t, 200)
+	args := []string{"train", "--data", dir, "--epochs", "40", "--batch", "10", "--eta", "0.005", "--shuffle",
+		"--augment", "flip:0.5", "--noise", "gaussian:0.01", "--seed", "7", "-q"}
+	whole := filepath.Join(t.TempDir(), "whole")
+	if out, err := exec.Command(bin, append(args, "--out", whole)...).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(bin, append(args, "--out", run)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				if _, err := os.Stat(filepath.Join(run, models.CheckpointFile)); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("no checkpoint after 2 minutes\n%s", stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cmd.Process.Signal(c.sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != c.code {
+				t.Fatalf("exit %v, want %d\n%s", err, c.code, stderr.String())
+			}
+			res, err := models.ReadResult(run)
+			if err != nil || !res.Partial {
+				t.Fatalf("partial result: %+v, %v", res, err)
+			}
+			if len(res.Epochs) >= 40 {
+				t.Fatalf("the run finished before the signal (%d epochs)", len(res.Epochs))
+			}
+			if out, err := exec.Command(bin, "train", "--resume", run, "-q").CombinedOutput(); err != nil {
+				t.Fatalf("resume: %v\n%s", err, out)
+			}
+			a, _ := os.ReadFile(filepath.Join(whole, models.ModelFile))
+			b, _ := os.ReadFile(filepath.Join(run, models.ModelFile))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Error("model.json of the resumed run differs from the uninterrupted run's")
+			}
+			if ma, mb := metricsWithoutSeconds(t, whole), metricsWithoutSeconds(t, run); !reflect.DeepEqual(ma, mb) {
+				t.Error("metrics.csv of the resumed run differs from the uninterrupted run's")
+			}
+			if res, err := models.ReadResult(run); err != nil || res.Partial {
+				t.Errorf("result after resume: %+v, %v", res, err)
+			}
+			// A finished run cannot be resumed again.
+			if code, _, stderr := gtrain(t, "train", "--resume", run); code == 0 {
+				t.Errorf("resuming a finished run: exit 0, %s", stderr)
+			}
+		})
+	}
+}
+
+func metricsWithoutSeconds(t *testing.T, dir string) [][]string {
+	f, err := os.Open(filepath.Join(dir, models.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		r[len(r)-1] = ""
+	}
+	return rows
+}
+
+func TestEvalAndPredict(t *testing.T) {
+	dir := syntheticDir(t, 40)
+	run := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "10", "--eta", "0.01", "--out", run, "-q"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	code, stdout, stderr := gtrain(t, "eval", "--model", run)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	res, _ := models.ReadResult(run)
+	for _, s := range models.SplitNames {
+		want := fmtPercent(res.Splits[s].AccuracyTrained)
+		found := false
+		for _, line := range strings.Split(stdout, "\n") {
+			found = found || (strings.HasPrefix(line, s+" ") && strings.Count(line, want) == 2)
+		}
+		if !found {
+			t.Errorf("eval of %s does not reproduce %s:\n%s", s, want, stdout)
+		}
+	}
+	// predict: a 32×32 PNG made from a training image is classified; other sizes are refused.
+	img := filepath.Join(t.TempDir(), "x.png")
+	writePNG(t, img, 32)
+	if code, stdout, stderr := gtrain(t, "predict", "--model", run, img); code != 0 || !bytes.Contains([]byte(stdout), []byte("x.png: ")) {
+		t.Errorf("predict: exit %d %q %q", code, stdout, stderr)
+	}
+	big := filepath.Join(t.TempDir(), "big.png")
+	writePNG(t, big, 40)
+	if code, _, stderr := gtrain(t, "predict", "--model", run, big); code == 0 || !bytes.Contains([]byte(stderr), []byte("40×40")) {
+		t.Errorf("predict of 40×40: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := gtrain(t, "eval", "--model", t.TempDir()); code == 0 || !bytes.Contains([]byte(stderr), []byte("config.json")) {
+		t.Errorf("eval of an empty dir: exit %d %q", code, stderr)
+	}
+}

@@ -1,0 +1,133 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/graph"
+)
+
+// benchSplits are the course's splits of the real CIFAR-10 when CIFAR10_DIR
+// is set, otherwise random images of the same size (10000 per split): the
+// time of an epoch depends on the sizes, not on the pixels.
+var benchSplits = sync.OnceValues(func() (*data.Splits, error) {
+	if dir := os.Getenv("CIFAR10_DIR"); dir != "" {
+		dc := DefaultConfig().Data
+		dc.Dir = dir
+		return LoadSplits(dc)
+	}
+	return randomSplits(10000), nil
+})
+
+// randomSplits returns n uniform random images with random labels per split.
+func randomSplits(n int) *data.Splits {
+	rng := rand.New(rand.NewPCG(1, 2))
+	mk := func(name string) *data.Dataset {
+		ds := &data.Dataset{Name: name, Pixels: make([]uint8, n*data.ImageSize), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
+		for i := range ds.Pixels {
+			ds.Pixels[i] = uint8(rng.Uint32())
+		}
+		for i := range ds.Labels {
+			ds.Labels[i] = uint8(rng.IntN(data.NumClasses))
+		}
+		return ds
+	}
+	return &data.Splits{Train: mk("train"), Val: mk("val"), Test: mk("test")}
+}
+
+// BenchmarkEpoch times one epoch of the training path (the engine's
+// gradient steps over data_batch_1 in consecutive batches, as Train does
+// without shuffling) for both losses, both dtypes and batches of 100 and
+// 500. It reports ms/epoch and GFLOP/s (EpochFLOPs per epoch).
+func BenchmarkEpoch(b *testing.B) {
+	splits, err := benchSplits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, dt := range []string{"float32", "float64"} {
+		var d32 *Prepared[float32]
+		var d64 *Prepared[float64]
+		for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
+			for _, batch := range []int{100, 500} {
+				b.Run(fmt.Sprintf("%s/%s/batch=%d", loss, dt, batch), func(b *testing.B) {
+					if dt == "float32" {
+						if d32 == nil {
+							d32 = Prepare[float32](splits)
+						}
+						benchEpoch(b, d32.Train, loss, batch)
+					} else {
+						if d64 == nil {
+							d64 = Prepare[float64](splits)
+						}
+						benchEpoch(b, d64.Train, loss, batch)
+					}
+				})
+			}
+		}
+	}
+}
+
+func benchEpoch[T graph.Float](b *testing.B, s *Split[T], loss graph.Loss, batch int) {
+	n := s.Len()
+	k, dim := len(s.Y)/n, len(s.X)/n
+	p := graph.NewParams[T](k, dim)
+	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	eng, err := NewCPUEngine(p, loss, 0.1, batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	// One warm-up epoch: the first steps allocate what later ones reuse.
+	if err := RunEpoch(eng, s, batch, 0.001); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := RunEpoch(eng, s, batch, 0.001); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(1000*sec, "ms/epoch")
+	b.ReportMetric(EpochFLOPs(n/batch*batch, dim, k)/sec/1e9, "GFLOP/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkEvaluate times the evaluation of a 10000-image split.
+func BenchmarkEvaluate(b *testing.B) {
+	splits, err := benchSplits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cross/float32", func(b *testing.B) { benchEval(b, Prepare[float32](splits).Val) })
+	b.Run("cross/float64", func(b *testing.B) { benchEval(b, Prepare[float64](splits).Val) })
+}
+
+func benchEval[T graph.Float](b *testing.B, s *Split[T]) {
+	n := s.Len()
+	p := graph.NewParams[T](len(s.Y)/n, len(s.X)/n)
+	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Evaluate(s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Evaluate(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(1000*b.Elapsed().Seconds()/float64(b.N), "ms/eval")
+}

@@ -1,0 +1,142 @@
+package models
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// CheckpointFile is the checkpoint's file in a run directory.
+const CheckpointFile = "checkpoint.json"
+
+// checkpointVersion is the version of the checkpoint format. Version 1:
+// a JSON object (the fields of Checkpoint); float arrays are base64 of
+// their little-endian IEEE-754 float64 bytes, so that values round-trip
+// exactly; RNG states are math/rand/v2 PCG MarshalBinary outputs.
+const checkpointVersion = 1
+
+// Checkpoint is everything needed to continue a run exactly where it
+// stopped: parameters, position (epoch and step), learning rate, RNG
+// states, the epoch's order, the metrics so far and the early-stopping
+// state. The config hash ties it to its run.
+type Checkpoint struct {
+	Version    int    `json:"version"`
+	ConfigHash string `json:"config_hash"`
+	Dtype      string `json:"dtype"`
+	// Epoch is the number of finished epochs; Step the number of finished
+	// updates of epoch Epoch+1 (0 at an epoch boundary).
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	Eta      float64 `json:"eta"`      // learning rate of epoch Epoch+1 (or of the last epoch)
+	Finished bool    `json:"finished"` // all epochs done (or stopped early)
+
+	W       floats `json:"w"`
+	B       floats `json:"b"`
+	Shuffle []byte `json:"rng_shuffle"`
+	Augment []byte `json:"rng_augment"`
+	Order   []int  `json:"order,omitempty"` // the permutation of the unfinished epoch
+
+	Epochs       []EpochMetrics  `json:"metrics"`
+	EpochSeconds []float64       `json:"epoch_seconds"`
+	Untrained    map[string]Eval `json:"untrained"`
+
+	BestAcc   float64 `json:"best_val_accuracy"`
+	BestEpoch int     `json:"best_epoch"`
+	BestW     floats  `json:"best_w,omitempty"`
+	BestB     floats  `json:"best_b,omitempty"`
+}
+
+// floats is a float64 slice stored as base64 of little-endian bytes.
+type floats []float64
+
+func (f floats) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 8*len(f))
+	for i, v := range f {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+	}
+	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+}
+
+func (f *floats) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	if len(b)%8 != 0 {
+		return errors.New("float array of a length not a multiple of 8 bytes")
+	}
+	out := make([]float64, len(b)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	*f = out
+	return nil
+}
+
+// WriteCheckpoint writes ck atomically into dir: a crash leaves the
+// previous checkpoint or the new one, never a broken file.
+func WriteCheckpoint(dir string, ck *Checkpoint) error {
+	b, err := json.Marshal(ck)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, CheckpointFile), b)
+}
+
+// ReadCheckpoint reads the checkpoint of a run directory and checks that it
+// belongs to cfg.
+func ReadCheckpoint(dir string, cfg *Config) (*Checkpoint, error) {
+	path := filepath.Join(dir, CheckpointFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := DecodeCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if ck.ConfigHash != cfg.Hash() {
+		return nil, fmt.Errorf("%s: written for configuration %s, not %s", path, ck.ConfigHash, cfg.Hash())
+	}
+	if ck.Dtype != cfg.Dtype {
+		return nil, fmt.Errorf("%s: dtype %s, the configuration says %s", path, ck.Dtype, cfg.Dtype)
+	}
+	return ck, nil
+}
+
+// DecodeCheckpoint parses and checks a checkpoint's bytes.
+func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
+	var ck Checkpoint
+	if err := json.Unmarshal(b, &ck); err != nil {
+		return nil, fmt.Errorf("not a gtrain checkpoint: %w", err)
+	}
+	switch {
+	case ck.Version > checkpointVersion:
+		return nil, fmt.Errorf("checkpoint format version %d is newer than this gtrain's %d", ck.Version, checkpointVersion)
+	case ck.Version < 1:
+		return nil, fmt.Errorf("checkpoint without a format version")
+	case ck.Epoch < 0 || ck.Step < 0 || len(ck.Epochs) != ck.Epoch || len(ck.EpochSeconds) != ck.Epoch:
+		return nil, fmt.Errorf("checkpoint at epoch %d, step %d holds %d epochs of metrics", ck.Epoch, ck.Step, len(ck.Epochs))
+	case len(ck.W) == 0 || len(ck.B) == 0 || len(ck.W)%len(ck.B) != 0:
+		return nil, fmt.Errorf("checkpoint parameters of %d and %d values", len(ck.W), len(ck.B))
+	case len(ck.BestW) != 0 && (len(ck.BestW) != len(ck.W) || len(ck.BestB) != len(ck.B)):
+		return nil, fmt.Errorf("checkpoint best parameters do not match the parameters")
+	case math.IsNaN(ck.Eta) || ck.Eta < 0:
+		return nil, fmt.Errorf("checkpoint learning rate %v", ck.Eta)
+	}
+	for _, v := range ck.W {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("checkpoint parameters hold %v", v)
+		}
+	}
+	return &ck, nil
+}

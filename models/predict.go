@@ -1,0 +1,94 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/graph"
+)
+
+// Normalizer returns the model's input normalization.
+func (m *Model) Normalizer() *data.Normalizer { return &data.Normalizer{Mean: m.Mean, Std: m.Std} }
+
+// ModelParams returns the parameters of m in the dtype T.
+func ModelParams[T graph.Float](m *Model) *graph.Params[T] {
+	p := graph.NewParams[T](m.K, m.D)
+	for i, v := range m.W {
+		p.W[i] = T(v)
+	}
+	for i, v := range m.B {
+		p.B[i] = T(v)
+	}
+	return p
+}
+
+// Prediction is the classification of one image.
+type Prediction struct {
+	Class int
+	Probs []float64 // softmax of the scores
+}
+
+// Predict classifies one image of d raw pixels (channel-major, as in the
+// CIFAR-10 files). The scores are computed in float64.
+func (m *Model) Predict(pixels []uint8) (Prediction, error) {
+	if len(pixels) != m.D {
+		return Prediction{}, fmt.Errorf("image of %d values, the model takes %d", len(pixels), m.D)
+	}
+	x := make([]float64, m.D)
+	data.Normalize(x, pixels, m.Normalizer())
+	s := make([]float64, m.K)
+	best, top := 0, math.Inf(-1)
+	for k := range s {
+		acc := m.B[k]
+		for j, w := range m.W[k*m.D : (k+1)*m.D] {
+			acc += w * x[j]
+		}
+		s[k] = acc
+		if acc > top {
+			best, top = k, acc
+		}
+	}
+	var z float64
+	for k := range s {
+		s[k] = math.Exp(s[k] - top)
+		z += s[k]
+	}
+	for k := range s {
+		s[k] /= z
+	}
+	return Prediction{Class: best, Probs: s}, nil
+}
+
+// PrepareWith normalizes the splits with a given normalization (a trained
+// model's), instead of fitting it to the training split.
+func PrepareWith[T graph.Float](s *data.Splits, nz *data.Normalizer) *Prepared[T] {
+	return &Prepared[T]{
+		Train:      newSplit[T]("train", s.Train, nz),
+		Val:        newSplit[T]("val", s.Val, nz),
+		Test:       newSplit[T]("test", s.Test, nz),
+		Classes:    s.Train.Classes,
+		Normalizer: nz,
+	}
+}
+
+// EvaluateModel evaluates a model on the splits of d with the graph of the
+// given loss and λ, on the device of spec.
+func EvaluateModel[T graph.Float](m *Model, d *Prepared[T], spec EngineSpec) (map[string]Eval, error) {
+	p := ModelParams[T](m)
+	spec.Batch = 1 // no training graph is run; the smallest to build
+	eng, err := NewEngine(p, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	out := map[string]Eval{}
+	for i, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+		ev, err := eng.Evaluate(s)
+		if err != nil {
+			return nil, err
+		}
+		out[SplitNames[i]] = ev
+	}
+	return out, nil
+}

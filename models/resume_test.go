@@ -1,0 +1,208 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gtrain/gtrain/graph"
+)
+
+// TestResumeBitIdentical interrupts runs mid-epoch and at an epoch
+// boundary, resumes them from their last checkpoint and requires the same
+// parameters and metrics as an uninterrupted run, bit for bit.
+func TestResumeBitIdentical(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		shuffle bool
+		augment []string
+		dtype   string
+		stopAt  [2]int // epoch, step after which to interrupt
+	}{
+		{"plain/mid-epoch", false, nil, "float64", [2]int{2, 3}},
+		{"shuffle/mid-epoch", true, nil, "float64", [2]int{2, 2}},
+		{"shuffle/boundary", true, nil, "float64", [2]int{1, 5}},
+		{"augment/mid-epoch", true, []string{"flip:0.5", "gaussian:0.01"}, "float64", [2]int{3, 1}},
+		{"augment/float32", true, []string{"translate:2", "sp:0.01"}, "float32", [2]int{2, 4}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.Epochs, cfg.Batch, cfg.Shuffle, cfg.Augment, cfg.Dtype = 4, 10, c.shuffle, c.augment, c.dtype
+			if c.dtype == "float32" {
+				checkResume[float32](t, cfg, c.stopAt)
+			} else {
+				checkResume[float64](t, cfg, c.stopAt)
+			}
+		})
+	}
+}
+
+func checkResume[T graph.Float](t *testing.T, cfg Config, stopAt [2]int) {
+	d := Prepare[T](synthetic(21, 50))
+	whole, err := Train(context.Background(), cfg, d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var last *Checkpoint
+	opt := Options{
+		OnStep: func(epoch, step, steps int, cost float64) {
+			if epoch == stopAt[0] && step == stopAt[1] {
+				cancel(errors.New("test interrupt"))
+			}
+		},
+		OnCheckpoint: func(ck *Checkpoint) error {
+			// Through the file format, as a resume after a crash reads it.
+			dir := t.TempDir()
+			if err := WriteCheckpoint(dir, ck); err != nil {
+				return err
+			}
+			back, err := ReadCheckpoint(dir, &cfg)
+			last = back
+			return err
+		},
+	}
+	part, err := Train(ctx, cfg, d, opt)
+	if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "test interrupt") {
+		t.Fatalf("err = %v, want ErrInterrupted with the cause", err)
+	}
+	if part == nil || !part.Result.Partial {
+		t.Fatalf("partial result %+v", part)
+	}
+	wantStep := stopAt[1]
+	if wantStep == 50/cfg.Batch { // the interrupt came after the epoch's last step
+		if last.Epoch != stopAt[0] || last.Step != 0 {
+			t.Fatalf("checkpoint at epoch %d step %d, want %d 0", last.Epoch, last.Step, stopAt[0])
+		}
+	} else if last.Epoch != stopAt[0]-1 || last.Step != wantStep {
+		t.Fatalf("checkpoint at epoch %d step %d, want %d %d", last.Epoch, last.Step, stopAt[0]-1, wantStep)
+	}
+
+	resumed, err := Train(context.Background(), cfg, d, Options{Resume: last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(resumed.Params, whole.Params) {
+		t.Error("resumed parameters differ from the uninterrupted run's")
+	}
+	if !reflect.DeepEqual(stripSeconds(resumed.Result.Epochs), stripSeconds(whole.Result.Epochs)) {
+		t.Errorf("resumed metrics differ:\n%+v\n%+v", resumed.Result.Epochs, whole.Result.Epochs)
+	}
+	if !reflect.DeepEqual(resumed.Result.Splits, whole.Result.Splits) {
+		t.Errorf("resumed result differs:\n%+v\n%+v", resumed.Result.Splits, whole.Result.Splits)
+	}
+}
+
+func stripSeconds(e []EpochMetrics) []EpochMetrics {
+	out := append([]EpochMetrics(nil), e...)
+	for i := range out {
+		out[i].Seconds = 0
+	}
+	return out
+}
+
+func TestCheckpointRefused(t *testing.T) {
+	cfg := smallConfig()
+	dir := t.TempDir()
+	ck := &Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, W: floats{1, 2}, B: floats{0}, Eta: 0.1,
+		Epochs: []EpochMetrics{{Epoch: 1}}, EpochSeconds: []float64{1}, Epoch: 1}
+	if err := WriteCheckpoint(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCheckpoint(dir, &cfg); err != nil {
+		t.Fatalf("own checkpoint refused: %v", err)
+	}
+	other := cfg
+	other.Lambda = 0.7
+	if _, err := ReadCheckpoint(dir, &other); err == nil || !strings.Contains(err.Error(), "configuration") {
+		t.Errorf("another config: err = %v", err)
+	}
+	ck.Version = checkpointVersion + 1
+	WriteCheckpoint(dir, ck)
+	if _, err := ReadCheckpoint(dir, &cfg); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("newer version: err = %v", err)
+	}
+	for _, bad := range []string{``, `{}`, `{"version":1}`, `{"version":1,"w":"AAAA","b":"AAAAAAAAAAA="}`, `[1,2]`, `{"version":1,"epoch":-1}`} {
+		if _, err := DecodeCheckpoint([]byte(bad)); err == nil {
+			t.Errorf("DecodeCheckpoint(%q) accepted", bad)
+		}
+	}
+	if _, err := ReadCheckpoint(filepath.Join(dir, "none"), &cfg); err == nil {
+		t.Error("missing checkpoint accepted")
+	}
+}
+
+// TestCheckpointWriteFailure: a failing writer (a full disk) stops the run
+// with an error naming the checkpoint.
+func TestCheckpointWriteFailure(t *testing.T) {
+	d := Prepare[float64](synthetic(22, 40))
+	calls := 0
+	_, err := Train(context.Background(), smallConfig(), d, Options{OnCheckpoint: func(*Checkpoint) error {
+		calls++
+		if calls == 2 {
+			return errors.New("no space left on device")
+		}
+		return nil
+	}})
+	if err == nil || !strings.Contains(err.Error(), "checkpoint after epoch 2") || !strings.Contains(err.Error(), "no space") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	d := Prepare[float64](synthetic(23, 40))
+	cfg := smallConfig()
+	cfg.Epochs, cfg.Batch = 6, 20 // 2 updates per epoch
+	cfg.Schedule, cfg.StepEvery, cfg.StepGamma, cfg.Eta = "step", 2, 0.5, 0.04
+	r := mustTrain(t, cfg, d).Result
+	for i, want := range []float64{0.04, 0.04, 0.02, 0.02, 0.01, 0.01} {
+		if r.Epochs[i].Eta != want {
+			t.Errorf("step: epoch %d eta %v, want %v", i+1, r.Epochs[i].Eta, want)
+		}
+	}
+	cfg = smallConfig()
+	cfg.Epochs, cfg.Batch = 4, 20
+	cfg.Schedule, cfg.EtaMin, cfg.EtaMax, cfg.CycleSteps = "cyclic", 0.001, 0.011, 2
+	r = mustTrain(t, cfg, d).Result
+	// Updates 0,2,4,6 start the epochs: eta_min, eta_max, eta_min, eta_max.
+	for i, want := range []float64{0.001, 0.011, 0.001, 0.011} {
+		if math.Abs(r.Epochs[i].Eta-want) > 1e-15 {
+			t.Errorf("cyclic: epoch %d eta %v, want %v", i+1, r.Epochs[i].Eta, want)
+		}
+	}
+	if got := cfg.cyclicEta(1); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("cyclicEta(1) = %v, want 0.006", got)
+	}
+	if got := cfg.cyclicEta(3); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("cyclicEta(3) = %v, want 0.006", got)
+	}
+}
+
+// TestEarlyStopping: the kept weights are those of the best validation
+// epoch, and training stops patience epochs after it.
+func TestEarlyStopping(t *testing.T) {
+	d := Prepare[float64](synthetic(24, 60))
+	cfg := smallConfig()
+	cfg.Epochs, cfg.Eta, cfg.EarlyStop = 12, 0.5, 2 // a large eta makes validation accuracy wander
+	r := mustTrain(t, cfg, d).Result
+	best := 0
+	for i, m := range r.Epochs {
+		if m.ValAcc > r.Epochs[best].ValAcc {
+			best = i
+		}
+	}
+	if r.BestEpoch != best+1 {
+		t.Errorf("best epoch %d, want %d (%+v)", r.BestEpoch, best+1, r.Epochs)
+	}
+	if got := r.Splits["val"].AccuracyTrained; got != r.Epochs[best].ValAcc {
+		t.Errorf("final val accuracy %v, best epoch's %v: best weights not restored", got, r.Epochs[best].ValAcc)
+	}
+	if n := len(r.Epochs); n < cfg.Epochs && n-r.BestEpoch != cfg.EarlyStop {
+		t.Errorf("stopped after %d epochs, best %d, patience %d", n, r.BestEpoch, cfg.EarlyStop)
+	}
+}
