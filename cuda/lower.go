@@ -104,7 +104,8 @@ type View struct {
 	Off        int
 	Rows, Cols int
 	RS, CS     int
-	Shape      tensor.Shape // Gorgonia's shape of the value (rank 0..2)
+	Shape      tensor.Shape // Gorgonia's shape of the value
+	St         []int        // its strides, one per dimension
 }
 
 // IsHost reports whether v is a host scalar.
@@ -173,6 +174,7 @@ const (
 	InputY
 	ParamW
 	ParamB
+	Const
 )
 
 // Slot is a flat device buffer.
@@ -180,6 +182,7 @@ type Slot struct {
 	Role SlotRole
 	Len  int
 	Name string
+	Init []float64 // Const: the values
 }
 
 // HostOp is one host-scalar computation: Fn of Args (indices of earlier host
@@ -320,56 +323,58 @@ func (l *lowerer) newSlot(role SlotRole, n int, name string) int {
 
 // contiguousView is the row-major view of a whole slot with Gorgonia shape s.
 func contiguousView(slot int, s tensor.Shape) View {
-	v := View{Slot: slot, Host: -1, Shape: s.Clone()}
-	switch len(s) {
-	case 0:
-		v.Rows, v.Cols = 1, 1
-	case 1:
-		v.Rows, v.Cols, v.CS = 1, s[0], 1
-	case 2:
-		v.Rows, v.Cols, v.RS, v.CS = s[0], s[1], s[1], 1
-	default:
-		panic(fmt.Sprintf("shape %v: rank %d is not supported (rank ≤ 2)", s, len(s)))
+	st := make([]int, len(s))
+	acc := 1
+	for i := len(s) - 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= s[i]
 	}
-	return v
+	return withShape(View{Slot: slot, Host: -1}, s, st)
 }
 
 // hostView is a host scalar broadcast to shape s.
 func hostView(h int, s tensor.Shape) View {
-	v := contiguousView(-1, s)
-	v.Slot, v.Host, v.RS, v.CS = -1, h, 0, 0
-	return v
+	return withShape(View{Slot: -1, Host: h}, s, make([]int, len(s)))
 }
 
-// strides2 returns the view's strides per Gorgonia dimension.
-func (v View) dimStrides() []int {
-	switch len(v.Shape) {
-	case 0:
-		return nil
-	case 1:
-		return []int{v.CS}
-	}
-	return []int{v.RS, v.CS}
-}
+// dimStrides returns the view's strides per Gorgonia dimension.
+func (v View) dimStrides() []int { return append([]int(nil), v.St...) }
 
-// withShape builds the rank-2 view of shape s and per-dimension strides st.
+// withShape builds the view of shape s with per-dimension strides st. The
+// rank-2 form is the last two dimensions; leading dimensions must be 1 (a
+// batch of one), a rank-1 (n) is (1, n) and a scalar (1, 1).
 func withShape(base View, s tensor.Shape, st []int) View {
 	v := base
 	v.Shape = s.Clone()
-	switch len(s) {
-	case 0:
-		v.Rows, v.Cols, v.RS, v.CS = 1, 1, 0, 0
-	case 1:
-		v.Rows, v.Cols, v.RS, v.CS = 1, s[0], 0, st[0]
-	case 2:
-		v.Rows, v.Cols, v.RS, v.CS = s[0], s[1], st[0], st[1]
-	default:
-		panic(fmt.Sprintf("shape %v: rank %d is not supported (rank ≤ 2)", s, len(s)))
-	}
+	v.St = append([]int(nil), st...)
 	if v.IsHost() {
-		v.RS, v.CS = 0, 0
+		clear(v.St)
+	}
+	r := len(s)
+	for i := 0; i < r-2; i++ {
+		if s[i] != 1 {
+			panic(fmt.Sprintf("shape %v: a leading dimension other than 1 is not supported", s))
+		}
+	}
+	switch {
+	case r == 0:
+		v.Rows, v.Cols, v.RS, v.CS = 1, 1, 0, 0
+	case r == 1:
+		v.Rows, v.Cols, v.RS, v.CS = 1, s[0], 0, v.St[0]
+	default:
+		v.Rows, v.Cols, v.RS, v.CS = s[r-2], s[r-1], v.St[r-2], v.St[r-1]
 	}
 	return v
+}
+
+// last2 returns the shape with its last two dimensions swapped, and the
+// strides to match (a transposed operand).
+func (v View) transposed() View {
+	r := len(v.Shape)
+	s, st := v.Shape.Clone(), v.dimStrides()
+	s[r-1], s[r-2] = s[r-2], s[r-1]
+	st[r-1], st[r-2] = st[r-2], st[r-1]
+	return withShape(v, s, st)
 }
 
 func (l *lowerer) hostConst(x float64, node string) int {
@@ -578,7 +583,7 @@ func (l *lowerer) node(n *G.Node) error {
 		set(l.reduce(fn, args[0], axes, out, n.Name()))
 	case "linAlgBinOp":
 		var ta, tb bool
-		switch s {
+		switch strings.Replace(s, "×××", "×", 1) { // a batched product of a batch of one is a product
 		case "A × B":
 		case "Aᵀ × B":
 			ta = true
@@ -590,24 +595,107 @@ func (l *lowerer) node(n *G.Node) error {
 			return fmt.Errorf("op %q (%s): only matrix products are supported", s, kind)
 		}
 		a, b := args[0], args[1]
-		if a.IsHost() || b.IsHost() || len(a.Shape) != 2 || len(b.Shape) != 2 {
-			return fmt.Errorf("op %q on %v and %v: need two device matrices", s, a.Shape, b.Shape)
+		if len(a.Shape) < 2 || len(b.Shape) < 2 || len(out) < 2 {
+			return fmt.Errorf("op %q on %v and %v: need matrices", s, a.Shape, b.Shape)
 		}
 		if ta {
-			a = withShape(a, tensor.Shape{a.Shape[1], a.Shape[0]}, []int{a.CS, a.RS})
+			a = a.transposed()
 		}
 		if tb {
-			b = withShape(b, tensor.Shape{b.Shape[1], b.Shape[0]}, []int{b.CS, b.RS})
+			b = b.transposed()
 		}
-		a, b = l.gemmOperand(a, n.Name()), l.gemmOperand(b, n.Name())
-		if a.Cols != b.Rows || out[0] != a.Rows || out[1] != b.Cols {
+		if a.Cols != b.Rows || out[len(out)-2] != a.Rows || out[len(out)-1] != b.Cols {
 			return fmt.Errorf("op %q: %v × %v does not give %v", s, a.Shape, b.Shape, out)
 		}
-		set(l.emit(Instr{Kind: MatMul, In: []View{a, b}, K: a.Cols, Node: n.Name()}, out))
+		v, err := l.matmul(a, b, out, n.Name())
+		if err != nil {
+			return fmt.Errorf("op %q: %w", s, err)
+		}
+		set(v)
+	case "constantTensor":
+		val, err := op.Do()
+		if err != nil {
+			return err
+		}
+		var xs []float64
+		switch d := val.Data().(type) {
+		case []float64:
+			xs = d
+		case []float32:
+			for _, x := range d {
+				xs = append(xs, float64(x))
+			}
+		default:
+			return fmt.Errorf("constant tensor of %T", d)
+		}
+		uniform := len(xs) > 0
+		for _, x := range xs {
+			uniform = uniform && x == xs[0]
+		}
+		if uniform {
+			set(hostView(l.hostConst(xs[0], n.Name()), out))
+			return nil
+		}
+		slot := l.newSlot(Const, len(xs), n.Name())
+		l.p.Slots[slot].Init = append([]float64(nil), xs...)
+		set(contiguousView(slot, out))
 	default:
 		return fmt.Errorf("op %q of kind %s is not supported by the cuda lowering", s, kind)
 	}
 	return nil
+}
+
+// matmul lowers a (M×K)·(K×N) product to shape out. A product with a
+// constant broadcast operand (Gorgonia's "ones" trick for biases and their
+// gradients) is a broadcast view or a reduction, not a gemm.
+func (l *lowerer) matmul(a, b View, out tensor.Shape, node string) (View, error) {
+	m, k, n := a.Rows, a.Cols, b.Cols
+	scale := func(v View, c float64) View {
+		if c == 1 {
+			return v
+		}
+		return l.emit(Instr{Kind: Binary, Fn: FnMul, In: []View{v, hostView(l.hostConst(c, node), v.Shape)}, Node: node}, v.Shape)
+	}
+	constOf := func(v View) (float64, bool) {
+		if !v.IsHost() {
+			return 0, false
+		}
+		c, ok := l.consts[v.Host]
+		return c, ok
+	}
+	switch ca, okA := constOf(a); {
+	case a.IsHost() && b.IsHost():
+		return View{}, fmt.Errorf("a product of two host values")
+	case a.IsHost() && !okA, b.IsHost() && func() bool { _, ok := constOf(b); return !ok }():
+		return View{}, fmt.Errorf("a product with a λ-dependent operand")
+	case okA:
+		// C(i, j) = c·Σ_l B(l, j): row i of C is c times B's column sums.
+		row := b
+		if k != 1 {
+			row = l.emit(Instr{Kind: Reduce, Fn: FnSum, Axis: 0, In: []View{b}, Node: node}, tensor.Shape{1, n})
+		}
+		row = withShape(row, tensor.Shape{1, n}, []int{0, row.CS})
+		row = withShape(row, out, bcastStrides(out, 0, row.CS))
+		return scale(row, ca), nil
+	}
+	if cb, okB := constOf(b); okB {
+		// C(i, j) = c·Σ_l A(i, l).
+		col := a
+		if k != 1 {
+			col = l.emit(Instr{Kind: Reduce, Fn: FnSum, Axis: 1, In: []View{a}, Node: node}, tensor.Shape{m, 1})
+		}
+		col = withShape(col, out, bcastStrides(out, col.RS, 0))
+		return scale(col, cb), nil
+	}
+	a, b = l.gemmOperand(a, node), l.gemmOperand(b, node)
+	return l.emit(Instr{Kind: MatMul, In: []View{a, b}, K: k, Node: node}, out), nil
+}
+
+// bcastStrides gives a shape of rank ≥ 2 the row and column strides rs, cs.
+func bcastStrides(s tensor.Shape, rs, cs int) []int {
+	st := make([]int, len(s))
+	st[len(s)-2], st[len(s)-1] = rs, cs
+	return st
 }
 
 // emit appends ins with a fresh output slot of shape out and returns its view.
@@ -720,17 +808,20 @@ func (l *lowerer) reduce(fn int, v View, axes []int, out tensor.Shape, node stri
 		}
 		return hostView(l.hostOp(FnMul, []int{v.Host, l.hostConst(float64(cnt), node)}, node), out)
 	}
-	// Rank-2 axis: the rank-1 (n) view is (1, n).
+	// Rank-2 axis: the rank-1 (n) view is (1, n); leading dimensions are 1.
 	var axis int
 	switch {
 	case r <= 1:
 		axis = -1
-	case red[0] && red[1]:
+	case red[r-2] && red[r-1]:
 		axis = -1
-	case red[0]:
+	case red[r-2]:
 		axis = 0
-	default:
+	case red[r-1]:
 		axis = 1
+	default:
+		// Only leading unit dimensions are reduced: a reshape.
+		return l.reshape(v, out, node)
 	}
 	return l.emit(Instr{Kind: Reduce, Fn: fn, Axis: axis, In: []View{v}, Node: node}, out)
 }

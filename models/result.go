@@ -38,8 +38,8 @@ type Result struct {
 	// those of the parameters when it stopped).
 	Partial bool `json:"partial,omitempty"`
 	// BestEpoch is the epoch whose weights were kept, with early stopping.
-	BestEpoch int `json:"best_epoch,omitempty"`
-	Epochs       []EpochMetrics         `json:"-"` // metrics.csv holds these
+	BestEpoch int            `json:"best_epoch,omitempty"`
+	Epochs    []EpochMetrics `json:"-"` // metrics.csv holds these
 }
 
 // SplitNames are the keys of Result.Splits in report order.

@@ -87,6 +87,7 @@ func newApp() *cli.App {
 			gradcheckCommand(),
 			evalCommand(),
 			predictCommand(),
+			augmentPreviewCommand(),
 			dataCommand(),
 		},
 		// Errors are printed once, by run; urfave/cli would otherwise

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -183,5 +184,50 @@ func TestHelp(t *testing.T) {
 		if code, stdout, stderr := gtrain(t, args...); code != 0 || stdout == "" {
 			t.Errorf("gtrain %v: exit %d, %q %q", args, code, stdout, stderr)
 		}
+	}
+}
+
+func TestAugmentPreview(t *testing.T) {
+	dir := syntheticDir(t, 10)
+	out := filepath.Join(t.TempDir(), "p.png")
+	code, _, stderr := gtrain(t, "augment-preview", "--data", dir, "--noise", "gaussian:0.05", "--augment", "flip:1", "--images", "3", "--versions", "2", "--scale", "2", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 rows of 1 original + 2 versions, 32×2 pixels each, plus any gaps.
+	if b := img.Bounds(); b.Dx() < 3*64 || b.Dy() < 3*64 {
+		t.Errorf("preview %v too small for 3×3 tiles of 64 pixels", b)
+	}
+	if code, _, stderr := gtrain(t, "augment-preview", "--data", dir, "--noise", "gaussian:-1", "--out", out); code == 0 || !strings.Contains(stderr, "gaussian") {
+		t.Errorf("bad spec: exit %d %q", code, stderr)
+	}
+}
+
+// TestConfigFile: a YAML file sets the configuration, flags override it,
+// unknown keys are refused.
+func TestConfigFile(t *testing.T) {
+	dir := syntheticDir(t, 20)
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(file, []byte("loss: svm\nlambda: 0.5\nepochs: 2\nbatch: 10\naugment: [\"flip:0.5\"]\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := gtrain(t, "train", "--data", dir, "--config", file, "--lambda", "0.25", "--out", out, "-q"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cfg, err := models.ReadConfig(out)
+	if err != nil || cfg.Loss != "svm" || cfg.Lambda != 0.25 || cfg.Epochs != 2 || len(cfg.Augment) != 1 || cfg.Eta != models.DefaultConfig().Eta {
+		t.Fatalf("resolved config %+v, %v", cfg, err)
+	}
+	os.WriteFile(file, []byte("loss: svm\nlamda: 0.5\n"), 0o644)
+	if code, _, stderr := gtrain(t, "train", "--data", dir, "--config", file, "--out", out); code == 0 || !strings.Contains(stderr, "lamda") || !strings.Contains(stderr, "c.yaml:2") {
+		t.Errorf("unknown key: exit %d %q", code, stderr)
 	}
 }

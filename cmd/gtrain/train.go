@@ -54,6 +54,7 @@ func trainCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all-batches", Usage: "train on data_batch_1..5 and validate on the last --val-holdout of them"},
 			&cli.StringFlag{Name: "train-batches", Usage: "training batches, e.g. 1,2,3 or data_batch_1,data_batch_3 (validation: the last --val-holdout images)"},
 			&cli.IntFlag{Name: "val-holdout", Value: 1000, Usage: "with --all-batches or --train-batches: training images held out for validation"},
+			&cli.StringFlag{Name: "config", Usage: "YAML file of settings (the keys of config.json); flags override it"},
 			&cli.StringFlag{Name: "out", Usage: "run directory (default runs/<config hash>)"},
 			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in this directory from its checkpoint"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a run directory that holds another run"},
@@ -87,28 +88,56 @@ func trainCommand() *cli.Command {
 	}
 }
 
-// configFromFlags resolves the configuration: defaults, then flags.
+// configFromFlags resolves the configuration: defaults, then the --config
+// file, then the flags that were given.
 func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
 	cfg := models.DefaultConfig()
-	cfg.Device = dev
-	cfg.Data.Dir = c.String("data")
+	if f := c.String("config"); f != "" {
+		if err := models.LoadConfigFile(f, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if c.IsSet("device") || cfg.Device == "" {
+		cfg.Device = dev
+	}
+	set := func(name string, apply func()) {
+		if c.IsSet(name) {
+			apply()
+		}
+	}
+	set("data", func() { cfg.Data.Dir = c.String("data") })
+	if cfg.Data.Dir == "" {
+		cfg.Data.Dir = c.String("data") // from CIFAR10_DIR
+	}
 	if cfg.Data.Dir != "" {
 		if abs, err := filepath.Abs(cfg.Data.Dir); err == nil {
 			cfg.Data.Dir = abs
 		}
 	}
-	cfg.Loss, cfg.Lambda, cfg.Eta = c.String("loss"), c.Float64("lambda"), c.Float64("eta")
-	cfg.Epochs, cfg.Batch, cfg.Decay = c.Int("epochs"), c.Int("batch"), c.Float64("decay")
-	cfg.Shuffle, cfg.Seed, cfg.Dtype = c.Bool("shuffle"), c.Uint64("seed"), c.String("dtype")
-	cfg.Schedule, cfg.StepEvery, cfg.StepGamma = c.String("schedule"), c.Int("step-every"), c.Float64("step-gamma")
-	cfg.EtaMin, cfg.EtaMax, cfg.CycleSteps = c.Float64("eta-min"), c.Float64("eta-max"), c.Int("cycle-steps")
-	cfg.Augment = append(append([]string(nil), c.StringSlice("noise")...), c.StringSlice("augment")...)
+	set("loss", func() { cfg.Loss = c.String("loss") })
+	set("lambda", func() { cfg.Lambda = c.Float64("lambda") })
+	set("eta", func() { cfg.Eta = c.Float64("eta") })
+	set("epochs", func() { cfg.Epochs = c.Int("epochs") })
+	set("batch", func() { cfg.Batch = c.Int("batch") })
+	set("decay", func() { cfg.Decay = c.Float64("decay") })
+	set("shuffle", func() { cfg.Shuffle = c.Bool("shuffle") })
+	set("seed", func() { cfg.Seed = c.Uint64("seed") })
+	set("dtype", func() { cfg.Dtype = c.String("dtype") })
+	set("schedule", func() { cfg.Schedule = c.String("schedule") })
+	set("step-every", func() { cfg.StepEvery = c.Int("step-every") })
+	set("step-gamma", func() { cfg.StepGamma = c.Float64("step-gamma") })
+	set("eta-min", func() { cfg.EtaMin = c.Float64("eta-min") })
+	set("eta-max", func() { cfg.EtaMax = c.Float64("eta-max") })
+	set("cycle-steps", func() { cfg.CycleSteps = c.Int("cycle-steps") })
+	set("early-stop", func() { cfg.EarlyStop = c.Int("early-stop") })
 	for _, spec := range c.StringSlice("noise") {
 		if !strings.HasPrefix(spec, "gaussian:") && !strings.HasPrefix(spec, "sp:") {
 			return cfg, fmt.Errorf("--noise %q: want gaussian:SIGMA or sp:FRACTION", spec)
 		}
 	}
-	cfg.EarlyStop = c.Int("early-stop")
+	if c.IsSet("noise") || c.IsSet("augment") {
+		cfg.Augment = append(append([]string(nil), c.StringSlice("noise")...), c.StringSlice("augment")...)
+	}
 	switch {
 	case c.Bool("all-batches") && c.IsSet("train-batches"):
 		return cfg, fmt.Errorf("--all-batches and --train-batches: choose one")
@@ -121,7 +150,10 @@ func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
 		}
 		cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout = names, nil, c.Int("val-holdout")
 	case c.IsSet("val-holdout"):
-		return cfg, fmt.Errorf("--val-holdout needs --all-batches or --train-batches")
+		if cfg.Data.ValHoldout == 0 {
+			return cfg, fmt.Errorf("--val-holdout needs --all-batches or --train-batches")
+		}
+		cfg.Data.ValHoldout = c.Int("val-holdout")
 	}
 	return cfg, cfg.Validate()
 }

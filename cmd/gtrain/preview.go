@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/data/augment"
+	"github.com/gtrain/gtrain/models"
+)
+
+// streamPreview seeds the preview's augmentation draws.
+const streamPreview = 0x5851f42d4c957f2d
+
+func augmentPreviewCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "augment-preview",
+		Usage: "write a PNG grid of training images, each followed by augmented versions",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 directory or archive"},
+			&cli.StringSliceFlag{Name: "noise", Usage: "gaussian:SIGMA or sp:FRACTION (repeatable)"},
+			&cli.StringSliceFlag{Name: "augment", Usage: "flip:P, translate:K, jitter:..., gaussian:SIGMA, sp:F (repeatable)"},
+			&cli.IntFlag{Name: "images", Value: 6, Usage: "training images (rows)"},
+			&cli.IntFlag{Name: "versions", Value: 5, Usage: "augmented versions per image (columns after the original)"},
+			&cli.IntFlag{Name: "scale", Value: 4, Usage: "enlargement factor"},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed of the augmentation draws"},
+			&cli.StringFlag{Name: "out", Value: "augment-preview.png", Usage: "PNG file to write"},
+		},
+		Action: func(c *cli.Context) error {
+			specs := append(append([]string(nil), c.StringSlice("noise")...), c.StringSlice("augment")...)
+			if len(specs) == 0 {
+				return fmt.Errorf("augment-preview: give at least one --noise or --augment")
+			}
+			p, err := augment.Parse(specs)
+			if err != nil {
+				return err
+			}
+			n, k, scale := c.Int("images"), c.Int("versions"), c.Int("scale")
+			if n < 1 || k < 1 || scale < 1 || scale > 32 {
+				return fmt.Errorf("augment-preview: --images and --versions must be ≥ 1, --scale in 1..32")
+			}
+			dir := c.String("data")
+			if dir != "" {
+				dir, _ = filepath.Abs(dir)
+			}
+			splits, err := models.LoadSplits(models.DataConfig{Dir: dir, Train: []string{"data_batch_1"}, Val: []string{"data_batch_2"}, Test: []string{"test_batch"}})
+			if err != nil {
+				return err
+			}
+			if n > splits.Train.Len() {
+				return fmt.Errorf("--images %d: the training batch has %d", n, splits.Train.Len())
+			}
+			originals := make([][]uint8, n)
+			for i := range originals {
+				originals[i] = splits.Train.Image(i)
+			}
+			return writePreview(c.String("out"), originals, p, rand.New(rand.NewPCG(c.Uint64("seed"), streamPreview)), scale, k)
+		},
+	}
+}
+
+// writePreview writes the grid through a temporary file, so that a failed
+// write leaves no broken PNG.
+func writePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *rand.Rand, scale, k int) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := augment.PreviewPNG(f, originals, p, rng, scale, k); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

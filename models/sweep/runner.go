@@ -1,0 +1,361 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gtrain/gtrain/models"
+)
+
+// RunFunc trains one run: cfg is the run's configuration with the device
+// it was given, dir its run directory. It writes the run directory as
+// gtrain train does (config.json first, result.json last) and returns the
+// result. It must return when ctx is cancelled.
+type RunFunc func(ctx context.Context, run *Run, cfg models.Config, dir string) (*models.Result, error)
+
+// ErrRunning is returned by RunOne for a run that another live process
+// is training.
+var ErrRunning = errors.New("another process is running it")
+
+// RunOne trains run r into its directory under out on device, unless it is
+// done already (then it returns the stored result and done = true). It
+// marks the directory as running while it trains (with a heartbeat), and
+// writes the failed file if fn fails. With takeOver, a live marker of
+// another process is ignored (a Slurm task owns its run); without, such a
+// run is left alone and RunOne returns ErrRunning. An interrupted run
+// (ctx cancelled) leaves neither marker nor failed file: it is missing and
+// a rerun trains it again.
+func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, takeOver bool) (res *models.Result, done bool, err error) {
+	dir := RunDir(out, r)
+	if IsDone(dir, r) {
+		res, err := models.ReadResult(dir)
+		return res, true, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, false, err
+	}
+	if m, live := readMarker(dir); live && !takeOver {
+		return nil, false, fmt.Errorf("run %s: %w (pid %d on %s since %s)", r.ID, ErrRunning, m.PID, m.Host, m.Started.Format(time.RFC3339))
+	}
+	marker := newMarker(device)
+	mb, _ := json.Marshal(marker)
+	markerPath := filepath.Join(dir, RunningFile)
+	if err := writeFileAtomic(markerPath, append(mb, '\n')); err != nil {
+		return nil, false, err
+	}
+	// A result or an error of an earlier attempt does not describe this
+	// one.
+	os.Remove(filepath.Join(dir, models.ResultFile))
+	os.Remove(filepath.Join(dir, FailedFile))
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(HeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				os.Chtimes(markerPath, now, now)
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		wg.Wait()
+		os.Remove(markerPath)
+	}()
+
+	cfg := r.Config
+	cfg.Device = device
+	res, err = fn(ctx, r, cfg, dir)
+	if err == nil && !IsDone(dir, r) {
+		err = fmt.Errorf("run %s: the run function returned without a complete run directory (config.json and result.json)", r.ID)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false, err
+		}
+		host, _ := os.Hostname()
+		msg := fmt.Sprintf("%s\n\n%s on %s, pid %d, device %s\n", err, time.Now().UTC().Format(time.RFC3339), host, os.Getpid(), device)
+		if werr := writeFileAtomic(filepath.Join(dir, FailedFile), []byte(msg)); werr != nil {
+			return nil, false, errors.Join(err, werr)
+		}
+		return nil, false, err
+	}
+	return res, false, nil
+}
+
+// Runner runs the runs of a plan in parallel.
+type Runner struct {
+	Out     string   // the sweep directory
+	Devices []string // "cpu", or "cuda:0", "cuda:1", …; default cpu
+	// Workers is the number of runs at once, spread over Devices (worker i
+	// serves Devices[i mod len(Devices)]): each device has its own workers
+	// and takes the next run when one of them is free. Default: one per
+	// device.
+	Workers int
+	Run     RunFunc
+	Log     io.Writer   // a progress line per finished run; nil: none
+	Cache   *DataCache  // when set: told which runs will use which data, and when they finish
+}
+
+// Outcome is what happened to one run.
+type Outcome struct {
+	Run     *Run
+	State   State // Done (now or earlier), Failed, Running (elsewhere) or Missing (interrupted)
+	Earlier bool  // done before this sweep started
+	Result  *models.Result
+	Err     error
+	Device  string
+	Seconds float64
+}
+
+// Summary is the outcome of Runner.Execute.
+type Summary struct {
+	Outcomes []Outcome // in plan order
+	Done, Earlier, Failed, Skipped, Interrupted int
+}
+
+// Execute writes the plan into Out and runs every run that is not done.
+// It returns when all have finished or ctx is cancelled (runs in progress
+// are then interrupted and left missing). The error is ctx's, or one
+// naming the failed runs.
+func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
+	devices := rn.Devices
+	if len(devices) == 0 {
+		devices = []string{"cpu"}
+	}
+	workers := rn.Workers
+	if workers == 0 {
+		workers = len(devices)
+	}
+	if workers < len(devices) {
+		return nil, fmt.Errorf("%d workers for %d devices: give each device at least one", workers, len(devices))
+	}
+	if err := checkDevices(devices); err != nil {
+		return nil, err
+	}
+	if rn.Run == nil {
+		return nil, errors.New("sweep: Runner.Run is nil")
+	}
+	if err := os.MkdirAll(rn.Out, 0o755); err != nil {
+		return nil, err
+	}
+	if err := WritePlan(rn.Out, plan); err != nil {
+		return nil, err
+	}
+	log := rn.Log
+	if log == nil {
+		log = io.Discard
+	}
+
+	sum := &Summary{Outcomes: make([]Outcome, len(plan.Runs))}
+	var todo []int
+	for i := range plan.Runs {
+		r := &plan.Runs[i]
+		o := &sum.Outcomes[i]
+		o.Run = r
+		switch st := StatusOf(rn.Out, r); st.State {
+		case Done:
+			o.State, o.Earlier, o.Result = Done, true, st.Result
+			sum.Earlier++
+		case Running:
+			o.State = Running
+			o.Err = fmt.Errorf("%w (pid %d on %s)", ErrRunning, st.Marker.PID, st.Marker.Host)
+			sum.Skipped++
+		default:
+			todo = append(todo, i)
+		}
+	}
+	fmt.Fprintf(log, "sweep %s: %d runs, %d done earlier, %d running elsewhere, %d to run on %s with %d workers\n",
+		plan.Name, len(plan.Runs), sum.Earlier, sum.Skipped, len(todo), strings.Join(devices, ","), workers)
+	if rn.Cache != nil {
+		for _, i := range todo {
+			rn.Cache.Expect(plan.Runs[i].Config)
+		}
+	}
+
+	jobs := make(chan int)
+	var (
+		mu       sync.Mutex
+		finished int
+		wg       sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		device := devices[w%len(devices)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				r := &plan.Runs[i]
+				t0 := time.Now()
+				res, done, err := RunOne(ctx, rn.Out, r, device, rn.Run, false)
+				if rn.Cache != nil {
+					rn.Cache.Release(r.Config)
+				}
+				o := Outcome{Run: r, Result: res, Err: err, Device: device, Seconds: time.Since(t0).Seconds()}
+				switch {
+				case err == nil:
+					o.State, o.Earlier = Done, done
+				case errors.Is(err, ErrRunning):
+					o.State = Running
+				case ctx.Err() != nil:
+					o.State = Missing
+				default:
+					o.State = Failed
+				}
+				mu.Lock()
+				sum.Outcomes[i] = o
+				switch o.State {
+				case Done:
+					if done {
+						sum.Earlier++
+					} else {
+						sum.Done++
+					}
+				case Running:
+					sum.Skipped++
+				case Missing:
+					sum.Interrupted++
+				case Failed:
+					sum.Failed++
+				}
+				finished++
+				fmt.Fprintln(log, progressLine(&o, finished, len(todo)))
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if ctx.Err() != nil {
+		for _, i := range todo {
+			if sum.Outcomes[i].State == "" {
+				sum.Outcomes[i].State = Missing
+				sum.Interrupted++
+			}
+		}
+		return sum, ctx.Err()
+	}
+	if sum.Failed > 0 {
+		var ids []string
+		for _, o := range sum.Outcomes {
+			if o.State == Failed {
+				ids = append(ids, o.Run.ID)
+			}
+		}
+		return sum, fmt.Errorf("%d of %d runs failed (%s): their errors are in %s/<id>/%s; rerun the same command to retry them", sum.Failed, len(plan.Runs), strings.Join(ids, ", "), rn.Out, FailedFile)
+	}
+	return sum, nil
+}
+
+// progressLine is the line printed for a finished run:
+// "[3/14] done   1a2b3c4d5e6f  table: loss=svm lambda=0.1  test 35.78%  val 34.90%  2m3s  cpu".
+func progressLine(o *Outcome, n, total int) string {
+	head := fmt.Sprintf("[%d/%d] %-7s %s  %s", n, total, o.State, o.Run.ID, o.Run.Label())
+	switch o.State {
+	case Done:
+		s := head
+		if o.Result != nil {
+			s += fmt.Sprintf("  test %s  val %s", pct(o.Result, "test"), pct(o.Result, "val"))
+		}
+		if o.Earlier {
+			return s + "  (done earlier)"
+		}
+		return s + fmt.Sprintf("  %s  %s", formatDuration(o.Seconds), o.Device)
+	case Failed, Running:
+		return head + ": " + errLine(o.Err)
+	}
+	return head + "  (interrupted)"
+}
+
+func errLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+func pct(res *models.Result, split string) string {
+	s, ok := res.Splits[split]
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*s.AccuracyTrained)
+}
+
+// ParseDevices reads "cpu" or "cuda:0,1" (or "cuda:0,cuda:1") into a list
+// of devices.
+func ParseDevices(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "cpu" {
+		return []string{"cpu"}, nil
+	}
+	var out []string
+	kind := ""
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "":
+			return nil, fmt.Errorf("devices %q: an empty entry", s)
+		case strings.Contains(part, ":"):
+			kind = DeviceKind(part)
+		case kind != "" && isDigits(part):
+			part = kind + ":" + part // "cuda:0,1"
+		}
+		out = append(out, part)
+	}
+	return out, checkDevices(out)
+}
+
+func checkDevices(devices []string) error {
+	seen := map[string]bool{}
+	for _, d := range devices {
+		kind, idx, hasIdx := strings.Cut(d, ":")
+		if kind == "" || (hasIdx && !isDigits(idx)) {
+			return fmt.Errorf("device %q: want cpu or kind:N such as cuda:0", d)
+		}
+		if DeviceKind(devices[0]) != kind {
+			return fmt.Errorf("devices %s: mix kinds; a sweep runs on one kind", strings.Join(devices, ","))
+		}
+		if seen[d] && kind != "cpu" {
+			return fmt.Errorf("device %s listed twice (use --workers for more runs per device)", d)
+		}
+		seen[d] = true
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
