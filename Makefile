@@ -30,3 +30,16 @@ bench:
 
 clean:
 	rm -rf bin
+
+# Fuzz every reader and parser for FUZZTIME each (default 60s); crashers
+# land in testdata/fuzz/ of their package and then run as regular tests.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := ./data:FuzzReadBinary ./data:FuzzArchive ./data:FuzzReadPickle \
+	./models:FuzzDecodeCheckpoint ./models:FuzzConfigYAML
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done

@@ -52,7 +52,7 @@ func checkFixture(t *testing.T, ds *Dataset, batch, n int) {
 }
 
 // binaryBytes returns ds in the binary format.
-func binaryBytes(t *testing.T, ds *Dataset) []byte {
+func binaryBytes(t testing.TB, ds *Dataset) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteBinary(&b, ds); err != nil {
@@ -65,7 +65,7 @@ var officialBatches = []string{"data_batch_1", "data_batch_2", "data_batch_3", "
 
 // binaryFiles returns the files of a miniature cifar-10-batches-bin with
 // n images per batch and the given meta file contents (none if empty).
-func binaryFiles(t *testing.T, n int, meta string) map[string][]byte {
+func binaryFiles(t testing.TB, n int, meta string) map[string][]byte {
 	t.Helper()
 	files := make(map[string][]byte)
 	for _, b := range officialBatches {
@@ -99,7 +99,7 @@ type tarEntry struct {
 }
 
 // tarGz returns a tar.gz archive of entries, in order.
-func tarGz(t *testing.T, entries []tarEntry) []byte {
+func tarGz(t testing.TB, entries []tarEntry) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	gz := gzip.NewWriter(&b)

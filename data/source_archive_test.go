@@ -13,7 +13,7 @@ import (
 
 // binaryArchive returns a miniature cifar-10-binary.tar.gz with n images
 // per batch, leaving out the named files.
-func binaryArchive(t *testing.T, n int, leaveOut ...string) []byte {
+func binaryArchive(t testing.TB, n int, leaveOut ...string) []byte {
 	t.Helper()
 	files := binaryFiles(t, n, customMeta)
 	for _, f := range leaveOut {

@@ -165,7 +165,13 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 		perSample = try(G.Sum(hinge, 1))
 	}
 	n.data = try(G.Mean(perSample))
-	reg := try(G.Mul(n.lam, try(G.Sum(try(G.Square(n.w))))))
+	// λ‖W‖² as λ (w·w), w = 1⊙W flattened: the dot product's gradient is a
+	// scaling of w, where Sum(Square(W)) differentiates into Repeats of λ
+	// to K×d (slow, element by element) and a Square. w must be a copy
+	// (1⊙W), not a Reshape of W: Reshape shares W's memory, and the
+	// compiler scales the dot product's operand in place for its gradient.
+	wv := try(G.Reshape(try(G.HadamardProd(n.w, one)), tensor.Shape{k * d}))
+	reg := try(G.Mul(n.lam, try(G.Mul(wv, wv))))
 	n.cost = try(G.Add(n.data, reg))
 	if err != nil {
 		return err

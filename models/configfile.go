@@ -93,6 +93,9 @@ func ParseYAML(r io.Reader, name string) (*yaml.Node, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlSyntaxError(name, err)
 	}
+	if err := checkDuplicateKeys(&doc, name); err != nil {
+		return nil, err
+	}
 	n := &doc
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
@@ -315,11 +318,53 @@ func (d *nodeDecoder) decodeScalar(n *yaml.Node, v reflect.Value, key string) er
 	if v.Kind() == reflect.String && n.ShortTag() != "!!str" {
 		return d.errf(n, key, "want a string, got %s %s (quote it)", tagName(n), n.Value)
 	}
+	// yaml.v3 would truncate 4.5 into an int; a setting takes only the
+	// YAML types that hold its values exactly.
+	tag := n.ShortTag()
+	ok := true
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		ok = tag == "!!int"
+	case reflect.Float32, reflect.Float64:
+		ok = tag == "!!int" || tag == "!!float"
+	case reflect.Bool:
+		ok = tag == "!!bool"
+	}
 	p := reflect.New(v.Type())
-	if err := n.Decode(p.Interface()); err != nil {
+	if !ok || n.Decode(p.Interface()) != nil {
 		return d.errf(n, key, "want %s, got %s %q", typeName(v.Type()), tagName(n), n.Value)
 	}
 	v.Set(p.Elem())
+	return nil
+}
+
+// checkDuplicateKeys reports the first mapping key that appears twice in
+// the same mapping (yaml.v3 finds these only when it decodes into a map or
+// a struct, not into a node).
+func checkDuplicateKeys(n *yaml.Node, file string) error {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if err := checkDuplicateKeys(c, file); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if line, dup := seen[k.Value]; dup {
+					return &ConfigFileError{File: file, Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, line)}
+				}
+				seen[k.Value] = k.Line
+			}
+			if err := checkDuplicateKeys(n.Content[i+1], file); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

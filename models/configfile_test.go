@@ -78,7 +78,7 @@ func TestLoadConfigFileErrors(t *testing.T) {
 		{"data: /tmp\n", `c.yaml:1: data: want a mapping of the keys of data`},
 		{"data:\n  train: data_batch_1\n", `c.yaml:2: data.train: want a list`},
 		{"data:\n  train: [data_batch_1, 3]\n", `c.yaml:2: data.train[1]: want a string`},
-		{"eta: 1\neta: 2\n", `c.yaml:2: mapping key "eta" already defined at line 1`},
+		{"eta: 1\neta: 2\n", `c.yaml:2: eta: mapping key "eta" already defined at line 1`},
 		{"eta: [1\n", `c.yaml:`},
 		{"- 1\n- 2\n", `c.yaml:1: want a mapping of the settings, got a list`},
 		{"eta: 1\n---\neta: 2\n", `a second YAML document`},
@@ -134,9 +134,9 @@ func TestDecodeYAMLIntoGeneric(t *testing.T) {
 	}
 	type outer struct {
 		embedded
-		M   map[string]float64 `json:"m"`
-		P   *inner             `json:"p"`
-		Skip int               `json:"-"`
+		M    map[string]float64 `json:"m"`
+		P    *inner             `json:"p"`
+		Skip int                `json:"-"`
 		Raw  string
 	}
 	doc, err := ParseYAML(strings.NewReader("e: x\nm: {a: 1}\np: {a: [1, 2]}\nRaw: r\n"), "f")

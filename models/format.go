@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // WriteResultBlock prints the run in the format of the report's result
@@ -18,8 +19,23 @@ func WriteResultBlock(w io.Writer, cfg *Config, res *Result) error {
 	if cfg.Decay != 1 {
 		params = append(params, [2]string{"decay", g(cfg.Decay)})
 	}
+	switch cfg.Schedule {
+	case "step":
+		params = append(params, [2]string{"schedule", fmt.Sprintf("step ×%s every %d epochs", g(cfg.StepGamma), cfg.StepEvery)})
+	case "cyclic":
+		params = append(params, [2]string{"schedule", fmt.Sprintf("cyclic %s..%s, %d steps per half cycle", g(cfg.EtaMin), g(cfg.EtaMax), cfg.CycleSteps)})
+	}
 	if cfg.Shuffle {
 		params = append(params, [2]string{"shuffle", "true"})
+	}
+	if len(cfg.Augment) > 0 {
+		params = append(params, [2]string{"augment", strings.Join(cfg.Augment, " ")})
+	}
+	if cfg.EarlyStop > 0 {
+		params = append(params, [2]string{"early_stop", strconv.Itoa(cfg.EarlyStop)})
+	}
+	if len(cfg.Data.Train) != 1 || cfg.Data.ValHoldout > 0 {
+		params = append(params, [2]string{"train", fmt.Sprintf("%s (validation: last %d)", strings.Join(cfg.Data.Train, ","), cfg.Data.ValHoldout)})
 	}
 	params = append(params, [2]string{"dtype", cfg.Dtype}, [2]string{"seed", strconv.FormatUint(cfg.Seed, 10)})
 	if _, err := fmt.Fprintln(w, "Model parameters:"); err != nil {

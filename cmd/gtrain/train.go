@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 )
@@ -137,6 +138,15 @@ func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
 	}
 	if c.IsSet("noise") || c.IsSet("augment") {
 		cfg.Augment = append(append([]string(nil), c.StringSlice("noise")...), c.StringSlice("augment")...)
+	}
+	if len(cfg.Augment) > 0 {
+		// config.json holds the canonical specs ("flip:0.5" for "flip", and
+		// jitter specs that the flag parser cut at their commas rejoined).
+		p, err := augment.Parse(cfg.Augment)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Augment = p.Specs()
 	}
 	switch {
 	case c.Bool("all-batches") && c.IsSet("train-batches"):

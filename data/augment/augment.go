@@ -49,7 +49,7 @@ func (p *Pipeline) Validate() error {
 	for _, op := range p.Ops {
 		if v, ok := op.(interface{ Validate() error }); ok {
 			if err := v.Validate(); err != nil {
-				return fmt.Errorf("augment: %q: %w", op.String(), err)
+				return fmt.Errorf("augment: spec %q: %w", op.String(), err)
 			}
 		}
 	}
@@ -87,9 +87,22 @@ func Apply[T data.Float](p *Pipeline, imgs []T, rng *rand.Rand) {
 // documentation), into a Pipeline that applies them in order. No specs
 // give an empty Pipeline. The error of a bad spec quotes it and says what
 // is allowed.
+//
+// A command line that splits a flag's values at commas cuts a jitter spec
+// into "jitter:brightness=0.2", "contrast=0.2", ...; Parse joins such
+// KEY=VALUE pieces (no colon) back onto the jitter spec before them, so
+// that both the split and the unsplit form work. Elsewhere a KEY=VALUE
+// piece is an error.
 func Parse(specs []string) (*Pipeline, error) {
 	p := &Pipeline{Ops: make([]Op, 0, len(specs))}
-	for _, s := range specs {
+	for i := 0; i < len(specs); i++ {
+		s := specs[i]
+		if isJitter(s) {
+			for i+1 < len(specs) && isJitterParam(specs[i+1]) {
+				i++
+				s += "," + specs[i]
+			}
+		}
 		op, err := ParseOp(s)
 		if err != nil {
 			return nil, err
@@ -97,6 +110,15 @@ func Parse(specs []string) (*Pipeline, error) {
 		p.Ops = append(p.Ops, op)
 	}
 	return p, nil
+}
+
+func isJitter(spec string) bool {
+	name, _, ok := strings.Cut(spec, ":")
+	return ok && strings.EqualFold(strings.TrimSpace(name), "jitter")
+}
+
+func isJitterParam(spec string) bool {
+	return !strings.Contains(spec, ":") && strings.Contains(spec, "=")
 }
 
 // ParseOp reads one spec, such as "gaussian:0.01" or "translate:4:edge".
@@ -202,7 +224,7 @@ func parseOp(spec string) (Op, error) {
 		return nil, errors.New("empty spec; want " + usage)
 	default:
 		if len(args) == 0 && strings.Contains(name, "=") {
-			return nil, fmt.Errorf("not an op: jitter parameters go in one spec, separated by commas (jitter:brightness=B,contrast=C); was the spec split at its commas?")
+			return nil, errors.New("not an op: a KEY=VALUE jitter parameter belongs in a jitter spec (jitter:brightness=B,contrast=C,saturation=S)")
 		}
 		return nil, fmt.Errorf("unknown op %q; want %s", fields[0], usage)
 	}

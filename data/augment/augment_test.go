@@ -3,6 +3,7 @@ package augment
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,7 +126,7 @@ func TestParseCanonical(t *testing.T) {
 }
 
 func TestParseRoundTrip(t *testing.T) {
-	in := append(typical, "sp:0.3:pixel", "translate:7", "flip:0.123456789", "gaussian:0.1", "jitter:saturation=0.7")
+	in := slices.Concat(typical, []string{"sp:0.3:pixel", "translate:7", "flip:0.123456789", "gaussian:0.1", "jitter:saturation=0.7"})
 	p := mustParse(t, in...)
 	if len(p.Ops) != len(in) {
 		t.Fatalf("%d ops, want %d", len(p.Ops), len(in))
@@ -188,7 +189,7 @@ func TestParseErrors(t *testing.T) {
 		{"jitter:brightness", `malformed parameter "brightness"`},
 		{"jitter:brightness=0.1,", `malformed parameter ""`},
 		{"jitter", "want jitter:brightness=B,contrast=C,saturation=S"},
-		{"contrast=0.2", "jitter parameters go in one spec"},
+		{"contrast=0.2", "not an op: a KEY=VALUE jitter parameter belongs in a jitter spec"},
 		{"blur:1", `unknown op "blur"; want gaussian:SIGMA, sp:F`},
 		{"", "empty spec"},
 		{"  ", "empty spec"},
@@ -202,6 +203,29 @@ func TestParseErrors(t *testing.T) {
 		if msg := err.Error(); !strings.HasPrefix(msg, prefix) || !strings.Contains(msg, tc.want) {
 			t.Errorf("Parse(%q): error %q, want %q followed by %q", tc.spec, msg, prefix, tc.want)
 		}
+	}
+}
+
+// A command line that splits at commas cuts a jitter spec apart; Parse
+// joins the pieces again, and only onto a jitter spec.
+func TestParseJoinsSplitJitter(t *testing.T) {
+	split := mustParse(t, "flip:0.5", "jitter:brightness=0.2", "contrast=0.3", " saturation=0.1", "gaussian:0.01")
+	whole := mustParse(t, "flip:0.5", "jitter:brightness=0.2,contrast=0.3,saturation=0.1", "gaussian:0.01")
+	if !reflect.DeepEqual(split, whole) {
+		t.Errorf("split jitter parsed to %v, want %v", split, whole)
+	}
+	for _, specs := range [][]string{
+		{"contrast=0.3"},
+		{"flip:0.5", "contrast=0.3"},
+		{"jitter:brightness=0.2", "flip:0.5", "contrast=0.3"},
+	} {
+		if _, err := Parse(specs); err == nil || !strings.Contains(err.Error(), `spec "contrast=0.3": not an op`) {
+			t.Errorf("Parse(%q): error %v, want a stray parameter error", specs, err)
+		}
+	}
+	_, err := Parse([]string{"jitter:brightness=0.2", "brightness=0.3"})
+	if err == nil || !strings.Contains(err.Error(), `"jitter:brightness=0.2,brightness=0.3": brightness given twice`) {
+		t.Errorf("duplicate across pieces: error %v", err)
 	}
 }
 

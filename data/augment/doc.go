@@ -55,14 +55,18 @@
 //	                    at least one must be given. Jitter always clips, so
 //	                    it also clips earlier gaussian noise.
 //
-// Ops run in the order given. Bad parameters (out of range, NaN, ±Inf, a
+// Ops run in the order given, so order matters: jitter after gaussian
+// noise clips the noise, and jitter after translate:K:zero shifts and
+// scales the black fill with the rest of the image (put geometric ops last
+// to keep it black). Bad parameters (out of range, NaN, ±Inf, a
 // non-integer K), unknown ops or modes and malformed specs are errors that
 // quote the spec and give the allowed range.
 //
-// Note for command lines: the jitter spec contains commas, so a flag parser
-// that splits slice flags at commas (urfave/cli's StringSliceFlag does
-// unless App.DisableSliceFlagSeparator is set) would cut it into pieces;
-// Parse then reports the stray "contrast=..." piece as an error.
+// Note for command lines: the jitter spec contains commas, which a flag
+// parser may split at (urfave/cli's StringSliceFlag does unless
+// App.DisableSliceFlagSeparator is set), giving "jitter:brightness=0.2",
+// "contrast=0.2"; Parse joins such KEY=VALUE pieces back onto the jitter
+// spec before them, so both forms give the same Pipeline.
 //
 // # Randomness
 //

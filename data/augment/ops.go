@@ -106,7 +106,7 @@ func saltPepper[T data.Float](x []T, f float64, perPixel bool, rng *rand.Rand) {
 			return
 		}
 		i := u/plane*imageSize + u%plane
-		x[i], x[i+plane], x[i+2*plane] = v, v, 1-v
+		x[i], x[i+plane], x[i+2*plane] = v, v, v
 	}
 	if f >= 1 {
 		for u := range units {

@@ -35,11 +35,11 @@ const (
 
 // Marker is the content of the running file.
 type Marker struct {
-	PID     int       `json:"pid"`
-	Host    string    `json:"host"`
-	Device  string    `json:"device,omitempty"`
-	Started time.Time `json:"started"`
-	SlurmJob string   `json:"slurm_job,omitempty"` // "123_4" for array task 4 of job 123
+	PID      int       `json:"pid"`
+	Host     string    `json:"host"`
+	Device   string    `json:"device,omitempty"`
+	Started  time.Time `json:"started"`
+	SlurmJob string    `json:"slurm_job,omitempty"` // "123_4" for array task 4 of job 123
 }
 
 // Timing of the markers: a running run touches its marker every
@@ -56,7 +56,8 @@ func RunDir(out string, r *Run) string { return filepath.Join(out, r.ID) }
 
 // IsDone reports whether dir holds a finished run of r: result.json and
 // config.json are there, config.json is r's configuration (up to the
-// device's index) and result.json was written for that config.json.
+// device's index), result.json was written for that config.json and is
+// not the partial result of an interrupted run.
 // result.json is written last and atomically, so a run directory left
 // half-written by a killed process is never done.
 func IsDone(dir string, r *Run) bool {
@@ -65,7 +66,7 @@ func IsDone(dir string, r *Run) bool {
 		return false
 	}
 	res, err := models.ReadResult(dir)
-	if err != nil {
+	if err != nil || res.Partial {
 		return false
 	}
 	return res.ConfigHash == cfg.Hash()
@@ -75,10 +76,10 @@ func IsDone(dir string, r *Run) bool {
 type RunStatus struct {
 	Run    *Run
 	State  State
-	Marker *Marker         // Running: who runs it
-	Stale  *Marker         // Missing: a dead marker (an interrupted attempt)
-	Error  string          // Failed: the error
-	Result *models.Result  // Done
+	Marker *Marker        // Running: who runs it
+	Stale  *Marker        // Missing: a dead marker (an interrupted attempt)
+	Error  string         // Failed: the error
+	Result *models.Result // Done
 }
 
 // StatusOf returns the state of run r in the sweep directory out.

@@ -108,8 +108,8 @@ type Runner struct {
 	// device.
 	Workers int
 	Run     RunFunc
-	Log     io.Writer   // a progress line per finished run; nil: none
-	Cache   *DataCache  // when set: told which runs will use which data, and when they finish
+	Log     io.Writer  // a progress line per finished run; nil: none
+	Cache   *DataCache // when set: told which runs will use which data, and when they finish
 }
 
 // Outcome is what happened to one run.
@@ -125,7 +125,7 @@ type Outcome struct {
 
 // Summary is the outcome of Runner.Execute.
 type Summary struct {
-	Outcomes []Outcome // in plan order
+	Outcomes                                    []Outcome // in plan order
 	Done, Earlier, Failed, Skipped, Interrupted int
 }
 

@@ -1,0 +1,401 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/sweep"
+)
+
+// sweepData holds the datasets of this process's sweep runs: each is read
+// and normalized once, however many runs share it.
+var sweepData = sweep.NewDataCache(models.LoadSplits)
+
+func sweepCommand() *cli.Command {
+	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR)"}
+	devicesFlag := &cli.StringFlag{Name: "devices", Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers)"}
+	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
+	return &cli.Command{
+		Name:  "sweep",
+		Usage: "run many trainings from one sweep file: locally in parallel, or as a Slurm job array",
+		Description: "A sweep file is a config file (the keys of config.json) with a grid: of value lists\n" +
+			"(every combination is a run), runs: (a list of overrides, each a run, each may have its\n" +
+			"own grid:) and repeats: N (every run N times, seeds seed..seed+N-1). Each run has a\n" +
+			"stable id, the short hash of its configuration, and its run directory DIR/<id>; a run\n" +
+			"whose result.json matches its config.json is done and never trained again, so an\n" +
+			"interrupted sweep finishes by running the same command again.",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "plan",
+				Usage:     "print the runs of a sweep file with their ids",
+				ArgsUsage: "FILE",
+				Flags:     []cli.Flag{dataFlag, devicesFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
+				Action:    sweepPlan,
+			},
+			{
+				Name:      "run",
+				Usage:     "run every run of a sweep that is not done, in parallel",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag,
+					&cli.IntFlag{Name: "workers", Usage: "runs at once, spread over the devices (default: one per device)"},
+					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
+				},
+				Action: sweepRun,
+			},
+			{
+				Name:      "run-one",
+				Usage:     "train run --index of a sweep (a Slurm array task runs this)",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag,
+					&cli.IntFlag{Name: "index", Required: true, Usage: "the run's index in the plan"},
+					&cli.StringFlag{Name: "expect-id", Usage: "refuse unless run --index has this id (the file changed since the job was submitted)"},
+				},
+				Action: sweepRunOne,
+			},
+			{
+				Name:      "slurm",
+				Usage:     "write (and with --submit, submit) an sbatch job array whose task i runs run i",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{dataFlag, outFlag,
+					&cli.StringFlag{Name: "partition", Usage: "Slurm partition (default: the cluster's)"},
+					&cli.IntFlag{Name: "gpus-per-task", Usage: "GPUs of each task; > 0 trains on cuda:0 of the task"},
+					&cli.IntFlag{Name: "cpus-per-task", Usage: "CPUs of each task (default: the cluster's)"},
+					&cli.StringFlag{Name: "mem", Usage: "memory of each task, e.g. 4G (default: the cluster's)"},
+					&cli.StringFlag{Name: "time", Usage: "time limit of each task, e.g. 02:00:00"},
+					&cli.IntFlag{Name: "max-parallel", Usage: "tasks running at once (default: no limit)"},
+					&cli.StringFlag{Name: "gtrain", Usage: "the gtrain binary as the nodes see it (default: this one)"},
+					&cli.BoolFlag{Name: "all", Usage: "every run, also those done or running (default: only failed and missing ones)"},
+					&cli.BoolFlag{Name: "submit", Usage: "submit the script with sbatch and print the job id"},
+				},
+				Action: sweepSlurm,
+			},
+			{
+				Name:      "status",
+				Usage:     "show which runs of a sweep directory are done, running, failed or missing",
+				ArgsUsage: "DIR",
+				Action:    sweepStatus,
+			},
+		},
+	}
+}
+
+// loadSweep expands the sweep file named by the command's argument, with
+// the command line over the file: --data for every run's data.dir and
+// --devices (or gpus) for its device kind.
+func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
+	if c.NArg() != 1 {
+		return nil, fmt.Errorf("want one sweep file, got %d arguments", c.NArg())
+	}
+	base := models.DefaultConfig()
+	if env := os.Getenv("CIFAR10_DIR"); env != "" {
+		base.Data.Dir = absPath(env)
+	}
+	var dataDir string
+	if c.IsSet("data") {
+		dataDir = absPath(c.String("data"))
+	}
+	opt := sweep.Options{Base: base, Override: func(cfg *models.Config) {
+		if dataDir != "" {
+			cfg.Data.Dir = dataDir
+		}
+		if devices != nil {
+			cfg.Device = sweep.DeviceKind(devices[0])
+		}
+	}}
+	return sweep.Load(c.Args().First(), opt)
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// devicesOf reads --devices; nil when it is not given.
+func devicesOf(c *cli.Context) ([]string, error) {
+	if !c.IsSet("devices") {
+		return nil, nil
+	}
+	return sweep.ParseDevices(c.String("devices"))
+}
+
+// planDevices are the devices of the runs when --devices is not given.
+func planDevices(p *sweep.Plan) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range p.Runs {
+		if !seen[r.Config.Device] {
+			seen[r.Config.Device] = true
+			out = append(out, r.Config.Device)
+		}
+	}
+	return out
+}
+
+func sweepOut(c *cli.Context, p *sweep.Plan) string {
+	if out := c.String("out"); out != "" {
+		return absPath(out)
+	}
+	return absPath(filepath.Join("sweeps", p.Name))
+}
+
+func sweepPlan(c *cli.Context) error {
+	devices, err := devicesOf(c)
+	if err != nil {
+		return err
+	}
+	p, err := loadSweep(c, devices)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(w, "sweep %s: %d runs (%s)\n", p.Name, len(p.Runs), p.File)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tid\trun")
+	for _, r := range p.Runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Index, r.ID, r.Label())
+	}
+	return tw.Flush()
+}
+
+func sweepRun(c *cli.Context) error {
+	devices, err := devicesOf(c)
+	if err != nil {
+		return err
+	}
+	p, err := loadSweep(c, devices)
+	if err != nil {
+		return err
+	}
+	if devices == nil {
+		devices = planDevices(p)
+	}
+	out := sweepOut(c, p)
+	log := c.App.ErrWriter
+	if c.Bool("quiet") {
+		log = io.Discard
+	}
+	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Log: log, Cache: sweepData,
+		Run: func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
+			return trainOne(ctx, cfg, dir)
+		}}
+	_, runErr := rn.Execute(c.Context, p)
+	if errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(c.App.ErrWriter, "interrupted: the same command finishes the sweep (%s)\n", out)
+		return runErr
+	}
+	st := sweep.StatusPlan(out, p)
+	if err := st.Write(c.App.Writer); err != nil {
+		return err
+	}
+	return runErr
+}
+
+func sweepRunOne(c *cli.Context) error {
+	devices, err := devicesOf(c)
+	if err != nil {
+		return err
+	}
+	p, err := loadSweep(c, devices)
+	if err != nil {
+		return err
+	}
+	i := c.Int("index")
+	if i < 0 || i >= len(p.Runs) {
+		return fmt.Errorf("--index %d: the sweep %s has runs 0..%d", i, p.Name, len(p.Runs)-1)
+	}
+	r := &p.Runs[i]
+	if want := c.String("expect-id"); want != "" && want != r.ID {
+		return fmt.Errorf("run %d of %s is now %s, not %s: the sweep file (or --data) changed since the job was written; write it again with 'gtrain sweep slurm'", i, p.File, r.ID, want)
+	}
+	out := sweepOut(c, p)
+	if _, err := sweep.ReadPlan(out); err != nil {
+		if err := sweep.WritePlan(out, p); err != nil {
+			return err
+		}
+	}
+	device := r.Config.Device
+	if devices != nil {
+		device = devices[0]
+	}
+	fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", i, len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
+	res, done, err := sweep.RunOne(c.Context, out, r, device, func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
+		return trainOne(ctx, cfg, dir)
+	}, true)
+	if err != nil {
+		return err
+	}
+	if done {
+		fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
+	}
+	return models.WriteResultBlock(c.App.Writer, &r.Config, res)
+}
+
+func sweepSlurm(c *cli.Context) error {
+	var devices []string
+	if c.Int("gpus-per-task") > 0 {
+		devices = []string{"cuda:0"}
+	} else {
+		devices = []string{"cpu"}
+	}
+	p, err := loadSweep(c, devices)
+	if err != nil {
+		return err
+	}
+	out := sweepOut(c, p)
+	if err := os.MkdirAll(filepath.Join(out, "slurm"), 0o755); err != nil {
+		return err
+	}
+	if err := sweep.WritePlan(out, p); err != nil {
+		return err
+	}
+	var indices []int
+	if !c.Bool("all") {
+		st := sweep.StatusPlan(out, p)
+		indices = st.Incomplete()
+		if len(indices) == 0 {
+			fmt.Fprintf(c.App.Writer, "sweep %s: nothing to submit: %s\n", p.Name, st.Summary())
+			return nil
+		}
+	}
+	bin := c.String("gtrain")
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return fmt.Errorf("finding this gtrain binary: %w (give --gtrain)", err)
+		}
+	}
+	opt := sweep.SlurmOptions{
+		Gtrain: absPath(bin), File: p.File, Out: out, Indices: indices,
+		Partition: c.String("partition"), GPUsPerTask: c.Int("gpus-per-task"), CPUsPerTask: c.Int("cpus-per-task"),
+		Memory: c.String("mem"), Time: c.String("time"), MaxParallel: c.Int("max-parallel"),
+	}
+	// The tasks see the data as this command did.
+	if env := os.Getenv("CIFAR10_DIR"); env != "" {
+		opt.Env = append(opt.Env, "CIFAR10_DIR="+absPath(env))
+	}
+	if c.IsSet("data") {
+		opt.RunOneArgs = append(opt.RunOneArgs, "--data", absPath(c.String("data")))
+	}
+	script, err := sweep.SlurmScript(p, opt)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, sweep.SlurmScriptName)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		return err
+	}
+	n := len(indices)
+	if indices == nil {
+		n = len(p.Runs)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s: a job array of %d tasks (array %s)\n", path, n, arrayOf(script))
+	if !c.Bool("submit") {
+		fmt.Fprintf(c.App.ErrWriter, "submit it with: sbatch %s\n", path)
+		return nil
+	}
+	id, err := sweep.Submit(c.Context, "", path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, id)
+	fmt.Fprintf(c.App.ErrWriter, "submitted job %s; follow it with: gtrain sweep status %s\n", id, out)
+	return nil
+}
+
+func arrayOf(script string) string {
+	for _, line := range strings.Split(script, "\n") {
+		if v, ok := strings.CutPrefix(line, "#SBATCH --array="); ok {
+			return v
+		}
+	}
+	return "?"
+}
+
+func sweepStatus(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("want one sweep directory, got %d arguments", c.NArg())
+	}
+	st, err := sweep.StatusDir(c.Args().First())
+	if err != nil {
+		return err
+	}
+	return st.Write(c.App.Writer)
+}
+
+// trainOne trains cfg into the run directory out as 'gtrain train' does
+// (config.json, metrics.csv and checkpoint.json after every epoch,
+// model.json, result.json last), quietly, with the data from the process's
+// cache. A checkpoint of the same configuration left in out by an
+// interrupted attempt is continued.
+func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := models.WriteConfig(out, &cfg); err != nil {
+		return nil, err
+	}
+	var ck *models.Checkpoint
+	if old, err := models.ReadCheckpoint(out, &cfg); err == nil && !old.Finished {
+		ck = old
+	}
+	if cfg.Dtype == "float32" {
+		d, err := sweep.Prepared[float32](sweepData, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return trainOneAs(ctx, d, cfg, out, ck)
+	}
+	d, err := sweep.Prepared[float64](sweepData, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return trainOneAs(ctx, d, cfg, out, ck)
+}
+
+func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
+	opt := models.Options{
+		Resume: ck,
+		OnCheckpoint: func(ck *models.Checkpoint) error {
+			if err := models.WriteMetrics(out, ck.Epochs); err != nil {
+				return err
+			}
+			return models.WriteCheckpoint(out, ck)
+		},
+	}
+	tr, err := models.Train(ctx, cfg, d, opt)
+	if err != nil {
+		// An interrupted run keeps its checkpoint (the next attempt
+		// continues it) and writes no result: it is not done.
+		return nil, err
+	}
+	if err := models.WriteMetrics(out, tr.Result.Epochs); err != nil {
+		return nil, err
+	}
+	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
+		return nil, err
+	}
+	if err := models.WriteResult(out, tr.Result); err != nil {
+		return nil, err
+	}
+	return tr.Result, nil
+}

@@ -1,0 +1,108 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// TestSkinnyGemm checks SkinnyBLAS against gonum's gemm on every transpose
+// combination, small and large sides, padded strides, and alpha/beta
+// values with their special cases (0, 1): the handled products agree within
+// rounding, the others are gonum's own.
+func TestSkinnyGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
+	for _, sh := range [][3]int{{100, 10, 3072}, {10, 3072, 100}, {1, 10, 100}, {7, 3, 5}, {40, 50, 60}, {33, 2, 70}, {3, 700, 9}} {
+		for _, tA := range trans {
+			for _, tB := range trans {
+				for _, ab := range [][2]float64{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}} {
+					m, n, k := sh[0], sh[1], sh[2]
+					name := fmt.Sprintf("%v%v/m=%d,n=%d,k=%d/alpha=%g,beta=%g", tA, tB, m, n, k, ab[0], ab[1])
+					t.Run(name, func(t *testing.T) {
+						ar, ac := m, k
+						if tA == blas.Trans {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tB == blas.Trans {
+							br, bc = n, k
+						}
+						lda, ldb, ldc := ac+1, bc+3, n+2
+						a, b, c := randSlice(rng, ar*lda), randSlice(rng, br*ldb), randSlice(rng, m*ldc)
+						c[0] = float64(math.NaN()) // beta = 0 must drop it
+						if ab[1] != 0 {
+							c[0] = 1
+						}
+						want := append([]float64(nil), c...)
+						gonum.Implementation{}.Dgemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						got := append([]float64(nil), c...)
+						SkinnyBLAS{}.Dgemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], got, ldc)
+						for i := range got {
+							if d := math.Abs(got[i] - want[i]); !(d <= 1e-12*(1+math.Abs(want[i]))) {
+								t.Fatalf("float64 C[%d] = %v, gonum %v", i, got[i], want[i])
+							}
+						}
+						a32, b32, c32 := to32(a), to32(b), to32(c)
+						want32 := append([]float32(nil), c32...)
+						gonum.Implementation{}.Sgemm(tA, tB, m, n, k, float32(ab[0]), a32, lda, b32, ldb, float32(ab[1]), want32, ldc)
+						SkinnyBLAS{}.Sgemm(tA, tB, m, n, k, float32(ab[0]), a32, lda, b32, ldb, float32(ab[1]), c32, ldc)
+						for i := range c32 {
+							if d := math.Abs(float64(c32[i] - want32[i])); !(d <= 1e-3*(1+math.Abs(float64(want32[i])))) {
+								t.Fatalf("float32 C[%d] = %v, gonum %v", i, c32[i], want32[i])
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = rng.NormFloat64()
+	}
+	return s
+}
+
+func to32(s []float64) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// BenchmarkGemm times the classifier's two products (batch 100, d = 3072,
+// K = 10) on gonum's gemm and on SkinnyBLAS.
+func BenchmarkGemm(b *testing.B) {
+	const n, d, k = 100, 3072, 10
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, w, g := to32(randSlice(rng, n*d)), to32(randSlice(rng, k*d)), to32(randSlice(rng, n*k))
+	s, dw := make([]float32, n*k), make([]float32, k*d)
+	for _, impl := range []struct {
+		name string
+		f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	}{{"gonum", gonum.Implementation{}.Sgemm}, {"skinny", SkinnyBLAS{}.Sgemm}} {
+		b.Run("XWt/"+impl.name, func(b *testing.B) {
+			t0 := CPUTime()
+			for i := 0; i < b.N; i++ {
+				impl.f(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, s, k)
+			}
+			b.ReportMetric(float64((CPUTime()-t0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+		b.Run("GtX/"+impl.name, func(b *testing.B) {
+			t0 := CPUTime()
+			for i := 0; i < b.N; i++ {
+				impl.f(blas.Trans, blas.NoTrans, k, d, n, 1, g, k, x, d, 0, dw, d)
+			}
+			b.ReportMetric(float64((CPUTime()-t0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}

@@ -1,0 +1,222 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gtrain/gtrain/models"
+)
+
+// near reports whether c is within tol of want in every channel.
+func near(c, want color.RGBA, tol int) bool {
+	d := func(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
+	return d(c.R, want.R) <= tol && d(c.G, want.G) <= tol && d(c.B, want.B) <= tol
+}
+
+func TestCurves(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    Curves
+	}{
+		{"40 epochs", Curves{Title: "run: cross", Epochs: testEpochs(40), Initial: &models.EpochMetrics{TrainCost: 2.4, ValCost: 2.4, TrainLoss: 2.3, ValLoss: 2.3, TrainAcc: 0.1, ValAcc: 0.1}}},
+		{"one epoch", Curves{Epochs: testEpochs(1)}},
+		{"NaN cost", Curves{Epochs: append(testEpochs(3), models.EpochMetrics{Epoch: 4, TrainCost: math.NaN(), ValCost: math.Inf(1)})}},
+	} {
+		var buf bytes.Buffer
+		if err := tc.c.WritePNG(&buf); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if b := img.Bounds(); b.Dx() != CurvesWidthPx || b.Dy() != CurvesHeightPx {
+			t.Errorf("%s: PNG %dx%d, want %dx%d", tc.name, b.Dx(), b.Dy(), CurvesWidthPx, CurvesHeightPx)
+		}
+		// Both series' colours are drawn, in both panels (tolerance 8
+		// per channel for antialiasing).
+		var train, val [2]int
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+				half := 2 * x / b.Dx()
+				if near(c, trainColor, 8) {
+					train[half]++
+				}
+				if near(c, valColor, 8) {
+					val[half]++
+				}
+			}
+		}
+		for h := 0; h < 2; h++ {
+			if train[h] < 20 || val[h] < 20 {
+				t.Errorf("%s: panel %d has %d training and %d validation pixels, want lines of both", tc.name, h, train[h], val[h])
+			}
+		}
+		buf.Reset()
+		if err := tc.c.WriteSVG(&buf); err != nil {
+			t.Fatalf("%s: SVG: %v", tc.name, err)
+		}
+		svg := buf.String()
+		for _, s := range []string{"<svg", "epoch", "accuracy (%)", "cost / loss", "validation loss"} {
+			if !strings.Contains(svg, s) {
+				t.Errorf("%s: SVG lacks %q", tc.name, s)
+			}
+		}
+	}
+	var c Curves
+	if err := c.WritePNG(&bytes.Buffer{}); err == nil {
+		t.Error("no epochs: no error")
+	}
+}
+
+func TestMetricsFiles(t *testing.T) {
+	dir := t.TempDir()
+	ep := testEpochs(5)
+	ep[2].TrainCost = 1.0 / 3 // needs all 17 digits
+	if err := models.WriteMetrics(dir, ep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ep) {
+		t.Fatalf("%d epochs read, want %d", len(got), len(ep))
+	}
+	for i := range ep {
+		if got[i] != ep[i] {
+			t.Errorf("epoch %d: read %+v, want %+v (exact)", i+1, got[i], ep[i])
+		}
+	}
+
+	if err := WriteMetricsJSONL(dir, ep); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, MetricsJSONL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var m models.EpochMetrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		var keys map[string]any
+		json.Unmarshal(sc.Bytes(), &keys)
+		for _, k := range models.MetricsHeader {
+			if _, ok := keys[k]; !ok {
+				t.Errorf("line %d lacks %q", n+1, k)
+			}
+		}
+		if m != ep[n] {
+			t.Errorf("line %d: %+v, want %+v", n+1, m, ep[n])
+		}
+		n++
+	}
+	if n != len(ep) {
+		t.Errorf("%d lines, want %d", n, len(ep))
+	}
+
+	for _, bad := range []string{"", "epoch,eta\n1,2\n", strings.Join(models.MetricsHeader, ",") + "\n1,x,1,1,1,1,1,1,1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, models.MetricsFile), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadMetrics(dir); err == nil {
+			t.Errorf("metrics.csv %q: no error", bad)
+		}
+	}
+}
+
+func TestWriteRunPictures(t *testing.T) {
+	dir := t.TempDir()
+	writeTestRun(t, dir, cfgWith("cross", 0.1, 0.001, 12, 100), 0.39, 1)
+	if err := WriteRunPictures(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{CurvesPNG, CurvesSVG, WeightsPNG} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// weights.png holds the montage of model.json's W.
+	m, err := models.ReadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, filepath.Join(dir, WeightsPNG))
+	if b := img.Bounds(); b.Dx() != 688 || b.Dy() != 312 {
+		t.Errorf("weights.png %v, want 688x312", b)
+	}
+	const class, x, y = 7, 10, 20
+	row := m.W[class*ImageDim : (class+1)*ImageDim]
+	i := y*Side + x
+	want := color.RGBA{minMax255(row, row[i]), minMax255(row, row[1024+i]), minMax255(row, row[2048+i]), 255}
+	x0, y0 := tileOrigin(class, 5, 4)
+	if got := color.RGBAModel.Convert(img.At(x0+4*x+1, y0+4*y+2)).(color.RGBA); got != want {
+		t.Errorf("weights.png class %d pixel (%d,%d): %v, want %v", class, x, y, got, want)
+	}
+	if c := decodePNG(t, filepath.Join(dir, CurvesPNG)).Bounds(); c.Dx() != CurvesWidthPx || c.Dy() != CurvesHeightPx {
+		t.Errorf("curves.png %v", c)
+	}
+
+	// EnsurePictures leaves fresh pictures alone and redraws stale ones.
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []string{CurvesPNG, WeightsPNG, models.MetricsFile, models.ResultFile, models.ModelFile} {
+		os.Chtimes(filepath.Join(dir, f), old, old)
+	}
+	if err := EnsurePictures(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, WeightsPNG)); !fi.ModTime().Equal(old) {
+		t.Error("EnsurePictures redrew fresh pictures")
+	}
+	os.Chtimes(filepath.Join(dir, models.ModelFile), time.Now(), time.Now())
+	if err := EnsurePictures(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, WeightsPNG)); fi.ModTime().Equal(old) {
+		t.Error("EnsurePictures left weights.png older than model.json")
+	}
+
+	// Without model.json the curves are still drawn, and the error says
+	// what is missing.
+	dir2 := t.TempDir()
+	writeTestRun(t, dir2, cfgWith("svm", 0.1, 0.001, 3, 100), 0.3, 2)
+	os.Remove(filepath.Join(dir2, models.ModelFile))
+	err = WriteRunPictures(dir2)
+	if err == nil || !strings.Contains(err.Error(), models.ModelFile) {
+		t.Errorf("without model.json: error %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir2, CurvesPNG)); err != nil {
+		t.Errorf("without model.json: %v", err)
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}

@@ -1,0 +1,381 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models"
+)
+
+// fakeRun writes a run directory as trainOne does, without training: its
+// test accuracy is the run's eta.
+func fakeRun(calls *atomic.Int32, delay time.Duration) RunFunc {
+	return func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+		calls.Add(1)
+		if err := models.WriteConfig(dir, &cfg); err != nil {
+			return nil, err
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		res := &models.Result{ConfigHash: cfg.Hash(), Device: cfg.Device, Dtype: cfg.Dtype, TotalSeconds: 1,
+			Splits: map[string]models.SplitResult{"test": {AccuracyTrained: cfg.Eta}, "val": {AccuracyTrained: cfg.Eta / 2}}}
+		return res, models.WriteResult(dir, res)
+	}
+}
+
+func gridPlan(t *testing.T, n int, opt Options) *Plan {
+	t.Helper()
+	var vals []string
+	for i := 1; i <= n; i++ {
+		vals = append(vals, fmt.Sprintf("0.%02d", i))
+	}
+	if opt.Base.Loss == "" {
+		opt.Base = models.DefaultConfig()
+	}
+	p, err := Parse([]byte("name: t\ngrid: {eta: ["+strings.Join(vals, ", ")+"]}\n"), "t.yaml", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestResumeSkipsDoneAndRerunsHalfWritten(t *testing.T) {
+	out := t.TempDir()
+	p := gridPlan(t, 5, Options{})
+	var calls atomic.Int32
+	var log bytes.Buffer
+	rn := &Runner{Out: out, Workers: 2, Run: fakeRun(&calls, 0), Log: &log}
+	sum, err := rn.Execute(context.Background(), p)
+	if err != nil || calls.Load() != 5 || sum.Done != 5 {
+		t.Fatalf("first: %v, %d calls, %+v", err, calls.Load(), sum)
+	}
+	if !strings.Contains(log.String(), "[5/5] done") || !strings.Contains(log.String(), "test 1.00%") {
+		t.Errorf("progress:\n%s", log.String())
+	}
+
+	// Run 1 was killed before result.json; run 2 left the partial result
+	// of an interrupted training; run 3's result belongs to another
+	// config.json (a half-written rerun); run 4 holds another run's
+	// config.json and result.json.
+	dir := func(i int) string { return RunDir(out, &p.Runs[i]) }
+	os.Remove(filepath.Join(dir(1), models.ResultFile))
+	res, _ := models.ReadResult(dir(2))
+	res.Partial = true
+	models.WriteResult(dir(2), res)
+	res, _ = models.ReadResult(dir(3))
+	res.ConfigHash = "000000000000"
+	models.WriteResult(dir(3), res)
+	other := p.Runs[0].Config
+	models.WriteConfig(dir(4), &other)
+	res, _ = models.ReadResult(dir(0))
+	models.WriteResult(dir(4), res)
+
+	st := StatusPlan(out, p)
+	if st.Counts[Done] != 1 || st.Counts[Missing] != 4 {
+		t.Fatalf("status after damage: %s", st.Summary())
+	}
+	calls.Store(0)
+	log.Reset()
+	sum, err = rn.Execute(context.Background(), p)
+	if err != nil || calls.Load() != 4 || sum.Done != 4 || sum.Earlier != 1 {
+		t.Fatalf("rerun: %v, %d calls, %+v", err, calls.Load(), sum)
+	}
+	if !strings.Contains(log.String(), "5 runs, 1 done earlier, 0 running elsewhere, 4 to run") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	// A third run does nothing.
+	calls.Store(0)
+	if _, err := rn.Execute(context.Background(), p); err != nil || calls.Load() != 0 {
+		t.Fatalf("third: %v, %d calls", err, calls.Load())
+	}
+	// The plan is in the directory, for status.
+	st2, err := StatusDir(out)
+	if err != nil || st2.Counts[Done] != 5 {
+		t.Fatalf("StatusDir: %v %+v", err, st2)
+	}
+}
+
+func TestRunnerConcurrencyBound(t *testing.T) {
+	for _, tc := range []struct {
+		devices   []string
+		workers   int
+		perDevice int
+	}{
+		{[]string{"cpu"}, 3, 3},
+		{[]string{"cuda:0", "cuda:1"}, 4, 2},
+		{[]string{"cuda:0", "cuda:1", "cuda:2"}, 0, 1},
+	} {
+		t.Run(strings.Join(tc.devices, ","), func(t *testing.T) {
+			kind := DeviceKind(tc.devices[0])
+			p := gridPlan(t, 12, Options{NoValidate: true, Override: func(c *models.Config) { c.Device = kind }})
+			var mu sync.Mutex
+			now, peak := map[string]int{}, map[string]int{}
+			total, peakTotal := 0, 0
+			var calls atomic.Int32
+			inner := fakeRun(&calls, 30*time.Millisecond)
+			rn := &Runner{Out: t.TempDir(), Devices: tc.devices, Workers: tc.workers,
+				Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+					mu.Lock()
+					now[cfg.Device]++
+					total++
+					peak[cfg.Device] = max(peak[cfg.Device], now[cfg.Device])
+					peakTotal = max(peakTotal, total)
+					mu.Unlock()
+					defer func() {
+						mu.Lock()
+						now[cfg.Device]--
+						total--
+						mu.Unlock()
+					}()
+					return inner(ctx, r, cfg, dir)
+				}}
+			sum, err := rn.Execute(context.Background(), p)
+			if err != nil || sum.Done != 12 {
+				t.Fatalf("%v %+v", err, sum)
+			}
+			for _, d := range tc.devices {
+				if peak[d] != tc.perDevice {
+					t.Errorf("device %s: at most %d runs at once, want %d", d, peak[d], tc.perDevice)
+				}
+			}
+			if want := tc.perDevice * len(tc.devices); peakTotal != want {
+				t.Errorf("at most %d runs at once, want %d", peakTotal, want)
+			}
+			// Written with the GPU's index, the runs are still done.
+			if st := StatusPlan(rn.Out, p); st.Counts[Done] != 12 {
+				t.Errorf("status: %s", st.Summary())
+			}
+		})
+	}
+	if _, err := (&Runner{Out: t.TempDir(), Devices: []string{"cuda:0", "cuda:1"}, Workers: 1, Run: fakeRun(new(atomic.Int32), 0)}).Execute(context.Background(), gridPlan(t, 1, Options{})); err == nil {
+		t.Error("1 worker for 2 devices accepted")
+	}
+}
+
+func TestParseDevices(t *testing.T) {
+	for in, want := range map[string]string{"cpu": "cpu", "": "cpu", "cuda:0,1": "cuda:0,cuda:1", "cuda:0,cuda:2": "cuda:0,cuda:2"} {
+		got, err := ParseDevices(in)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"cuda:0,cuda:0", "cpu,cuda:0", "cuda:x", "cuda:0,,1"} {
+		if _, err := ParseDevices(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestFailedRunsAndStatus(t *testing.T) {
+	out := t.TempDir()
+	p := gridPlan(t, 4, Options{})
+	var calls atomic.Int32
+	ok := fakeRun(&calls, 0)
+	boom := func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+		if r.Index == 2 {
+			models.WriteConfig(dir, &cfg)
+			return nil, errors.New("training diverged: the cost is NaN")
+		}
+		return ok(ctx, r, cfg, dir)
+	}
+	rn := &Runner{Out: out, Workers: 2, Run: boom}
+	sum, err := rn.Execute(context.Background(), p)
+	if err == nil || sum.Failed != 1 || sum.Done != 3 || !strings.Contains(err.Error(), p.Runs[2].ID) {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	// Runs 1 and 3 now look like another process is running them: run 1
+	// live (this process), run 3 dead (a pid that is not there).
+	os.Remove(filepath.Join(RunDir(out, &p.Runs[1]), models.ResultFile))
+	os.Remove(filepath.Join(RunDir(out, &p.Runs[3]), models.ResultFile))
+	host, _ := os.Hostname()
+	writeMarker(t, RunDir(out, &p.Runs[1]), Marker{PID: os.Getpid(), Host: host, SlurmJob: "7_1"}, time.Now())
+	writeMarker(t, RunDir(out, &p.Runs[3]), Marker{PID: deadPID(t), Host: host}, time.Now())
+
+	st, err := StatusDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	st.Write(&buf)
+	text := buf.String()
+	for _, want := range []string{
+		"4 runs: 1 done, 1 running, 1 failed, 1 missing",
+		"failed   eta=0.03",
+		"training diverged: the cost is NaN",
+		"slurm job 7_1",
+		"interrupted (pid",
+		"0.50%", // val accuracy of run 0 (eta/2)
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status lacks %q:\n%s", want, text)
+		}
+	}
+	if got := fmt.Sprint(st.Incomplete()); got != "[2 3]" {
+		t.Errorf("incomplete %s", got)
+	}
+
+	// The rerun retries the failed and the interrupted run and leaves the
+	// running one alone.
+	calls.Store(0)
+	rn.Run = ok
+	sum, err = rn.Execute(context.Background(), p)
+	if err != nil || calls.Load() != 2 || sum.Skipped != 1 || sum.Done != 2 {
+		t.Fatalf("rerun: %v, %d calls, %+v", err, calls.Load(), sum)
+	}
+	if _, err := os.Stat(filepath.Join(RunDir(out, &p.Runs[2]), FailedFile)); !os.IsNotExist(err) {
+		t.Error("the failed file outlived a successful retry")
+	}
+	// A marker of another host is live while fresh, dead once stale.
+	writeMarker(t, RunDir(out, &p.Runs[1]), Marker{PID: 1, Host: "elsewhere"}, time.Now())
+	if s := StatusOf(out, &p.Runs[1]); s.State != Running {
+		t.Errorf("fresh marker of another host: %s", s.State)
+	}
+	writeMarker(t, RunDir(out, &p.Runs[1]), Marker{PID: 1, Host: "elsewhere"}, time.Now().Add(-2*StaleAfter))
+	if s := StatusOf(out, &p.Runs[1]); s.State != Missing || s.Stale == nil {
+		t.Errorf("stale marker of another host: %s", s.State)
+	}
+	// run-one takes over a live marker.
+	writeMarker(t, RunDir(out, &p.Runs[1]), Marker{PID: os.Getpid(), Host: host}, time.Now())
+	if _, done, err := RunOne(context.Background(), out, &p.Runs[1], "cpu", ok, true); err != nil || done {
+		t.Fatalf("take over: %v %v", done, err)
+	}
+	if _, done, err := RunOne(context.Background(), out, &p.Runs[1], "cpu", ok, true); err != nil || !done {
+		t.Fatalf("done run: %v %v", done, err)
+	}
+	if _, err := os.Stat(filepath.Join(RunDir(out, &p.Runs[1]), RunningFile)); !os.IsNotExist(err) {
+		t.Error("the running marker outlived its run")
+	}
+}
+
+func writeMarker(t *testing.T, dir string, m Marker, mtime time.Time) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	b, _ := json.Marshal(m)
+	path := filepath.Join(dir, RunningFile)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(path, mtime, mtime)
+}
+
+// deadPID returns a pid that no process has.
+func deadPID(t *testing.T) int {
+	for pid := 4_000_000; pid > 3_000_000; pid -= 7919 {
+		if !processAlive(pid) {
+			return pid
+		}
+	}
+	t.Fatal("no free pid")
+	return 0
+}
+
+func TestInterruptLeavesRunsMissing(t *testing.T) {
+	out := t.TempDir()
+	p := gridPlan(t, 6, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
+	inner := fakeRun(&calls, 10*time.Second)
+	started := make(chan struct{}, 6)
+	rn := &Runner{Out: out, Workers: 2, Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+		started <- struct{}{}
+		return inner(ctx, r, cfg, dir)
+	}}
+	go func() { <-started; <-started; cancel() }()
+	sum, err := rn.Execute(ctx, p)
+	if !errors.Is(err, context.Canceled) || sum.Interrupted != 6 || calls.Load() != 2 {
+		t.Fatalf("%v %+v, %d calls", err, sum, calls.Load())
+	}
+	st := StatusPlan(out, p)
+	if st.Counts[Missing] != 6 {
+		t.Fatalf("%s", st.Summary())
+	}
+	for _, r := range st.Runs {
+		if r.Stale != nil || r.Error != "" {
+			t.Errorf("run %d: marker or failed file left: %+v", r.Run.Index, r)
+		}
+	}
+}
+
+func TestDataCacheReadsOnce(t *testing.T) {
+	var loads atomic.Int32
+	c := NewDataCache(func(dc models.DataConfig) (*data.Splits, error) {
+		loads.Add(1)
+		if dc.Dir == "bad" {
+			return nil, errors.New("no such data")
+		}
+		ds := &data.Dataset{Pixels: make([]uint8, 4*data.ImageSize), Labels: []uint8{0, 1, 2, 3}, Classes: data.DefaultClasses()}
+		for i := range ds.Pixels {
+			ds.Pixels[i] = uint8(i)
+		}
+		return &data.Splits{Train: ds, Val: ds, Test: ds}, nil
+	})
+	cfg := models.DefaultConfig()
+	cfg.Data.Dir = "d"
+	c.Expect(cfg)
+	c.Expect(cfg)
+	var wg sync.WaitGroup
+	got := make([]*models.Prepared[float64], 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := Prepared[float64](c, cfg)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = d
+		}()
+	}
+	wg.Wait()
+	for _, d := range got {
+		if d != got[0] {
+			t.Fatal("runs of the same data got different copies")
+		}
+	}
+	f32 := cfg
+	f32.Dtype = "float32"
+	if _, err := Prepared[float32](c, f32); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepared[float32](c, cfg); err == nil {
+		t.Error("float32 data for a float64 config")
+	}
+	if loads.Load() != 1 {
+		t.Fatalf("%d loads, want 1", loads.Load())
+	}
+	// Released by both announced runs, the data go; the next use reads
+	// them again.
+	c.Release(cfg)
+	if d, _ := Prepared[float64](c, cfg); d != got[0] {
+		t.Fatal("dropped while a run was still to come")
+	}
+	c.Release(cfg)
+	if d, _ := Prepared[float64](c, cfg); d == got[0] {
+		t.Fatal("kept after the last run")
+	}
+	// Errors are not cached.
+	bad := cfg
+	bad.Data.Dir = "bad"
+	for i := 0; i < 2; i++ {
+		if _, err := Prepared[float64](c, bad); err == nil {
+			t.Fatal("no error")
+		}
+	}
+	if n := loads.Load(); n != 4 {
+		t.Fatalf("%d loads, want 4", n)
+	}
+}
