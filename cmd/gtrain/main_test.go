@@ -140,7 +140,11 @@ func TestBadInput(t *testing.T) {
 		{[]string{"gradcheck", "--data", dir, "--tol", "1e-30", "--samples", "5", "--dims", "5"}, "gradient check failed"},
 		{[]string{"nosuchcommand"}, "nosuchcommand"},
 	} {
-		code, _, stderr := gtrain(t, c.args...)
+		args := c.args
+		if len(args) > 0 && args[0] == "train" {
+			args = append(args, "--out", filepath.Join(t.TempDir(), "run"))
+		}
+		code, _, stderr := gtrain(t, args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		last := lines[len(lines)-1]
 		if code == 0 || !strings.Contains(last, c.want) || !strings.HasPrefix(last, "gtrain: ") {

@@ -28,8 +28,8 @@ type progress struct {
 
 	start     time.Time // of the first step seen
 	startDone int       // steps of the run done at start (a resumed run starts late)
-	drawn    time.Time // when the bar was last drawn
-	barShown bool
+	drawn     time.Time // when the bar was last drawn
+	barShown  bool
 }
 
 // redrawEvery limits how often the bar is redrawn.

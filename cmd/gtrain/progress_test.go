@@ -99,7 +99,7 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("%d redraws of 50 steps in 0.5 s, want about 5", n)
 	}
 	// A resumed run measures its rate from its own first step: resumed at
-	// epoch 3 of 4, after 5 steps of 1 s, 15 are left.
+	// epoch 3 of 4, 6 steps 1 s apart take 5 s: 1 s per step, 14 steps left.
 	buf.Reset()
 	p = &progress{w: &buf, tty: true, epochs: 4, width: 100, now: fakeClock(time.Second)}
 	for s := 1; s <= 6; s++ {

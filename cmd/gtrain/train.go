@@ -234,6 +234,11 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 	if err != nil {
 		return err
 	}
+	// Checked before anything is written: a run that cannot start leaves
+	// no run directory behind.
+	if cfg.Batch > splits.Train.Len() {
+		return fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, splits.Train.Len())
+	}
 	if err := models.WriteConfig(out, &cfg); err != nil {
 		return err
 	}
