@@ -43,3 +43,62 @@ fuzz:
 		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# ---- CUDA backend (issue 5) ----
+# The backend is behind the build tag gtrain_cuda (not "cuda": that tag
+# switches Gorgonia itself into its CUDA mode, which needs cuDNN 7). cgo
+# finds CUDA under CUDA_HOME; cuda/compat comes first on the include path
+# so that gorgonia.org/cu v0.9.6 builds against CUDA 13 headers. Linking
+# uses the stubs: the binary loads the machine's libcuda.so.1,
+# libcublas.so.13 and libnvrtc.so.13 when it starts.
+CUDA_HOME ?= /usr/local/cuda
+CUDA_TAGS := gtrain_cuda
+CUDA_BIN  ?= bin/gtrain-cuda
+CUDA_TEST ?= bin/cuda.test
+CUDA_ENV   = CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/cuda/compat -I$(CUDA_HOME)/include" \
+	CGO_LDFLAGS="-L$(CUDA_HOME)/lib64/stubs -L$(CUDA_HOME)/lib64"
+.PHONY: build-cuda vet-cuda gpu-check
+
+# bin/gtrain-cuda (gtrain with --device cuda) and bin/cuda.test (the GPU
+# tests and benchmarks), both needed by gpu-check.
+build-cuda:
+	$(CUDA_ENV) $(GO) build -tags $(CUDA_TAGS) -o $(CUDA_BIN) ./cmd/gtrain
+	$(CUDA_ENV) $(GO) test -c -tags $(CUDA_TAGS) -o $(CUDA_TEST) ./cuda/
+
+# Compiles and links the CUDA build and all its test binaries; runs none
+# (-exec true: without a driver they could not even start).
+vet-cuda:
+	$(CUDA_ENV) $(GO) vet -tags $(CUDA_TAGS) $(PKGS)
+	$(CUDA_ENV) $(GO) test -tags $(CUDA_TAGS) -count=1 -run XXX_NONE -exec true $(PKGS)
+
+# On a GPU machine: kernel tests, gradcheck on the GPU, Model 3 GPU vs CPU,
+# timings beside PyTorch; one summary table (cuda/gpucheck.sh --help).
+# GPUCHECK_ARGS passes options, e.g. --data DIR --peer path/to/ref_torch.py.
+gpu-check: build-cuda build
+	bash cuda/gpucheck.sh --bin $(CUDA_BIN) --cpu-bin $(BIN) --test $(CUDA_TEST) $(GPUCHECK_ARGS)
+
+# The OpenBLAS build (opt-in; needs libopenblas-dev, e.g. apt-get install -y
+# libopenblas-dev): Gorgonia's and the tensor package's matrix products run
+# on OpenBLAS through cgo (gonum.org/v1/netlib). The default build and tests
+# need no OpenBLAS.
+.PHONY: build-openblas test-openblas bench-openblas bench-cpu
+build-openblas:
+	$(GO) build -tags openblas -o bin/gtrain-openblas ./cmd/gtrain
+
+test-openblas:
+	$(GO) vet -tags openblas ./graph/ ./models/
+	$(GO) test -count=1 -tags openblas ./graph/ ./models/
+
+bench-openblas:
+	$(GO) test -tags openblas -run '^$$' -bench 'Epoch|Gemm' -benchtime 3x ./graph/ ./models/
+
+# The epoch benchmarks at the course protocol (batch 100) and the two
+# matrix products on the default (pure-Go) build.
+bench-cpu:
+	$(GO) test -run '^$$' -bench 'Epoch/.*/.*/batch=100|Gemm' -benchtime 3x ./graph/ ./models/
+
+# .gpu/: what gpucheck needs on a GPU machine without Go, toolkit or
+# ../shared (compressed binaries, the peer, packed data; cuda/gpupack.sh).
+.PHONY: gpu-pack
+gpu-pack:
+	CUDA_HOME=$(CUDA_HOME) bash cuda/gpupack.sh .gpu

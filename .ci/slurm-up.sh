@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Starts a one-node Slurm cluster on this machine for the sweep's Slurm test
-# (models/sweep, cmd/gtrain: GTRAIN_SLURM_TEST=1): installs Debian's
-# slurm-wlm and munge when missing, writes a minimal slurm.conf (no cgroups,
-# no accounting), starts munged, slurmctld and slurmd, and waits until the
-# node is idle. Needs root. .ci/slurm-down.sh stops the daemons.
+# (cmd/gtrain TestSweepSlurm, run with GTRAIN_SLURM_TEST=1): installs Debian's
+# slurm-wlm and munge when missing, writes a minimal slurm.conf (one node with
+# SLURM_UP_CPUS CPUs, default 2; no cgroups, no accounting), starts munged,
+# slurmctld and slurmd, and waits until the node is idle. Needs root.
+# .ci/slurm-down.sh stops the daemons this script started (and only those).
+# A slurm.conf not written by this script is left alone and used as it is.
 set -euo pipefail
 
-need_root() { [ "$(id -u)" = 0 ] || { echo "slurm-up: needs root" >&2; exit 1; }; }
-need_root
+[ "$(id -u)" = 0 ] || { echo "slurm-up: needs root" >&2; exit 1; }
 
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
   echo "slurm-up: installing slurm-wlm and munge"
@@ -18,12 +19,15 @@ fi
 
 node=$(hostname -s)
 cpus=${SLURM_UP_CPUS:-2}
-conf_dir=/etc/slurm
+conf=/etc/slurm/slurm.conf
 spool=/var/spool/slurm-gtrain
 logs=/var/log/slurm-gtrain
-mkdir -p "$conf_dir" "$spool/ctld" "$spool/d" "$logs"
+started=/run/gtrain-slurm-ci.started   # the daemons this script started, for slurm-down
+marker="# Written by gtrain's .ci/slurm-up.sh"
+mkdir -p /etc/slurm "$spool/ctld" "$spool/d" "$logs"
+: >>"$started"
 
-# munge: a key and a run directory owned by the munge user.
+# munge: a key and directories owned by the munge user.
 if [ ! -s /etc/munge/munge.key ]; then
   if command -v mungekey >/dev/null; then mungekey --create --force >/dev/null
   else dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; fi
@@ -33,8 +37,9 @@ chown munge:munge /etc/munge/munge.key /run/munge /var/log/munge /var/lib/munge
 chmod 0400 /etc/munge/munge.key
 chmod 0755 /run/munge
 
-cat > "$conf_dir/slurm.conf" <<CONF
-# Written by gtrain's .ci/slurm-up.sh: a one-node test cluster.
+if [ ! -e "$conf" ] || head -1 "$conf" | grep -qF "$marker"; then
+  cat >"$conf" <<CONF
+$marker: a one-node test cluster.
 ClusterName=gtrain-ci
 SlurmctldHost=$node(127.0.0.1)
 SlurmUser=root
@@ -68,27 +73,38 @@ Waittime=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
-# Some Debian builds read /etc/slurm-llnl.
-if [ -d /etc/slurm-llnl ] && [ ! -e /etc/slurm-llnl/slurm.conf ]; then ln -sf "$conf_dir/slurm.conf" /etc/slurm-llnl/slurm.conf; fi
-
-if ! pgrep -x munged >/dev/null; then
-  runuser -u munge -- /usr/sbin/munged
+else
+  echo "slurm-up: $conf was not written by this script; using it as it is"
 fi
-for i in $(seq 50); do munge -n >/dev/null 2>&1 && break; sleep 0.2; done
+
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+if ! running /run/munge/munged.pid; then
+  runuser -u munge -- /usr/sbin/munged
+  echo munged >>"$started"
+fi
+for _ in $(seq 50); do munge -n >/dev/null 2>&1 && break; sleep 0.2; done
 munge -n | unmunge >/dev/null || { echo "slurm-up: munge does not work" >&2; exit 1; }
 
-if ! pgrep -x slurmctld >/dev/null; then slurmctld -i; fi
-if ! pgrep -x slurmd >/dev/null; then slurmd; fi
+if ! running /run/slurmctld.pid; then
+  slurmctld -i
+  echo slurmctld >>"$started"
+fi
+if ! running /run/slurmd.pid; then
+  slurmd
+  echo slurmd >>"$started"
+fi
 
-# Wait (at most 60 s) until the node takes jobs.
-for i in $(seq 120); do
-  state=$(sinfo -h -n "$node" -o %T 2>/dev/null | head -1 || true)
+# Wait (at most 60 s) until a node takes jobs.
+state=""
+for _ in $(seq 120); do
+  state=$(sinfo -h -o %T 2>/dev/null | head -1 || true)
   case "$state" in
     idle|mixed|allocated) echo "slurm-up: node $node is $state"; sinfo; exit 0 ;;
     down*|drain*) scontrol update NodeName="$node" State=RESUME 2>/dev/null || true ;;
   esac
   sleep 0.5
 done
-echo "slurm-up: node $node did not become idle (state: ${state:-unknown})" >&2
+echo "slurm-up: no node became idle (state: ${state:-unknown})" >&2
 tail -n 30 "$logs/slurmctld.log" "$logs/slurmd.log" >&2 || true
 exit 1

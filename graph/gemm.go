@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -12,7 +15,8 @@ import (
 // axpys and a goroutine hand-off per block. Here each row of B is added,
 // whole, to each row of C it contributes to: m·k axpys of length n (about
 // 2× less CPU time for ∂W at batch 100, BenchmarkGemm; cutting C into
-// column panels that stay in L1 measured slower). Everything else, S = X Wᵀ included (gonum's blocked dot
+// column panels that stay in L1 measured slower), split by columns of C
+// over the processors when the product is large. Everything else, S = X Wᵀ included (gonum's blocked dot
 // products beat a plain loop there), goes to gonum. The loops run in a
 // fixed order on one goroutine, so results are deterministic. The axpy
 // kernel is gonum's (assembly on amd64).
@@ -20,6 +24,14 @@ type SkinnyBLAS struct{ gonum.Implementation }
 
 // skinnyMax is the largest small side handled by SkinnyBLAS's loops.
 const skinnyMax = 32
+
+// A product is split over at most maxParts goroutines, each with at least
+// minPartWork multiply-adds and minPartCols columns of C.
+const (
+	maxParts    = 8
+	minPartWork = 1 << 18
+	minPartCols = 256
+)
 
 // Sgemm computes C = alpha op(A) op(B) + beta C.
 func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -64,15 +76,35 @@ func skinnyGemm[T Float](
 				}
 			}
 		}
-		for l := 0; l < k; l++ {
-			bl := b[l*ldb : l*ldb+n]
-			for i, v := range a[l*lda : l*lda+m] {
-				// As gonum: a zero coefficient adds nothing.
-				if t := alpha * v; t != 0 {
-					axpy(n, t, bl, 1, c[i*ldc:i*ldc+n], 1)
+		cols := func(j0, j1 int) {
+			for l := 0; l < k; l++ {
+				bl := b[l*ldb+j0 : l*ldb+j1]
+				for i, v := range a[l*lda : l*lda+m] {
+					// As gonum: a zero coefficient adds nothing.
+					if t := alpha * v; t != 0 {
+						axpy(j1-j0, t, bl, 1, c[i*ldc+j0:i*ldc+j1], 1)
+					}
 				}
 			}
 		}
+		// Large products are split by columns of C over the processors:
+		// each entry of C is still summed by one goroutine in the same
+		// order, so the result does not depend on the split.
+		parts := min(runtime.GOMAXPROCS(0), maxParts, m*n*k/minPartWork, n/minPartCols)
+		if parts <= 1 {
+			cols(0, n)
+			return true
+		}
+		var wg sync.WaitGroup
+		for p := 0; p < parts; p++ {
+			j0, j1 := n*p/parts, n*(p+1)/parts
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cols(j0, j1)
+			}()
+		}
+		wg.Wait()
 		return true
 	}
 	return false

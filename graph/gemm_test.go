@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -60,6 +62,22 @@ func TestSkinnyGemm(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSkinnyGemmSplit: the split over goroutines gives the same bits as
+// one goroutine.
+func TestSkinnyGemmSplit(t *testing.T) {
+	const n, d, k = 100, 3072, 10
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, g := randSlice(rng, n*d), randSlice(rng, n*k)
+	par, one := make([]float64, k*d), make([]float64, k*d)
+	SkinnyBLAS{}.Dgemm(blas.Trans, blas.NoTrans, k, d, n, 1, g, k, x, d, 0, par, d)
+	prev := runtime.GOMAXPROCS(1)
+	SkinnyBLAS{}.Dgemm(blas.Trans, blas.NoTrans, k, d, n, 1, g, k, x, d, 0, one, d)
+	runtime.GOMAXPROCS(prev)
+	if !slices.Equal(par, one) {
+		t.Fatal("the split product differs from the serial one")
 	}
 }
 

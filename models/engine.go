@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/gtrain/gtrain/graph"
 )
@@ -162,3 +163,23 @@ func RunEpoch[T graph.Float](eng Engine[T], s *Split[T], batch int, eta float64)
 // Gᵀ X, 2·n·d·k each. The rest (softmax or hinge, bias, update) is
 // O(n·k + k·d) and left out.
 func EpochFLOPs(n, d, k int) float64 { return 4 * float64(n) * float64(d) * float64(k) }
+
+// MemoryLimit returns a soft limit for the Go runtime's heap
+// (debug.SetMemoryLimit) for a process that trains on d: 1.45× the bytes of
+// the three splits' inputs X in the dtype. The splits themselves (X, the
+// raw pixels, the one-hot labels) are most of the live heap; without a
+// limit the collector lets the steps' garbage grow the heap to twice that
+// (GOGC=100), about 2.3× the splits' bytes at the end of a default 40-epoch
+// run. The live heap here is pointer-free slices, so the extra collections
+// cost little.
+func MemoryLimit[T graph.Float](d *Prepared[T]) int64 {
+	var z T
+	size := int64(unsafe.Sizeof(z))
+	var n int64
+	for _, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+		if s != nil {
+			n += int64(len(s.X)) * size
+		}
+	}
+	return n * 145 / 100
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/cuda"
 )
 
 // resolveDevice turns the global --device into the device the run uses.
@@ -22,10 +24,29 @@ func checkDevice(c *cli.Context, log io.Writer) (string, error) {
 	case dev == "cpu":
 		return "cpu", nil
 	case dev == "auto":
-		fmt.Fprintln(log, "gtrain: --device auto: this build has no CUDA backend; using the cpu")
-		return "cpu", nil
+		if !cuda.Built {
+			fmt.Fprintln(log, "gtrain: --device auto: this build has no CUDA backend; using the cpu")
+			return "cpu", nil
+		}
+		if cuda.Count() == 0 {
+			fmt.Fprintln(log, "gtrain: --device auto: no CUDA device found; using the cpu")
+			return "cpu", nil
+		}
+		desc, err := cuda.Probe("cuda")
+		if err != nil {
+			fmt.Fprintf(log, "gtrain: --device auto: the GPU is not usable (%v); using the cpu\n", err)
+			return "cpu", nil
+		}
+		fmt.Fprintf(log, "gtrain: --device auto: using the GPU %s\n", desc)
+		return "cuda", nil
 	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
-		return "", fmt.Errorf("--device %s: this gtrain was built without CUDA support (build it with 'make build-cuda')", dev)
+		if !cuda.Built {
+			return "", fmt.Errorf("--device %s: %v", dev, cuda.ErrNotBuilt)
+		}
+		if _, err := cuda.Probe(dev); err != nil {
+			return "", fmt.Errorf("--device %s: %v", dev, err)
+		}
+		return dev, nil
 	}
 	return "", fmt.Errorf("--device %q: want cpu, cuda, cuda:N or auto", dev)
 }

@@ -84,6 +84,7 @@ func newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			trainCommand(),
+			reportCommand(),
 			gradcheckCommand(),
 			evalCommand(),
 			predictCommand(),

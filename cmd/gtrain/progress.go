@@ -72,7 +72,7 @@ func (p *progress) Step(epoch, step, steps int, cost float64) {
 		eta = formatDuration(left)
 	}
 	head := fmt.Sprintf("epoch %*d/%d ", digits(p.epochs), epoch, p.epochs)
-	tail := fmt.Sprintf(" %*d/%d  loss %.4f  ETA %s", digits(steps), step, steps, cost, eta)
+	tail := fmt.Sprintf(" %*d/%d  cost %.4f  ETA %s", digits(steps), step, steps, cost, eta)
 	barWidth := min(40, p.width-1-len(head)-len(tail)-2)
 	line := strings.TrimSuffix(head, " ") + tail
 	if barWidth >= 5 {

@@ -68,7 +68,7 @@ func TestProgressBar(t *testing.T) {
 	out := buf.String()
 	last := out[strings.LastIndex(out, "\r")+1:]
 	// 3 of 10 steps fill 12 of the 40 columns of the bar.
-	for _, s := range []string{"epoch 2/4 [" + strings.Repeat("=", 12) + strings.Repeat(" ", 28) + "]", " 3/10  loss 1.8765  ETA 27.0s\x1b[K"} {
+	for _, s := range []string{"epoch 2/4 [" + strings.Repeat("=", 12) + strings.Repeat(" ", 28) + "]", " 3/10  cost 1.8765  ETA 27.0s\x1b[K"} {
 		if !strings.Contains(last, s) {
 			t.Errorf("bar %q lacks %q", last, s)
 		}
@@ -113,7 +113,7 @@ func TestProgressBar(t *testing.T) {
 	buf.Reset()
 	p = &progress{w: &buf, tty: true, epochs: 40, width: 46, now: fakeClock(time.Second)}
 	p.Step(1, 1, 100, 2)
-	if s := strings.TrimSuffix(buf.String(), "\x1b[K"); strings.Contains(s, "[") || !strings.Contains(s, "epoch  1/40 ") || !strings.Contains(s, " 1/100  loss 2.0000  ETA --") {
+	if s := strings.TrimSuffix(buf.String(), "\x1b[K"); strings.Contains(s, "[") || !strings.Contains(s, "epoch  1/40 ") || !strings.Contains(s, " 1/100  cost 2.0000  ETA --") {
 		t.Errorf("narrow terminal: %q", s)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/report"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -26,7 +27,7 @@ func sweepCommand() *cli.Command {
 	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR)"}
 	devicesFlag := &cli.StringFlag{Name: "devices", Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers)"}
 	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:  "sweep",
 		Usage: "run many trainings from one sweep file: locally in parallel, or as a Slurm job array",
 		Description: "A sweep file is a config file (the keys of config.json) with a grid: of value lists\n" +
@@ -50,6 +51,8 @@ func sweepCommand() *cli.Command {
 				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag,
 					&cli.IntFlag{Name: "workers", Usage: "runs at once, spread over the devices (default: one per device)"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
+					&cli.StringFlag{Name: "html", Usage: "the HTML report of the sweep's runs (default DIR/report.html)"},
+					&cli.BoolFlag{Name: "no-html", Usage: "write no HTML report"},
 				},
 				Action: sweepRun,
 			},
@@ -88,6 +91,10 @@ func sweepCommand() *cli.Command {
 			},
 		},
 	}
+	for i, sub := range cmd.Subcommands {
+		cmd.Subcommands[i] = interspersed(sub)
+	}
+	return cmd
 }
 
 // loadSweep expands the sweep file named by the command's argument, with
@@ -208,7 +215,46 @@ func sweepRun(c *cli.Context) error {
 	if err := st.Write(c.App.Writer); err != nil {
 		return err
 	}
+	html := c.String("html")
+	if html == "" {
+		html = filepath.Join(out, "report.html")
+	}
+	if c.Bool("no-html") {
+		html = ""
+	}
+	if err := sweepReport(c.App.Writer, c.App.ErrWriter, st, out, html); err != nil {
+		return errors.Join(runErr, err)
+	}
 	return runErr
+}
+
+// sweepReport prints the comparison table of the sweep's finished runs,
+// in plan order, one table per loss (the report's tables), and writes the
+// HTML report with their pictures to html unless it is "".
+func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) error {
+	var runs []*report.Run
+	for _, rs := range st.Runs {
+		if rs.State != sweep.Done {
+			continue
+		}
+		r, err := report.ReadRun(sweep.RunDir(out, rs.Run))
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	t := report.NewTable(runs)
+	fmt.Fprintln(stdout)
+	if err := writeTable(stdout, t, "markdown"); err != nil {
+		return err
+	}
+	if html == "" {
+		return nil
+	}
+	return writeHTMLReport(html, "gtrain sweep "+st.Plan.Name, t, log)
 }
 
 func sweepRunOne(c *cli.Context) error {
@@ -398,4 +444,60 @@ func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg m
 		return nil, err
 	}
 	return tr.Result, nil
+}
+
+// interspersed lets the flags of cmd follow its arguments, as in
+// 'gtrain sweep run FILE --out DIR': urfave/cli v2 stops reading flags at
+// the first argument. The returned command takes its arguments unparsed,
+// puts the flags first and runs cmd on them in an app of its own that
+// writes where the caller's app writes.
+func interspersed(cmd *cli.Command) *cli.Command {
+	inner := *cmd
+	outer := *cmd
+	outer.SkipFlagParsing = true
+	outer.Flags = nil // inner parses them (and checks the required ones)
+	outer.Action = func(c *cli.Context) error {
+		app := &cli.App{
+			Name: "gtrain sweep", HelpName: "gtrain sweep", Writer: c.App.Writer, ErrWriter: c.App.ErrWriter,
+			Commands:        []*cli.Command{&inner},
+			HideHelpCommand: true, HideVersion: true,
+			ExitErrHandler: func(*cli.Context, error) {},
+			OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+				return fmt.Errorf("%w (see 'gtrain sweep %s --help')", err, inner.Name)
+			},
+		}
+		return app.RunContext(c.Context, append([]string{"gtrain sweep", inner.Name}, flagsFirst(c.Args().Slice(), inner.Flags)...))
+	}
+	return &outer
+}
+
+// flagsFirst reorders args: the flags (with their values) first, then the
+// arguments; after "--" everything is an argument.
+func flagsFirst(args []string, defs []cli.Flag) []string {
+	takesValue := map[string]bool{}
+	for _, f := range defs {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if !hasValue && takesValue[name] && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(append(flags, "--"), pos...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,9 +13,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/report"
 )
 
 // trainFlags are the flags that set a Config; --resume refuses them.
@@ -242,6 +245,11 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 	if err := models.WriteConfig(out, &cfg); err != nil {
 		return err
 	}
+	if len(cfg.Augment) > 0 && ck == nil {
+		if err := writeAugmentGrid(out, &cfg, splits.Train); err != nil {
+			fmt.Fprintln(log, "gtrain: warning: augmentation preview:", err)
+		}
+	}
 	fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), out)
 	if cfg.Dtype == "float32" {
 		return trainAs(ctx, models.Prepare[float32](splits), cfg, out, ck, stdout, log)
@@ -250,27 +258,33 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 }
 
 func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+	prog := newProgress(log, cfg.Epochs, log == io.Discard)
 	opt := models.Options{
-		Resume: ck,
-		OnEpoch: func(m models.EpochMetrics) {
-			fmt.Fprintf(log, "epoch %3d/%d  eta %-8.3g train cost %.4f acc %5.2f%%  val cost %.4f acc %5.2f%%  %.2fs\n",
-				m.Epoch, cfg.Epochs, m.Eta, m.TrainCost, 100*m.TrainAcc, m.ValCost, 100*m.ValAcc, m.Seconds)
-		},
+		Resume:  ck,
+		OnStep:  prog.Step,
+		OnEpoch: prog.Epoch,
 		// After every epoch the metrics so far and the checkpoint are on
 		// disk: an interrupted or crashed run keeps what it measured.
 		OnCheckpoint: func(ck *models.Checkpoint) error {
 			if err := models.WriteMetrics(out, ck.Epochs); err != nil {
 				return err
 			}
+			if err := report.WriteMetricsJSONL(out, ck.Epochs); err != nil {
+				return err
+			}
 			return models.WriteCheckpoint(out, ck)
 		},
 	}
 	tr, err := models.Train(ctx, cfg, d, opt)
+	prog.Done()
 	if tr == nil {
 		return err
 	}
 	if werr := writeResults(out, tr, d); werr != nil {
 		return errors.Join(err, werr)
+	}
+	if perr := report.WriteRunPictures(out); perr != nil {
+		fmt.Fprintln(log, "gtrain: warning: pictures:", perr)
 	}
 	if err != nil {
 		fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
@@ -287,8 +301,26 @@ func writeResults[T graph.Float](out string, tr *models.Trained[T], d *models.Pr
 	if err := models.WriteMetrics(out, tr.Result.Epochs); err != nil {
 		return err
 	}
+	if err := report.WriteMetricsJSONL(out, tr.Result.Epochs); err != nil {
+		return err
+	}
 	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
 		return err
 	}
 	return models.WriteResult(out, tr.Result)
+}
+
+// writeAugmentGrid shows what the run's augmentation does to the first
+// training images, as augment.png in the run directory.
+func writeAugmentGrid(out string, cfg *models.Config, train *data.Dataset) error {
+	p, err := augment.Parse(cfg.Augment)
+	if err != nil {
+		return err
+	}
+	n := min(6, train.Len())
+	originals := make([][]uint8, n)
+	for i := range originals {
+		originals[i] = train.Image(i)
+	}
+	return writePreview(filepath.Join(out, report.AugmentPNG), originals, p, rand.New(rand.NewPCG(cfg.Seed, streamPreview)), 3, 5)
 }

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -64,6 +65,41 @@ func (c *Curves) WriteSVG(w io.Writer) error {
 	return err
 }
 
+// curve is one line of the curves picture.
+type curve struct {
+	name     string
+	accuracy bool // drawn in the accuracy panel (in %), else in the cost panel
+	color    color.Color
+	dashed   bool
+	xy       plotter.XYs // (epoch, value); non-finite values are left out
+}
+
+// series returns the lines drawn: costs and losses, then accuracies in
+// percent, of both splits, from Initial (epoch 0) and Epochs.
+func (c *Curves) series() []curve {
+	pts := c.Epochs
+	if c.Initial != nil {
+		pts = append([]models.EpochMetrics{*c.Initial}, c.Epochs...)
+	}
+	xy := func(f func(m models.EpochMetrics) float64) plotter.XYs {
+		xy := make(plotter.XYs, 0, len(pts))
+		for _, m := range pts {
+			if v := f(m); !math.IsNaN(v) && !math.IsInf(v, 0) {
+				xy = append(xy, plotter.XY{X: float64(m.Epoch), Y: v})
+			}
+		}
+		return xy
+	}
+	return []curve{
+		{"training cost", false, trainColor, false, xy(func(m models.EpochMetrics) float64 { return m.TrainCost })},
+		{"validation cost", false, valColor, false, xy(func(m models.EpochMetrics) float64 { return m.ValCost })},
+		{"training loss", false, trainColor, true, xy(func(m models.EpochMetrics) float64 { return m.TrainLoss })},
+		{"validation loss", false, valColor, true, xy(func(m models.EpochMetrics) float64 { return m.ValLoss })},
+		{"training", true, trainColor, false, xy(func(m models.EpochMetrics) float64 { return 100 * m.TrainAcc })},
+		{"validation", true, valColor, false, xy(func(m models.EpochMetrics) float64 { return 100 * m.ValAcc })},
+	}
+}
+
 func (c *Curves) draw(dc draw.Canvas) (err error) {
 	if len(c.Epochs) == 0 {
 		return fmt.Errorf("no epochs to draw")
@@ -74,59 +110,31 @@ func (c *Curves) draw(dc draw.Canvas) (err error) {
 			err = fmt.Errorf("drawing the curves: %v", r)
 		}
 	}()
-	pts := c.Epochs
-	if c.Initial != nil {
-		pts = append([]models.EpochMetrics{*c.Initial}, c.Epochs...)
-	}
-	series := func(f func(m models.EpochMetrics) float64) plotter.XYs {
-		xy := make(plotter.XYs, 0, len(pts))
-		for _, m := range pts {
-			v := f(m)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				continue
-			}
-			xy = append(xy, plotter.XY{X: float64(m.Epoch), Y: v})
-		}
-		return xy
-	}
-
 	costs := plot.New()
 	costs.Title.Text = "cost and loss"
 	costs.X.Label.Text = "epoch"
 	costs.Y.Label.Text = "cost / loss"
 	costs.Add(plotter.NewGrid())
-	for _, s := range []struct {
-		name   string
-		col    color.Color
-		dashed bool
-		f      func(models.EpochMetrics) float64
-	}{
-		{"training cost", trainColor, false, func(m models.EpochMetrics) float64 { return m.TrainCost }},
-		{"validation cost", valColor, false, func(m models.EpochMetrics) float64 { return m.ValCost }},
-		{"training loss", trainColor, true, func(m models.EpochMetrics) float64 { return m.TrainLoss }},
-		{"validation loss", valColor, true, func(m models.EpochMetrics) float64 { return m.ValLoss }},
-	} {
-		if err := addLine(costs, s.name, series(s.f), s.col, s.dashed); err != nil {
-			return err
-		}
-	}
-	costs.Legend.Top = true
-
 	acc := plot.New()
 	acc.Title.Text = "accuracy"
 	acc.X.Label.Text = "epoch"
 	acc.Y.Label.Text = "accuracy (%)"
 	acc.Add(plotter.NewGrid())
-	if err := addLine(acc, "training", series(func(m models.EpochMetrics) float64 { return 100 * m.TrainAcc }), trainColor, false); err != nil {
-		return err
+	for _, s := range c.series() {
+		p := costs
+		if s.accuracy {
+			p = acc
+		}
+		if err := addLine(p, s.name, s.xy, s.color, s.dashed); err != nil {
+			return err
+		}
 	}
-	if err := addLine(acc, "validation", series(func(m models.EpochMetrics) float64 { return 100 * m.ValAcc }), valColor, false); err != nil {
-		return err
-	}
+	costs.Legend.Top = true
 	acc.Legend.Top = false
 
 	for _, p := range []*plot.Plot{costs, acc} {
-		p.X.Tick.Marker = epochTicks{}
+		p.X.Tick.Marker = niceTicks{integer: true}
+		p.Y.Tick.Marker = niceTicks{}
 		p.Legend.Padding = vg.Points(2)
 		p.Legend.XOffs = -vg.Points(6)
 		if p.Legend.Top {
@@ -169,16 +177,41 @@ func addLine(p *plot.Plot, name string, xy plotter.XYs, col color.Color, dashed 
 	return nil
 }
 
-// epochTicks labels the epoch axis with whole numbers only.
-type epochTicks struct{}
+// niceTicks labels an axis at about six round values (1, 2, 2.5 or 5
+// times a power of ten apart, the step nearest a fifth of the range), with unlabelled ticks halfway; integer
+// axes (epochs) get whole steps only.
+type niceTicks struct{ integer bool }
 
-func (epochTicks) Ticks(min, max float64) []plot.Tick {
-	var ticks []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
-		if t.Label != "" && t.Value != math.Trunc(t.Value) {
-			continue
+func (n niceTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(max-min, 0) {
+		return (plot.DefaultTicks{}).Ticks(min, max)
+	}
+	raw := (max - min) / 5
+	pow := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := pow
+	for _, m := range []float64{2, 2.5, 5, 10} {
+		if math.Abs(math.Log(m*pow/raw)) < math.Abs(math.Log(step/raw)) {
+			step = m * pow
 		}
-		ticks = append(ticks, t)
+	}
+	if n.integer {
+		step = math.Max(1, math.Round(step))
+	}
+	// Decimals needed to write the labels exactly.
+	prec := 0
+	for prec < 10 && math.Abs(step*math.Pow(10, float64(prec))-math.Round(step*math.Pow(10, float64(prec)))) > 1e-9 {
+		prec++
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(min/step - 1e-9); i*step <= max+1e-9*step; i++ {
+		v := i * step
+		if v == 0 {
+			v = 0 // no "-0"
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+		if half := v + step/2; half <= max && (!n.integer || half == math.Trunc(half)) {
+			ticks = append(ticks, plot.Tick{Value: half})
+		}
 	}
 	return ticks
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot"
+
 	"github.com/gtrain/gtrain/models"
 )
 
@@ -131,6 +133,20 @@ func TestMetricsFiles(t *testing.T) {
 	if n != len(ep) {
 		t.Errorf("%d lines, want %d", n, len(ep))
 	}
+	// A diverged epoch's non-finite figures are null, and the line is
+	// still valid JSON.
+	bad := []models.EpochMetrics{{Epoch: 1, Eta: 1e-5, TrainCost: math.NaN(), ValCost: math.Inf(1)}}
+	if err := WriteMetricsJSONL(dir, bad); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, MetricsJSONL))
+	want := `{"epoch":1,"eta":1e-05,"train_loss":0,"train_cost":null,"train_accuracy":0,"val_loss":0,"val_cost":null,"val_accuracy":0,"seconds":0}` + "\n"
+	if string(b) != want {
+		t.Errorf("non-finite metrics:\n%s\nwant\n%s", b, want)
+	}
+	if !json.Valid(bytes.TrimSpace(b)) {
+		t.Error("non-finite metrics: invalid JSON")
+	}
 
 	for _, bad := range []string{"", "epoch,eta\n1,2\n", strings.Join(models.MetricsHeader, ",") + "\n1,x,1,1,1,1,1,1,1\n"} {
 		if err := os.WriteFile(filepath.Join(dir, models.MetricsFile), []byte(bad), 0o644); err != nil {
@@ -219,4 +235,80 @@ func decodePNG(t *testing.T, path string) image.Image {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
+}
+
+func TestNiceTicks(t *testing.T) {
+	labels := func(ts []plot.Tick) string {
+		var s []string
+		for _, t := range ts {
+			if t.Label != "" {
+				s = append(s, t.Label)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct {
+		min, max float64
+		integer  bool
+		want     string
+	}{
+		{0, 40, true, "0 10 20 30 40"},
+		{0, 10, true, "0 2 4 6 8 10"},
+		{1, 3, true, "1 2 3"},
+		{12, 44, false, "15 20 25 30 35 40"},
+		{3.1, 9.4, false, "4 5 6 7 8 9"},
+		{1.72, 2.71, false, "1.8 2.0 2.2 2.4 2.6"},
+		{-0.3, 0.3, false, "-0.3 -0.2 -0.1 0.0 0.1 0.2 0.3"},
+	} {
+		if got := labels(niceTicks{tc.integer}.Ticks(tc.min, tc.max)); got != tc.want {
+			t.Errorf("[%v, %v]: %q, want %q", tc.min, tc.max, got, tc.want)
+		}
+	}
+}
+
+// TestCurvesMatchMetrics checks that the lines drawn for a run directory
+// are its metrics.csv (exactly: the values are read back bit for bit),
+// preceded by the untrained figures of result.json at epoch 0.
+func TestCurvesMatchMetrics(t *testing.T) {
+	dir := t.TempDir()
+	writeTestRun(t, dir, cfgWith("cross", 0.1, 0.001, 7, 100), 0.39, 1)
+	ep, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := models.ReadResult(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Curves{Epochs: ep, Initial: initialMetrics(res)}
+	tr, va := res.Splits["train"], res.Splits["val"]
+	want := map[string][]float64{
+		"training cost": {tr.CostUntrained}, "validation cost": {va.CostUntrained},
+		"training loss": {tr.LossUntrained}, "validation loss": {va.LossUntrained},
+		"training": {100 * tr.AccuracyUntrained}, "validation": {100 * va.AccuracyUntrained},
+	}
+	for _, m := range testEpochs(7) {
+		want["training cost"] = append(want["training cost"], m.TrainCost)
+		want["validation cost"] = append(want["validation cost"], m.ValCost)
+		want["training loss"] = append(want["training loss"], m.TrainLoss)
+		want["validation loss"] = append(want["validation loss"], m.ValLoss)
+		want["training"] = append(want["training"], 100*m.TrainAcc)
+		want["validation"] = append(want["validation"], 100*m.ValAcc)
+	}
+	for _, s := range c.series() {
+		w := want[s.name]
+		if len(s.xy) != len(w) {
+			t.Errorf("%s: %d points, want %d", s.name, len(s.xy), len(w))
+			continue
+		}
+		for i, p := range s.xy {
+			if p.X != float64(i) || p.Y != w[i] {
+				t.Errorf("%s point %d: (%v, %v), want (%d, %v)", s.name, i, p.X, p.Y, i, w[i])
+			}
+		}
+		delete(want, s.name)
+	}
+	if len(want) != 0 {
+		t.Errorf("lines not drawn: %v", want)
+	}
 }

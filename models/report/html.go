@@ -82,11 +82,12 @@ figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; image-rendering: pixelated; }
 figcaption { color: #555; font-size: 0.9em; }
 p.missing { color: #a00; }
+p.dir { color: #555; font-size: 0.9em; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p>{{len .Runs}} runs.</p>
+<p>Runs compared: {{len .Runs}}.</p>
 {{range .Tables}}{{if .Heading}}<h2>{{.Heading}}</h2>
 {{end}}<table class="comparison">
 <thead><tr>{{range .Columns}}<th>{{.Header}}</th>{{end}}</tr></thead>
@@ -98,6 +99,7 @@ p.missing { color: #a00; }
 {{range .Runs}}<section class="run" id="{{.ID}}">
 <h2>{{.Name}}</h2>
 <p>{{.Summary}}</p>
+<p class="dir">Run directory: <code>{{.Dir}}</code></p>
 {{range .Images}}<figure><img class="picture" {{.Src}} alt="{{.Alt}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}{{range .Missing}}<p class="missing">{{.}}</p>
 {{end}}</section>

@@ -176,6 +176,9 @@ func dumpDOM(t *testing.T, browser, path string) string {
 // picture is the control that the check can fail.
 func TestHTMLInBrowser(t *testing.T) {
 	browser := chromium()
+	if browser == "" && os.Getenv("GTRAIN_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("GTRAIN_REQUIRE_CHROMIUM is set and there is no chromium in PATH (nor GTRAIN_CHROMIUM)")
+	}
 	if browser == "" {
 		t.Skip("no chromium in PATH (nor GTRAIN_CHROMIUM): the headless-browser check of report.html is skipped; .ci/run installs Debian's chromium")
 	}

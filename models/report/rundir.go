@@ -3,12 +3,10 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
-	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,9 +41,9 @@ func writeRunCurves(dir string) error {
 	if err != nil {
 		return err
 	}
-	c := Curves{Title: filepath.Base(filepath.Clean(dir)), Epochs: epochs}
+	c := Curves{Title: runName(dir), Epochs: epochs}
 	if cfg, err := models.ReadConfig(dir); err == nil {
-		c.Title = runTitle(filepath.Base(filepath.Clean(dir)), cfg)
+		c.Title = runTitle(runName(dir), cfg)
 	}
 	if res, err := models.ReadResult(dir); err == nil {
 		c.Initial = initialMetrics(res)
@@ -150,19 +148,29 @@ func ReadMetrics(dir string) ([]models.EpochMetrics, error) {
 }
 
 // WriteMetricsJSONL writes the per-epoch metrics as metrics.jsonl into dir:
-// one JSON object per line with the keys of models.EpochMetrics' JSON
-// form. Like metrics.csv it may be rewritten after every epoch; it is
-// replaced atomically.
+// one JSON object per line, with the keys of models.EpochMetrics' JSON
+// form in the order of metrics.csv's columns, numbers in their shortest
+// exact form and a non-finite value (a diverged run) as null. Like metrics.csv it may be
+// rewritten after every epoch; it is replaced atomically.
 func WriteMetricsJSONL(dir string, epochs []models.EpochMetrics) error {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
 	for _, m := range epochs {
-		if err := enc.Encode(m); err != nil {
-			return fmt.Errorf("%s: epoch %d: %w", MetricsJSONL, m.Epoch, err)
+		vals := []float64{m.Eta, m.TrainLoss, m.TrainCost, m.TrainAcc, m.ValLoss, m.ValCost, m.ValAcc, m.Seconds}
+		fmt.Fprintf(&buf, `{"epoch":%d`, m.Epoch)
+		for i, v := range vals {
+			num := "null"
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				num = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			fmt.Fprintf(&buf, ",%q:%s", jsonlKeys[i], num)
 		}
+		buf.WriteString("}\n")
 	}
 	return writeFileAtomic(filepath.Join(dir, MetricsJSONL), buf.Bytes())
 }
+
+// jsonlKeys are the keys of metrics.jsonl after "epoch".
+var jsonlKeys = []string{"eta", "train_loss", "train_cost", "train_accuracy", "val_loss", "val_cost", "val_accuracy", "seconds"}
 
 // WritePNG encodes img as a PNG file at path, replacing it atomically.
 func WritePNG(path string, img image.Image) error {
@@ -171,11 +179,6 @@ func WritePNG(path string, img image.Image) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return writeFileAtomic(path, buf.Bytes())
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same

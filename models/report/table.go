@@ -36,7 +36,7 @@ func ReadRun(dir string) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
-	r := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Config: cfg}
+	r := &Run{Dir: dir, Name: runName(dir), Config: cfg}
 	if b, err := os.ReadFile(filepath.Join(dir, models.ConfigFile)); err == nil {
 		_ = json.Unmarshal(b, &r.raw)
 	}
@@ -48,6 +48,14 @@ func ReadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
 	return r, nil
+}
+
+// runName is the base name of a run directory, also for "." or "..".
+func runName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Base(dir)
 }
 
 // TestAccuracy returns the trained network's test accuracy as a

@@ -42,14 +42,15 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, err
 	}
-	if m, live := readMarker(dir); live && !takeOver {
-		return nil, false, fmt.Errorf("run %s: %w (pid %d on %s since %s)", r.ID, ErrRunning, m.PID, m.Host, m.Started.Format(time.RFC3339))
-	}
-	marker := newMarker(device)
-	mb, _ := json.Marshal(marker)
 	markerPath := filepath.Join(dir, RunningFile)
-	if err := writeFileAtomic(markerPath, append(mb, '\n')); err != nil {
-		return nil, false, err
+	if err := claim(dir, markerPath, device, takeOver); err != nil {
+		return nil, false, fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	if IsDone(dir, r) {
+		// Another process finished it between the check and the claim.
+		os.Remove(markerPath)
+		res, err := models.ReadResult(dir)
+		return res, true, err
 	}
 	// A result or an error of an earlier attempt does not describe this
 	// one.
@@ -96,6 +97,37 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 		return nil, false, err
 	}
 	return res, false, nil
+}
+
+// claim writes the running marker of dir. Without takeOver it creates the
+// file exclusively, so that of two processes starting the same run one
+// wins; a dead marker is replaced.
+func claim(dir, path, device string, takeOver bool) error {
+	b, _ := json.Marshal(newMarker(device))
+	b = append(b, '\n')
+	if takeOver {
+		return writeFileAtomic(path, b)
+	}
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, werr := f.Write(b)
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			return werr
+		}
+		if !errors.Is(err, os.ErrExist) || attempt > 0 {
+			if errors.Is(err, os.ErrExist) {
+				return ErrRunning
+			}
+			return err
+		}
+		if m, live := readMarker(dir); live {
+			return fmt.Errorf("%w (pid %d on %s since %s)", ErrRunning, m.PID, m.Host, m.Started.Format(time.RFC3339))
+		}
+		os.Remove(path) // dead: its process is gone
+	}
 }
 
 // Runner runs the runs of a plan in parallel.

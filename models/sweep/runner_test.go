@@ -379,3 +379,39 @@ func TestDataCacheReadsOnce(t *testing.T) {
 		t.Fatalf("%d loads, want 4", n)
 	}
 }
+
+// Two processes starting the same run: one trains it, the other is told
+// it is running.
+func TestClaimIsExclusive(t *testing.T) {
+	out := t.TempDir()
+	p := gridPlan(t, 1, Options{})
+	var calls atomic.Int32
+	fn := fakeRun(&calls, 50*time.Millisecond)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := RunOne(context.Background(), out, &p.Runs[0], "cpu", fn, false)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	ok, running := 0, 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrRunning):
+			running++
+		default:
+			t.Error(err)
+		}
+	}
+	// A latecomer may find the run done (ok without a call).
+	if calls.Load() != 1 || ok+running != 8 {
+		t.Fatalf("%d trainings, %d ok, %d refused", calls.Load(), ok, running)
+	}
+}

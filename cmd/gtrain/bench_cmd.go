@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+)
+
+// benchCommand times epochs of the training path, as gtrain train runs
+// them, for each loss, dtype and batch size asked for; with --peer it runs
+// the NumPy peer on the same data, interleaved with our runs, and prints the
+// ratio of the median epoch times.
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "time training epochs (ms/epoch, GFLOP/s), optionally side by side with the NumPy peer",
+		Description: "Each run trains as 'gtrain train' does (course split, no shuffling) for --epochs epochs and\n" +
+			"reports the median epoch time (gradient steps only, as result.json's epoch_seconds). With\n" +
+			"--peer the NumPy reference runs on the same data after each of ours (interleaved, --reps\n" +
+			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory)"},
+			&cli.StringFlag{Name: "loss", Value: "cross,svm", Usage: "losses to time, comma-separated"},
+			&cli.StringFlag{Name: "dtype", Value: "float32,float64", Usage: "dtypes to time, comma-separated"},
+			&cli.StringFlag{Name: "batch", Value: "100,500", Usage: "batch sizes to time, comma-separated"},
+			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs per run (the median is reported)"},
+			&cli.IntFlag{Name: "reps", Value: 1, Usage: "runs per configuration (the median over runs is reported)"},
+			&cli.BoolFlag{Name: "peer", Usage: "also run the NumPy peer on the same data and print the ratio"},
+			&cli.StringFlag{Name: "peer-script", Value: "../shared/peers/ref_numpy.py", EnvVars: []string{"GTRAIN_PEER_SCRIPT"}, Usage: "the NumPy peer"},
+			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
+		},
+		Action: func(c *cli.Context) error {
+			dev, err := resolveDevice(c)
+			if err != nil {
+				return err
+			}
+			opt := benchOptions{
+				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
+				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), Python: c.String("python"),
+			}
+			if opt.Epochs < 1 || opt.Reps < 1 {
+				return fmt.Errorf("--epochs %d, --reps %d: both must be ≥ 1", opt.Epochs, opt.Reps)
+			}
+			if opt.Losses, err = benchList(c.String("loss"), "--loss", func(s string) error { _, err := graph.ParseLoss(s); return err }); err != nil {
+				return err
+			}
+			if opt.Dtypes, err = benchList(c.String("dtype"), "--dtype", func(s string) error {
+				if s != "float32" && s != "float64" {
+					return fmt.Errorf("want float32 or float64")
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			batches, err := benchList(c.String("batch"), "--batch", func(s string) error {
+				if n, err := strconv.Atoi(s); err != nil || n < 1 {
+					return fmt.Errorf("want a positive integer")
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, b := range batches {
+				n, _ := strconv.Atoi(b)
+				opt.Batches = append(opt.Batches, n)
+			}
+			if opt.Peer {
+				if _, err := os.Stat(opt.PeerScript); err != nil {
+					return fmt.Errorf("--peer-script: %v", err)
+				}
+			}
+			dc := models.DefaultConfig().Data
+			dc.Dir = c.String("data")
+			splits, err := models.LoadSplits(dc)
+			if err != nil {
+				return err
+			}
+			opt.Data = dc
+			return runBench(c.Context, splits, opt, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// benchOptions are what gtrain bench runs.
+type benchOptions struct {
+	Device         string
+	Data           models.DataConfig
+	Losses, Dtypes []string
+	Batches        []int
+	Epochs, Reps   int
+	Peer           bool
+	PeerScript     string
+	Python         string
+}
+
+// benchRow is one configuration's result: median epoch seconds over the
+// reps, ours and the peer's (0 without --peer).
+type benchRow struct {
+	Loss, Dtype string
+	Batch       int
+	Ours, Peer  []float64
+	GFLOP       float64 // arithmetic of one epoch's matrix products
+}
+
+func benchList(s, flag string, check func(string) error) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if err := check(f); err != nil {
+			return nil, fmt.Errorf("%s %q: %v", flag, f, err)
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: names nothing", flag)
+	}
+	return out, nil
+}
+
+func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout, log io.Writer) error {
+	var d32 *models.Prepared[float32]
+	var d64 *models.Prepared[float64]
+	var rows []*benchRow
+	for _, dt := range opt.Dtypes {
+		for _, loss := range opt.Losses {
+			for _, b := range opt.Batches {
+				rows = append(rows, &benchRow{Loss: loss, Dtype: dt, Batch: b})
+			}
+		}
+	}
+	n, dim := splits.Train.Len(), data.ImageSize
+	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s\n",
+		n, opt.Epochs, opt.Reps, graph.BLAS, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
+	for rep := 0; rep < opt.Reps; rep++ {
+		for _, r := range rows {
+			cfg := models.DefaultConfig()
+			cfg.Device, cfg.Data = opt.Device, opt.Data
+			cfg.Loss, cfg.Dtype, cfg.Batch, cfg.Epochs = r.Loss, r.Dtype, r.Batch, opt.Epochs
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			var res *models.Result
+			var err error
+			if r.Dtype == "float32" {
+				if d32 == nil {
+					d32 = models.Prepare[float32](splits)
+				}
+				res, err = benchTrain(ctx, cfg, d32)
+			} else {
+				if d64 == nil {
+					d64 = models.Prepare[float64](splits)
+				}
+				res, err = benchTrain(ctx, cfg, d64)
+			}
+			if err != nil {
+				return err
+			}
+			r.Ours = append(r.Ours, median(res.EpochSeconds))
+			r.GFLOP = models.EpochFLOPs(n/r.Batch*r.Batch, dim, data.NumClasses) / 1e9
+			line := fmt.Sprintf("run %d: %s %s batch %d: gtrain %.1f ms/epoch", rep+1, r.Loss, r.Dtype, r.Batch, 1000*r.Ours[rep])
+			if opt.Peer {
+				s, err := runPeer(ctx, opt, r)
+				if err != nil {
+					return err
+				}
+				r.Peer = append(r.Peer, s)
+				line += fmt.Sprintf(", numpy %.1f ms/epoch", 1000*s)
+			}
+			fmt.Fprintln(log, line)
+		}
+	}
+	return writeBenchTable(stdout, rows, opt.Peer)
+}
+
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, d *models.Prepared[T]) (*models.Result, error) {
+	tr, err := models.Train(ctx, cfg, d, models.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return tr.Result, nil
+}
+
+// runPeer runs the NumPy peer with r's settings on the same data and
+// returns the epoch_seconds it prints.
+func runPeer(ctx context.Context, opt benchOptions, r *benchRow) (float64, error) {
+	args := []string{opt.PeerScript, opt.Data.Dir, "--epochs", strconv.Itoa(opt.Epochs), "--dtype", r.Dtype,
+		"--loss", r.Loss, "--batch", strconv.Itoa(r.Batch)}
+	cmd := exec.CommandContext(ctx, opt.Python, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		return 0, fmt.Errorf("the NumPy peer (%s %s) failed: %v: %s", opt.Python, opt.PeerScript, err, msg)
+	}
+	return parsePeerSeconds(out.String())
+}
+
+// parsePeerSeconds finds the peer's "epoch_seconds: X" line.
+func parsePeerSeconds(out string) (float64, error) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "epoch_seconds:"); ok {
+			s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || s <= 0 {
+				return 0, fmt.Errorf("the NumPy peer printed epoch_seconds %q", strings.TrimSpace(v))
+			}
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("the NumPy peer printed no epoch_seconds line")
+}
+
+func writeBenchTable(w io.Writer, rows []*benchRow, peer bool) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%-6s %-8s %6s %16s %9s", "loss", "dtype", "batch", "gtrain ms/epoch", "GFLOP/s")
+	if peer {
+		fmt.Fprintf(bw, " %15s %14s", "numpy ms/epoch", "gtrain/numpy")
+	}
+	fmt.Fprintln(bw)
+	for _, r := range rows {
+		ours := median(r.Ours)
+		fmt.Fprintf(bw, "%-6s %-8s %6d %16.1f %9.2f", r.Loss, r.Dtype, r.Batch, 1000*ours, r.GFLOP/ours)
+		if peer {
+			p := median(r.Peer)
+			fmt.Fprintf(bw, " %15.1f %14.3f", 1000*p, ours/p)
+		}
+		fmt.Fprintln(bw)
+	}
+	return bw.Flush()
+}
+
+// loadAvg returns ", load average X" from /proc/loadavg, or "".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return ", load average " + f[0]
+}

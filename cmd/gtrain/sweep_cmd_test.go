@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/sweep"
+)
+
+// gtrainSweep runs 'gtrain sweep ARGS' in-process and returns its error,
+// stdout and stderr.
+func gtrainSweep(ctx context.Context, args ...string) (error, string, string) {
+	app := newApp()
+	wired := false
+	for _, c := range app.Commands {
+		wired = wired || c.Name == "sweep"
+	}
+	if !wired {
+		app.Commands = append(app.Commands, sweepCommand())
+	}
+	var out, errb bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &errb
+	err := app.RunContext(ctx, append([]string{"gtrain", "sweep"}, args...))
+	return err, out.String(), errb.String()
+}
+
+// writeSweep writes a small sweep of n runs (1 epoch, batches of 20) on
+// the synthetic data in dataDir.
+func writeSweep(t *testing.T, dataDir string, etas ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "small.yaml")
+	text := fmt.Sprintf(`name: small
+epochs: 1
+batch: 20
+data: {dir: %q}
+grid:
+  loss: [cross, svm]
+runs:
+`, dataDir)
+	for _, eta := range etas {
+		text += "  - {eta: " + eta + "}\n"
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSweepCommands(t *testing.T) {
+	dataDir := syntheticDir(t, 40)
+	file := writeSweep(t, dataDir, "0.01", "0.02")
+	out := filepath.Join(t.TempDir(), "sweep")
+
+	err, stdout, stderr := gtrainSweep(context.Background(), "plan", file)
+	if err != nil {
+		t.Fatal(err, stderr)
+	}
+	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Runs) != 4 || !strings.Contains(stdout, "sweep small: 4 runs") || !strings.Contains(stdout, p.Runs[3].ID+"  loss=svm eta=0.02") {
+		t.Fatalf("plan:\n%s", stdout)
+	}
+
+	// Two workers train the four runs; the table and the report follow.
+	err, stdout, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--workers", "2")
+	if err != nil {
+		t.Fatal(err, stderr)
+	}
+	for _, want := range []string{"4 to run on cpu with 2 workers", "[4/4] done", "test "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("progress lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, want := range []string{"4 runs: 4 done, 0 running, 0 failed, 0 missing", "| test accuracy"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, r := range p.Runs {
+		dir := filepath.Join(out, r.ID)
+		res, err := models.ReadResult(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := models.ReadConfig(dir)
+		if res.ConfigHash != r.ID || cfg.Loss != r.Config.Loss || cfg.Eta != r.Config.Eta {
+			t.Errorf("run %d: config %+v, result hash %s", r.Index, cfg, res.ConfigHash)
+		}
+		for _, f := range []string{models.MetricsFile, "model.json"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error(err)
+	}
+	// One dataset read for the four runs.
+	if n := sweepData.Loads(); n != 1 {
+		t.Errorf("%d dataset reads for 4 runs of the same data", n)
+	}
+
+	// A run is lost; the same command trains it alone.
+	os.Remove(filepath.Join(out, p.Runs[2].ID, models.ResultFile))
+	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
+	if err != nil || !strings.Contains(stderr, "4 runs, 3 done earlier, 0 running elsewhere, 1 to run") || !strings.Contains(stderr, "[1/1] done    "+p.Runs[2].ID) {
+		t.Fatalf("rerun: %v\n%s", err, stderr)
+	}
+
+	err, stdout, _ = gtrainSweep(context.Background(), "status", out)
+	if err != nil || !strings.Contains(stdout, "sweep small: 4 runs: 4 done") {
+		t.Fatalf("status: %v\n%s", err, stdout)
+	}
+
+	// run-one: a done run is not trained again; a changed file is refused.
+	err, _, stderr = gtrainSweep(context.Background(), "run-one", file, "--index", "1", "--out", out, "--expect-id", p.Runs[1].ID)
+	if err != nil || !strings.Contains(stderr, "was done already") {
+		t.Fatalf("run-one: %v\n%s", err, stderr)
+	}
+	err, _, _ = gtrainSweep(context.Background(), "run-one", file, "--index", "1", "--out", out, "--expect-id", "123456789abc")
+	if err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("run-one with a stale id: %v", err)
+	}
+
+	// slurm without --submit writes the script of the runs not done.
+	os.RemoveAll(filepath.Join(out, p.Runs[0].ID))
+	err, _, stderr = gtrainSweep(context.Background(), "slurm", file, "--out", out, "--time", "10:00")
+	if err != nil {
+		t.Fatal(err, stderr)
+	}
+	script, err := os.ReadFile(filepath.Join(out, sweep.SlurmScriptName))
+	if err != nil || !strings.Contains(string(script), "#SBATCH --array=0\n") || !strings.Contains(stderr, "a job array of 1 tasks") {
+		t.Fatalf("script (%v):\n%s\n%s", err, script, stderr)
+	}
+}
+
+func TestSweepCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("epochs: 2\ngrid:\n  etta: [0.1]\n"), 0o644)
+	err, _, _ := gtrainSweep(context.Background(), "plan", bad)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3: etta: unknown key") {
+		t.Fatalf("%v", err)
+	}
+	err, _, _ = gtrainSweep(context.Background(), "run", bad, "--devices", "cuda:0,cuda:0")
+	if err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("%v", err)
+	}
+	err, _, _ = gtrainSweep(context.Background(), "status", dir)
+	if err == nil || !strings.Contains(err.Error(), "not a sweep directory") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// A sweep interrupted midway (Ctrl-C) leaves its runs missing, not failed;
+// the same command finishes them, continuing a run from its checkpoint.
+func TestSweepInterruptAndResume(t *testing.T) {
+	dataDir := syntheticDir(t, 40)
+	path := filepath.Join(t.TempDir(), "long.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf("name: long\nepochs: 150\nbatch: 20\ndata: {dir: %q}\ngrid: {eta: [0.01, 0.02]}\n", dataDir)), 0o644)
+	out := filepath.Join(t.TempDir(), "sweep")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		// Cancel once a checkpoint is on disk.
+		defer close(done)
+		for ctx.Err() == nil {
+			if m, _ := filepath.Glob(filepath.Join(out, "*", models.CheckpointFile)); len(m) > 0 {
+				time.Sleep(20 * time.Millisecond)
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	err, _, stderr := gtrainSweep(ctx, "run", path, "--out", out, "--workers", "2", "--no-html")
+	cancel()
+	<-done
+	st, serr := sweep.StatusDir(out)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if err == nil {
+		t.Skipf("the sweep finished before it was interrupted: %s", st.Summary())
+	}
+	if !errors.Is(err, context.Canceled) || !strings.Contains(stderr, "interrupted") || st.Counts[sweep.Failed] != 0 || st.Counts[sweep.Missing] == 0 {
+		t.Fatalf("%v; %s\n%s", err, st.Summary(), stderr)
+	}
+	var resumed string
+	for _, rs := range st.Runs {
+		dir := sweep.RunDir(out, rs.Run)
+		if _, err := os.Stat(filepath.Join(dir, sweep.RunningFile)); err == nil {
+			t.Errorf("run %s: running marker left by the interrupted sweep", rs.Run.ID)
+		}
+		if ck, err := models.ReadCheckpoint(dir, &rs.Run.Config); rs.State == sweep.Missing && err == nil && ck.Epoch > 0 {
+			resumed = dir
+		}
+	}
+	err, _, stderr = gtrainSweep(context.Background(), "run", path, "--out", out, "--workers", "2", "--no-html")
+	if err != nil {
+		t.Fatal(err, stderr)
+	}
+	if st := sweep.StatusPlan(out, st.Plan); st.Counts[sweep.Done] != 2 {
+		t.Fatalf("after the rerun: %s", st.Summary())
+	}
+	if resumed != "" {
+		t.Logf("continued from its checkpoint: %s", resumed)
+		b, _ := os.ReadFile(filepath.Join(resumed, models.MetricsFile))
+		if rows := strings.Count(string(b), "\n"); rows != 151 {
+			t.Errorf("the resumed run's metrics.csv has %d lines, want a header and 150 epochs", rows)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+//go:build gtrain_cuda
+
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+)
+
+// These tests need a GPU (make gpu-check runs them); without a device they
+// skip. A binary built with the tag needs the CUDA driver library to start.
+
+func needGPU(t testing.TB) {
+	t.Helper()
+	if Count() == 0 {
+		t.Skip("no CUDA device")
+	}
+}
+
+// TestGPUGradientsMatchTapeMachine runs the lowered training graph of both
+// losses on the GPU (kernels, cuBLAS) and compares cost, dW and db with
+// Gorgonia's TapeMachine.
+func TestGPUGradientsMatchTapeMachine(t *testing.T) {
+	needGPU(t)
+	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
+		for _, sz := range [][3]int{{7, 10, 5}, {100, 10, 3072}, {1, 10, 3}, {500, 10, 64}} {
+			gpuVsTape[float64](t, loss, sz, 1e-11)
+			gpuVsTape[float32](t, loss, sz, 1e-4)
+		}
+	}
+}
+
+func gpuVsTape[T graph.Float](t *testing.T, loss graph.Loss, sz [3]int, tol float64) {
+	t.Helper()
+	rows, k, d := sz[0], sz[1], sz[2]
+	net, p, x, y := testNet[T](t, loss, rows, k, d, true, uint64(rows*31+d))
+	const lambda = 0.1
+	if err := net.Run(x, y, lambda); err != nil {
+		t.Fatal(err)
+	}
+	cost, dW, dB, err := Gradients("cuda", p, loss, lambda, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%s %T %v", loss, x[0], sz)
+	if e := math.Abs(cost-net.Cost()) / math.Max(1, math.Abs(net.Cost())); !(e <= tol) {
+		t.Errorf("%s: cost %v, TapeMachine %v", name, cost, net.Cost())
+	}
+	if e := maxRelDiff(dW, net.GradW()); !(e <= tol) {
+		t.Errorf("%s: dW differs by %.3g > %g", name, e, tol)
+	}
+	if e := maxRelDiff(dB, net.GradB()); !(e <= tol) {
+		t.Errorf("%s: db differs by %.3g > %g", name, e, tol)
+	}
+}
+
+func synthSplit[T graph.Float](name string, n, k, d int, seed uint64) *models.Split[T] {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	s := &models.Split[T]{Name: name, X: make([]T, n*d), Y: make([]T, n*k), Labels: make([]uint8, n)}
+	for i := range s.Labels {
+		c := rng.IntN(k)
+		s.Labels[i] = uint8(c)
+		for j := 0; j < d; j++ {
+			// A learnable signal: the class shifts a few dimensions.
+			v := rng.NormFloat64()
+			if j%k == c {
+				v += 0.5
+			}
+			s.X[i*d+j] = T(v)
+		}
+	}
+	graph.OneHot(s.Y, s.Labels, k)
+	return s
+}
+
+// TestEngineMatchesCPU trains a few epochs with the GPU engine (Step, and
+// TrainEpoch with a shuffled order) and the CPU engine from the same
+// start, and compares the parameters and evaluations.
+func TestEngineMatchesCPU(t *testing.T) {
+	needGPU(t)
+	engineVsCPU[float64](t, graph.CrossEntropy, 1e-9)
+	engineVsCPU[float64](t, graph.SVM, 1e-9)
+	engineVsCPU[float32](t, graph.CrossEntropy, 2e-3)
+	engineVsCPU[float32](t, graph.SVM, 2e-3)
+}
+
+func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
+	t.Helper()
+	const n, k, d, batch, epochs = 2000, 10, 256, 100, 3
+	const lambda, eta = 0.1, 0.01
+	train := synthSplit[T]("train", n, k, d, 1)
+	val := synthSplit[T]("val", 500, k, d, 2)
+	p0 := graph.NewParams[T](k, d)
+	p0.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
+	spec := models.EngineSpec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch}
+	cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpu.Close()
+	gpu, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gpu.Close()
+	epochGPU, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer epochGPU.Close()
+	name := fmt.Sprintf("%s %T", loss, train.X[0])
+	for _, e := range []models.Engine[T]{cpu, gpu} {
+		if _, err := e.Evaluate(train); err != nil { // makes the split resident on the GPU
+			t.Fatal(err)
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	shuffle := rand.New(rand.NewPCG(9, 9))
+	for ep := 0; ep < epochs; ep++ {
+		shuffle.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		xb, yb := make([]T, batch*d), make([]T, batch*k)
+		var stepCosts []float64
+		for s := 0; s < n/batch; s++ {
+			for i, r := range order[s*batch : (s+1)*batch] {
+				copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
+				copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
+			}
+			cc, err := cpu.Step(xb, yb, eta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gc, err := gpu.Step(xb, yb, eta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(cc-gc) > tol*math.Max(1, math.Abs(cc)) {
+				t.Fatalf("%s epoch %d step %d: cost cpu %v gpu %v", name, ep, s, cc, gc)
+			}
+			stepCosts = append(stepCosts, gc)
+		}
+		costs, err := epochGPU.TrainEpoch(train, order, eta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(costs) != len(stepCosts) {
+			t.Fatalf("%s: TrainEpoch returned %d costs, want %d", name, len(costs), len(stepCosts))
+		}
+		for i := range costs {
+			if costs[i] != stepCosts[i] {
+				t.Fatalf("%s epoch %d step %d: TrainEpoch cost %v, Step %v", name, ep, i, costs[i], stepCosts[i])
+			}
+		}
+	}
+	pc, _ := cpu.Params()
+	pg, err := gpu.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe, err := epochGPU.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := maxRelDiff(pg.W, pc.W); e > tol {
+		t.Errorf("%s: W after training differs from the CPU's by %.3g", name, e)
+	}
+	if e := maxRelDiff(pe.W, pg.W); e != 0 {
+		t.Errorf("%s: TrainEpoch and Step give different W (%.3g)", name, e)
+	}
+	for _, s := range []*models.Split[T]{train, val} {
+		ec, err := cpu.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eg, err := gpu.Evaluate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(ec.Cost-eg.Cost) > tol*math.Max(1, ec.Cost) || ec.Correct != eg.Correct && tol < 1e-6 {
+			t.Errorf("%s %s: cpu %+v gpu %+v", name, s.Name, ec, eg)
+		}
+	}
+}
+
+// BenchmarkEpoch reports milliseconds per epoch of 10000 CIFAR-sized
+// images (synthetic) on the GPU: the trainer's path (Step per batch) and
+// TrainEpoch (no host synchronization inside the epoch).
+func BenchmarkEpoch(b *testing.B) {
+	needGPU(b)
+	for _, dt := range []string{"float32", "float64"} {
+		for _, batch := range []int{100, 500} {
+			for _, mode := range []string{"epoch", "step"} {
+				b.Run(fmt.Sprintf("%s/batch%d/%s", dt, batch, mode), func(b *testing.B) {
+					if dt == "float32" {
+						benchEpoch[float32](b, batch, mode)
+					} else {
+						benchEpoch[float64](b, batch, mode)
+					}
+				})
+			}
+		}
+	}
+}
+
+func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
+	const n, k, d = 10000, 10, 3072
+	train := synthSplit[T]("train", n, k, d, 1)
+	p := graph.NewParams[T](k, d)
+	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
+	e, err := NewEngine(p, models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Evaluate(train); err != nil {
+		b.Fatal(err)
+	}
+	epoch := func() {
+		if mode == "epoch" {
+			if _, err := e.TrainEpoch(train, nil, 0.001); err != nil {
+				b.Fatal(err)
+			}
+			return
+		}
+		for s := 0; s < n/batch; s++ {
+			if _, err := e.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], 0.001); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	epoch() // capture, warm-up
+	b.ResetTimer()
+	t0 := time.Now()
+	for i := 0; i < b.N; i++ {
+		epoch()
+	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/1000/float64(b.N), "ms/epoch")
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# gpucheck.sh — the GPU check of issue 5, for a machine with an NVIDIA GPU.
+#
+# Runs, with prebuilt binaries (nothing is compiled here):
+#   1. the CUDA tests of package cuda (kernels, GPU autodiff vs TapeMachine,
+#      GPU engine vs CPU engine, Step vs TrainEpoch),
+#   2. gtrain gradcheck --device cuda for both losses,
+#   3. the report's Model 3 (40 epochs) on the GPU and on the CPU, float32
+#      and float64: test accuracies within 0.2 points (float32) and 0.01
+#      points (float64),
+#   4. ms/epoch for float32/float64 x batch 100/500: gtrain's trainer path
+#      (one Step per batch), the engine's TrainEpoch path (no host sync in
+#      the epoch; BenchmarkEpoch on synthetic data), and PyTorch
+#      (ref_torch.py --device cuda) in the same run,
+# and prints one summary table (also written to OUTDIR/summary.txt). Exit
+# status: 0 when every check passed.
+#
+# usage: cuda/gpucheck.sh [--pack DIR] [--bin gtrain-cuda] [--cpu-bin gtrain]
+#          [--test cuda.test] [--data CIFAR_BIN_DIR] [--peer ref_torch.py]
+#          [--out OUTDIR] [--epochs 40] [--time-epochs 5]
+#
+# --pack DIR reads what cuda/gpupack.sh (make gpu-pack) left in DIR: the
+# xz-compressed binaries, ref_torch.py and the delta+xz-packed CIFAR-10
+# files (data_batch_1 and test_batch; test_batch also stands in for
+# data_batch_2, the validation split, which changes no training or test
+# number). Without --pack the paths default to bin/gtrain-cuda,
+# bin/cuda.test, $CIFAR10_DIR (or ../shared/data/cifar-10-batches-bin) and
+# ../shared/peers/ref_torch.py.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+pack="" bin="" cpubin="" testbin="" data="${CIFAR10_DIR:-}" peer="" out="${OUT:-}"
+epochs=40 tepochs=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pack) pack=$2; shift 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    --cpu-bin) cpubin=$2; shift 2 ;;
+    --test) testbin=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --peer) peer=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --time-epochs) tepochs=$2; shift 2 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    *) echo "gpucheck: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$out" ] || out=$(mktemp -d /tmp/gpucheck.XXXXXX)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d /tmp/gpucheck-work.XXXXXX)
+log() { echo "gpucheck: $*" >&2; }
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+if [ -n "$pack" ]; then
+  pack=$(cd "$pack" && pwd)
+  for f in gtrain-cuda cuda.test; do
+    if [ -f "$pack/$f.xz" ]; then xz -dc "$pack/$f.xz" >"$work/$f" && chmod +x "$work/$f"; fi
+  done
+  [ -n "$bin" ] || bin=$work/gtrain-cuda
+  [ -n "$testbin" ] || testbin=$work/cuda.test
+  [ -n "$peer" ] || peer=$pack/ref_torch.py
+  if [ -z "$data" ] && [ -d "$pack/data" ]; then
+    data=$work/cifar
+    "$PY" "$root/cuda/cifarpack.py" unpack "$pack/data" "$data" || { log "unpacking the data failed"; exit 1; }
+  fi
+fi
+[ -n "$bin" ] || bin=bin/gtrain-cuda
+[ -n "$cpubin" ] || cpubin=$bin # the cuda build runs --device cpu as well
+[ -n "$testbin" ] || testbin=bin/cuda.test
+[ -n "$peer" ] || peer=../shared/peers/ref_torch.py
+[ -n "$data" ] || data=../shared/data/cifar-10-batches-bin
+for f in "$bin" "$cpubin" "$testbin"; do
+  [ -x "$f" ] || { log "no executable $f (make build-cuda, or --pack)"; exit 2; }
+done
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+cpubin=$(cd "$(dirname "$cpubin")" && pwd)/$(basename "$cpubin")
+testbin=$(cd "$(dirname "$testbin")" && pwd)/$(basename "$testbin")
+[ -d "$data" ] && data=$(cd "$data" && pwd)
+export CIFAR10_DIR=$data
+
+# The binaries load libcuda.so.1, libcublas.so.13 and libnvrtc.so.13: add
+# the usual places (the toolkit, pip's nvidia-* wheels) when ld.so misses them.
+if ldd "$bin" | grep -q "not found"; then
+  extra=""
+  for d in /usr/local/cuda/lib64 /usr/local/cuda-13*/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/nvidia/lib64 /usr/lib/x86_64-linux-gnu; do
+    [ -d "$d" ] && extra="$extra:$d"
+  done
+  for d in $("$PY" - <<'EOF' 2>/dev/null
+import glob, site, sys
+roots = site.getsitepackages() + [site.getusersitepackages()] + sys.path
+seen = set()
+for r in roots:
+    for lib in glob.glob(r + "/nvidia/*/lib") + glob.glob(r + "/nvidia/cu13/lib"):
+        if lib not in seen:
+            seen.add(lib); print(lib)
+EOF
+); do extra="$extra:$d"; done
+  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}$extra"
+  if ldd "$bin" | grep "not found"; then
+    log "the libraries above are missing: install the CUDA 13 runtime libraries or set LD_LIBRARY_PATH"
+  fi
+fi
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpucheck: GPU: /' >&2
+results=$out/results.tsv
+: >"$results"
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # check, status, detail
+
+# 1. CUDA tests.
+log "1/4 CUDA tests"
+if (cd "$root/cuda" && "$testbin" -test.v -test.count=1 -test.timeout 10m) >"$out/tests.log" 2>&1; then
+  rec "cuda tests" PASS "$(grep -c '^--- PASS' "$out/tests.log") passed, $(grep -c '^--- SKIP' "$out/tests.log") skipped"
+else
+  rec "cuda tests" FAIL "$(grep -E '^(--- FAIL|panic|.*error while loading)' "$out/tests.log" | head -3 | tr '\n' ' ')"
+fi
+
+# 2. gradcheck on the GPU.
+log "2/4 gradcheck --device cuda"
+for loss in cross svm; do
+  if "$bin" --device cuda gradcheck --loss "$loss" >"$out/gradcheck-$loss.log" 2>&1; then st=PASS; else st=FAIL; fi
+  worst=$(grep -E ' vs ' "$out/gradcheck-$loss.log" | tr '\n' ';' | tr -s ' ')
+  if ! grep -q "cuda" "$out/gradcheck-$loss.log"; then
+    st="$st(cpu)"; worst="GPU hook not in gradcheck.go: this was the CPU check; $worst"
+  fi
+  rec "gradcheck $loss" "$st" "$worst"
+done
+
+# 3. Model 3, GPU vs CPU. The CPU runs go in the background meanwhile.
+log "3/4 Model 3, $epochs epochs, GPU and CPU"
+declare -A pid
+for dt in float32 float64; do
+  "$cpubin" --device cpu train --epochs "$epochs" --dtype "$dt" --out "$work/m3-cpu-$dt" --force -q >"$out/m3-cpu-$dt.log" 2>&1 &
+  pid[$dt]=$!
+done
+for dt in float32 float64; do
+  "$bin" --device cuda train --epochs "$epochs" --dtype "$dt" --out "$work/m3-gpu-$dt" --force -q >"$out/m3-gpu-$dt.log" 2>&1 ||
+    log "GPU Model 3 $dt failed: $(tail -1 "$out/m3-gpu-$dt.log")"
+done
+for dt in float32 float64; do
+  wait "${pid[$dt]}" || log "CPU Model 3 $dt failed: $(tail -1 "$out/m3-cpu-$dt.log")"
+  tol=0.2; [ "$dt" = float64 ] && tol=0.01
+  line=$("$PY" - "$work/m3-gpu-$dt/result.json" "$work/m3-cpu-$dt/result.json" "$tol" <<'EOF'
+import json, sys
+try:
+    g, c = (json.load(open(p)) for p in sys.argv[1:3])
+except Exception as e:
+    print("FAIL\tno result: %s" % e); sys.exit()
+tol = float(sys.argv[3])
+ga, ca = (100 * r["splits"]["test"]["accuracy_trained"] for r in (g, c))
+d = abs(ga - ca)
+med = lambda r: sorted(r["epoch_seconds"])[len(r["epoch_seconds"]) // 2] * 1000
+print("%s\ttest acc gpu %.2f%% cpu %.2f%% (|diff| %.3f ≤ %g points); %.2f vs %.1f ms/epoch" %
+      ("PASS" if d <= tol else "FAIL", ga, ca, d, tol, med(g), med(c)))
+EOF
+)
+  rec "model3 $dt" "${line%%$'\t'*}" "${line#*$'\t'}"
+done
+
+# 4. Timings: ours (trainer path), ours (TrainEpoch, synthetic), PyTorch.
+log "4/4 timings"
+(cd "$root/cuda" && "$testbin" -test.run XXX_NONE -test.bench BenchmarkEpoch -test.benchtime 20x) >"$out/bench.log" 2>&1 ||
+  log "BenchmarkEpoch failed: $(tail -3 "$out/bench.log")"
+timings=$out/timings.tsv
+printf 'dtype\tbatch\tgtrain train (Step)\tTrainEpoch (synthetic)\tStep (synthetic)\tPyTorch\n' >"$timings"
+for dt in float32 float64; do
+  for b in 100 500; do
+    "$bin" --device cuda train --epochs "$tepochs" --batch "$b" --dtype "$dt" --out "$work/t-$dt-$b" --force -q >"$out/time-$dt-$b.log" 2>&1
+    ours=$("$PY" -c 'import json,sys; s=sorted(json.load(open(sys.argv[1]))["epoch_seconds"]); print("%.2f" % (1000*s[len(s)//2]))' "$work/t-$dt-$b/result.json" 2>/dev/null || echo "-")
+    ep=$(grep -E "BenchmarkEpoch/$dt/batch$b/epoch" "$out/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
+    st=$(grep -E "BenchmarkEpoch/$dt/batch$b/step" "$out/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
+    torch=$("$PY" "$peer" "$data" --device cuda --dtype "$dt" --batch "$b" --epochs "$tepochs" 2>"$out/torch-$dt-$b.err" | grep -oE 'epoch_seconds: [0-9.]+' | awk '{printf "%.2f", 1000*$2}')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$dt" "$b" "${ours:--}" "${ep:--}" "${st:--}" "${torch:--}" >>"$timings"
+  done
+done
+target=$(awk -F'\t' '$1=="float32" && $2==100 {print $4}' "$timings")
+if [ -n "$target" ] && [ "$target" != "-" ]; then
+  ok=$(awk -v t="$target" 'BEGIN{print (t <= 4.0) ? "PASS" : "MISS"}')
+  rec "float32 batch 100 ≤ 4 ms/epoch" "$ok" "TrainEpoch $target ms/epoch"
+fi
+
+# Summary.
+{
+  echo "== gpucheck summary ($(date -u +%FT%TZ), $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
+  column -t -s $'\t' "$results" 2>/dev/null || cat "$results"
+  echo
+  echo "ms/epoch (median; 10000 images of 3072; PyTorch: ref_torch.py --device cuda, same run)"
+  column -t -s $'\t' "$timings" 2>/dev/null || cat "$timings"
+  echo
+  echo "logs: $out"
+} | tee "$out/summary.txt"
+rm -rf "$work"
+! grep -qP '\tFAIL' "$results"

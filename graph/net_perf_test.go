@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNetRunIsPure guards the graph's memory sharing: the Reshapes that
+// feed the matrix products are views of X and W, and Gorgonia's compiler
+// writes some results in place. A Run must leave x, y, W and b as they
+// were, and Runs of the same inputs, with Runs of other inputs (and of
+// another Net over the same Params) between them, must give bit-identical
+// outputs.
+func TestNetRunIsPure(t *testing.T) {
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		t.Run(string(loss)+"/float64", func(t *testing.T) { checkRunIsPure[float64](t, loss) })
+		t.Run(string(loss)+"/float32", func(t *testing.T) { checkRunIsPure[float32](t, loss) })
+	}
+}
+
+func checkRunIsPure[T Float](t *testing.T, loss Loss) {
+	const k, d, rows = 10, 96, 12
+	p, b, y := randomProblem[T](7, k, d, rows)
+	_, b2, y2 := randomProblem[T](8, k, d, rows)
+	net, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	eval, err := NewNet(NetConfig{Loss: loss, Rows: rows}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.Close()
+	x0, y0, w0, b0 := slices.Clone(b.X), slices.Clone(y), slices.Clone(p.W), slices.Clone(p.B)
+	type out struct {
+		cost, loss     float64
+		scores, dW, dB []T
+	}
+	run := func() out {
+		if err := net.Run(b.X, y, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		return out{net.Cost(), net.Loss(), slices.Clone(net.Scores()), slices.Clone(net.GradW()), slices.Clone(net.GradB())}
+	}
+	first := run()
+	for i := 0; i < 3; i++ {
+		if err := net.Run(b2.X, y2, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := eval.Run(b2.X, y2, 0.5); err != nil {
+			t.Fatal(err)
+		}
+		again := run()
+		if again.cost != first.cost || again.loss != first.loss || !slices.Equal(again.scores, first.scores) ||
+			!slices.Equal(again.dW, first.dW) || !slices.Equal(again.dB, first.dB) {
+			t.Fatalf("run %d of the same inputs differs from the first", i+2)
+		}
+	}
+	if !slices.Equal(b.X, x0) || !slices.Equal(y, y0) || !slices.Equal(p.W, w0) || !slices.Equal(p.B, b0) {
+		t.Fatal("Run changed its inputs or the parameters")
+	}
+}
+
+// TestNetOps pins what makes the training graph cheap: no Transpose (the
+// products read W and X in place through BLAS transpose flags), and no
+// Repeat or other node of the size of W but W, the reshapes of W, ∂W and
+// the few values of the regularization's gradient.
+func TestNetOps(t *testing.T) {
+	const k, d, rows = 10, 64, 8
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		p := NewParams[float64](k, d)
+		net, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := 0
+		for _, nd := range net.Graph().AllNodes() {
+			op := fmt.Sprint(nd.Op())
+			if strings.Contains(fmt.Sprintf("%T", nd.Op()), "transpose") {
+				t.Errorf("%s: the graph transposes: %v %v", loss, op, nd.Shape())
+			}
+			if nd.Shape().TotalSize() == k*d {
+				if strings.HasPrefix(op, "Repeat") {
+					t.Errorf("%s: a Repeat of the size of W: %v", loss, nd.Shape())
+				}
+				big++
+			}
+		}
+		// W and its Reshape to 1×K×d; 1⊙W and its Reshape to K·d; the
+		// regularization's gradient: the scaling, the sum of the dot
+		// product's two sides, its Reshape to K×d and the ⊙1; Gᵀ X, its
+		// Reshape to K×d and the sum of the two gradients.
+		if big > 11 {
+			t.Errorf("%s: %d nodes of the size of W, want at most 11", loss, big)
+		}
+		net.Close()
+	}
+}
