@@ -174,3 +174,28 @@ func TestReportImprovements(t *testing.T) {
 	}
 	runExamples(t, runs)
 }
+
+// TestBestLinear: the documented configuration of examples/best-linear.yaml
+// (chosen on validation accuracy) reaches at least 41.5 % test accuracy.
+func TestBestLinear(t *testing.T) {
+	dc := realData(t)
+	cfg := DefaultConfig()
+	if err := LoadConfigFile(filepath.Join("..", "examples", "best-linear.yaml"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	dc.Train, dc.Val, dc.ValHoldout = cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout
+	cfg.Data = dc
+	splits, err := LoadSplits(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Train(context.Background(), cfg, Prepare[float32](splits), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tr.Result
+	t.Logf("best-linear: val %.2f%%, test %.2f%%, median epoch %.2fs", 100*r.Splits["val"].AccuracyTrained, 100*r.Splits["test"].AccuracyTrained, median(r.EpochSeconds))
+	if got := r.Splits["test"].AccuracyTrained; got < 0.415 {
+		t.Errorf("test accuracy %.2f%% < 41.5%%", 100*got)
+	}
+}
