@@ -9,7 +9,8 @@ import (
 
 // Net is the compiled Gorgonia graph of the classifier for a fixed number of
 // rows: the scores, the loss, the cost (loss + λ‖W‖²) and, when built with
-// gradients, ∂cost/∂W and ∂cost/∂b by reverse-mode autodiff (gorgonia.Grad).
+// gradients, ∂cost/∂W and ∂cost/∂b: the loss's by reverse-mode autodiff
+// (gorgonia.Grad), plus 2λW for the regularization, as a graph op.
 //
 // W and b are bound to the slices of a Params value, so an update of the
 // params in place is seen by the next Run without copying; several Nets (a
@@ -134,7 +135,8 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 	// loops run along d, not along K. The bias is the outer product of a
 	// column of ones with b (a matrix product with an inner dimension of
 	// 1), added elementwise: no Repeat of b is materialized, and ∂/∂b is
-	// 1ᵀ G.
+	// 1ᵀ G. The Reshapes are views of X and W; nothing writes to them (the
+	// products read their operands), which TestNetRunIsPure checks.
 	x3 := try(G.Reshape(n.x, tensor.Shape{1, rows, d}))
 	w3 := try(G.Reshape(n.w, tensor.Shape{1, k, d}))
 	xw := try(G.Reshape(try(G.BatchedMatMul(x3, w3, false, true)), tensor.Shape{rows, k}))

@@ -57,11 +57,19 @@ func WriteMetrics(dir string, epochs []EpochMetrics) error {
 	return writeFileAtomic(filepath.Join(dir, MetricsFile), buf.Bytes())
 }
 
-// ReadConfig reads config.json from a run directory.
+// ReadConfig reads config.json from a run directory; unknown keys are an
+// error (a config.json from a newer gtrain, or edited by hand).
 func ReadConfig(dir string) (*Config, error) {
-	var c Config
-	if err := readJSON(filepath.Join(dir, ConfigFile), &c); err != nil {
+	path := filepath.Join(dir, ConfigFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
 }
