@@ -85,6 +85,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			trainCommand(),
 			reportCommand(),
+			sweepCommand(),
 			gradcheckCommand(),
 			evalCommand(),
 			predictCommand(),
