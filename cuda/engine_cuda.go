@@ -5,6 +5,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -142,7 +143,7 @@ func (d *device) enter() (func(), error) {
 	return runtime.UnlockOSThread, nil
 }
 
-var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct"}
+var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct", "fused"}
 
 // module compiles kernels.cu for dt with NVRTC (once per process and
 // device) and loads it. The caller has entered the context.
@@ -214,10 +215,45 @@ func devSlice[T graph.Float](p cu.DevicePtr, n int) []T {
 // ---- programs on the device ----
 
 type devProg[T graph.Float] struct {
-	p     *Program
-	ptr   []cu.DevicePtr // per slot
-	owned []cu.DevicePtr
-	host  []float64
+	p          *Program
+	ptr        []cu.DevicePtr // per slot
+	host       []float64
+	table      cu.DevicePtr // ptr on the device, for the fused kernel
+	tableHost  []uint64
+	tableDirty bool
+	descs      []cu.DevicePtr // per instruction: the Fused descriptor
+}
+
+// fuseEnabled: GTRAIN_CUDA_FUSE=0 runs the unfused program (one launch
+// per elementwise instruction), to tell a fused-kernel bug from others.
+func fuseEnabled() bool { return os.Getenv("GTRAIN_CUDA_FUSE") != "0" }
+
+// program lowers a net, fused unless disabled.
+func lowerForDevice[T graph.Float](net *graph.Net[T]) (*Program, error) {
+	p, err := LowerNet(net)
+	if err != nil {
+		return nil, err
+	}
+	if fuseEnabled() {
+		p = Fuse(p)
+	}
+	return p, nil
+}
+
+// fusedDesc encodes a Fused instruction for the fused kernel.
+func fusedDesc(in Instr, host []float64) []int64 {
+	d := []int64{int64(len(in.In)), int64(len(in.Ops))}
+	for _, v := range in.In {
+		if v.IsHost() {
+			d = append(d, 0, 0, 0, 0, 1, int64(math.Float64bits(host[v.Host])))
+		} else {
+			d = append(d, int64(v.Slot), int64(v.Off), int64(v.RS), int64(v.CS), 0, 0)
+		}
+	}
+	for _, o := range in.Ops {
+		d = append(d, int64(o.Fn), int64(o.A), int64(o.B), int64(o.Store))
+	}
+	return d
 }
 
 // ---- the engine ----
@@ -334,7 +370,7 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *En
 		if err != nil {
 			return nil, err
 		}
-		prog, err := LowerNet(net)
+		prog, err := lowerForDevice(net)
 		net.Close()
 		if err != nil {
 			return nil, err
@@ -413,6 +449,28 @@ func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 			dp.ptr[i] = e.b
 		}
 	}
+	var err error
+	if dp.table, err = e.alloc(8 * len(p.Slots)); err != nil {
+		return nil, err
+	}
+	dp.tableHost = make([]uint64, len(p.Slots))
+	dp.tableDirty = true
+	dp.descs = make([]cu.DevicePtr, len(p.Instrs))
+	for i, in := range p.Instrs {
+		if in.Kind != Fused {
+			continue
+		}
+		if len(in.Ops) > MaxFusedOps {
+			return nil, fmt.Errorf("cuda: fused instruction of %d ops (at most %d)", len(in.Ops), MaxFusedOps)
+		}
+		desc := fusedDesc(in, dp.host)
+		if dp.descs[i], err = e.alloc(8 * len(desc)); err != nil {
+			return nil, err
+		}
+		if err := cu.MemcpyHtoD(dp.descs[i], unsafe.Pointer(&desc[0]), int64(8*len(desc))); err != nil {
+			return nil, fmt.Errorf("cuda: upload: %v", err)
+		}
+	}
 	return dp, nil
 }
 
@@ -425,6 +483,7 @@ func (e *Engine[T]) bindInputs(dp *devProg[T], x, y cu.DevicePtr) {
 			dp.ptr[i] = y
 		}
 	}
+	dp.tableDirty = true
 }
 
 func (e *Engine[T]) launch(name string, grid, block, shared int, a kargs) error {
@@ -452,11 +511,29 @@ func (dp *devProg[T]) view(a *kargs, v View, elem int) {
 	a.i(0)
 }
 
-// exec issues the program's instructions on the stream.
+// exec issues the program's instructions on the stream. (During a graph
+// capture the slot table is clean: the warm-up run uploaded it.)
 func (e *Engine[T]) exec(dp *devProg[T]) error {
-	for _, in := range dp.p.Instrs {
+	if dp.tableDirty {
+		for i, p := range dp.ptr {
+			dp.tableHost[i] = uint64(p)
+		}
+		if err := cu.MemcpyHtoDAsync(dp.table, unsafe.Pointer(&dp.tableHost[0]), int64(8*len(dp.tableHost)), e.stream); err != nil {
+			return fmt.Errorf("cuda: upload: %v", err)
+		}
+		dp.tableDirty = false
+	}
+	for ii, in := range dp.p.Instrs {
 		var a kargs
 		switch in.Kind {
+		case Fused:
+			a.i(in.Rows)
+			a.i(in.Cols)
+			a.p(dp.descs[ii])
+			a.p(dp.table)
+			if err := e.launch("fused", gridFor(in.Rows*in.Cols), 256, 0, a); err != nil {
+				return err
+			}
 		case Binary, Unary, Copy:
 			name, fn := "binary", in.Fn
 			if in.Kind != Binary {
@@ -670,11 +747,15 @@ func (e *Engine[T]) issueStep(src *devSplit[T], idx bool) error {
 }
 
 func (e *Engine[T]) setEta(eta float64) error {
-	e.hostEta = eta
+	if e.etaSet && eta == e.hostEta {
+		return nil
+	}
+	e.hostEta, e.etaSet = eta, true
 	return cu.MemcpyHtoDAsync(e.eta, unsafe.Pointer(&e.hostEta), 8, e.stream)
 }
 
 func (e *Engine[T]) setCtr(row int) error {
+	e.next.valid = false
 	e.hostCtr = [2]int64{int64(row), 0}
 	return cu.MemcpyHtoDAsync(e.ctr, unsafe.Pointer(&e.hostCtr[0]), 16, e.stream)
 }
@@ -693,6 +774,7 @@ func (e *Engine[T]) ensureCosts(steps int) error {
 			delete(e.graphs, k)
 		}
 	}
+	e.next.valid = false
 	n := max(steps, 1024)
 	p, err := e.alloc(8 * n)
 	if err != nil {
@@ -746,18 +828,28 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 	if err := e.setEta(eta); err != nil {
 		return 0, err
 	}
-	if err := e.setCtr(row); err != nil {
-		return 0, err
+	// The sgd kernel advanced the counters: consecutive batches of one
+	// split (the trainer's unshuffled epoch) upload nothing.
+	n := e.next
+	if !n.valid || n.src != src || n.row != row || n.step >= e.costsCap {
+		if err := e.setCtr(row); err != nil {
+			return 0, err
+		}
+		n.step = 0
 	}
 	if err := g.launch(&e.stream); err != nil {
+		e.next.valid = false
 		return 0, err
 	}
-	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs, 8, e.stream); err != nil {
+	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs+cu.DevicePtr(8*n.step), 8, e.stream); err != nil {
+		e.next.valid = false
 		return 0, err
 	}
 	if err := e.sync(); err != nil {
+		e.next.valid = false
 		return 0, err
 	}
+	e.next.valid, e.next.src, e.next.row, e.next.step = src != e.staging, src, row+e.spec.Batch, n.step+1
 	return e.hostCost[0], nil
 }
 
@@ -913,7 +1005,7 @@ func (e *Engine[T]) evalProg(rows int) (*devProg[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := LowerNet(net)
+	prog, err := lowerForDevice(net)
 	net.Close()
 	if err != nil {
 		return nil, err

@@ -244,3 +244,34 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 	}
 	b.ReportMetric(float64(time.Since(t0).Microseconds())/1000/float64(b.N), "ms/epoch")
 }
+
+// TestGPUGradCheck is gradcheck --device cuda on synthetic data: GPU
+// autodiff against the analytic gradients and the CPU's autodiff.
+func TestGPUGradCheck(t *testing.T) {
+	needGPU(t)
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n, k, d = 50, 10, 20
+	b := graph.Batch[float64]{X: make([]float64, n*d), Labels: make([]uint8, n)}
+	for i := range b.X {
+		b.X[i] = rng.NormFloat64()
+	}
+	for i := range b.Labels {
+		b.Labels[i] = uint8(rng.IntN(k))
+	}
+	p := graph.NewParams[float64](k, d)
+	p.InitGaussian(rng, 0.01)
+	for _, c := range []struct {
+		loss  graph.Loss
+		floor float64
+	}{{graph.CrossEntropy, 1e-12}, {graph.SVM, 1e-9}} {
+		rows, err := GradCheck("cuda", p, b, graph.GradCheckConfig{Loss: c.loss, Lambda: 0.1, Floor: c.floor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if !(r.MaxError() <= 1e-6) {
+				t.Errorf("%s: %s vs %s: %.3g", c.loss, r.A, r.B, r.MaxError())
+			}
+		}
+	}
+}

@@ -118,7 +118,7 @@ extern "C" __global__ void unary(long long fn, long long rows, long long cols, r
 // output j reduces column j; axis -1: the one output reduces everything.
 // blockDim.x is a power of two; shared memory holds blockDim.x reals.
 extern "C" __global__ void reduce(long long fn, long long axis, long long rows, long long cols, real *out, VIEW(a)) {
-    extern __shared__ unsigned char smem[];
+    extern __shared__ __align__(16) unsigned char smem[];
     real *sh = (real *)smem;
     long long o = blockIdx.x;
     long long n = axis == 1 ? cols : (axis == 0 ? rows : rows * cols);
@@ -192,4 +192,36 @@ extern "C" __global__ void correct(long long rows, long long k, const real *scor
         if (s[c] > s[best]) best = c;
     }
     if (best == labels[i]) atomicAdd(count, 1ULL);
+}
+
+// fused runs a Fused instruction (fuse.go) over rows×cols elements. desc
+// holds, as 64-bit words: nIn, nOps; per input: slot, off, rs, cs, isHost,
+// host value (bits of a double); per op: fn, a, b, store slot (-1: none).
+// An operand ≥ 0 is an op's result, < 0 input -operand-1; b is NO_OPERAND
+// for unary functions. slots is the table of the program's slot pointers.
+#define MAX_FUSED_OPS 32
+#define NO_OPERAND (1LL << 30)
+extern "C" __global__ void fused(long long rows, long long cols, const long long *desc, real *const *slots) {
+    long long nin = desc[0], nops = desc[1];
+    const long long *in = desc + 2;
+    const long long *ops = desc + 2 + 6 * nin;
+    long long n = rows * cols;
+    real reg[MAX_FUSED_OPS];
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
+        long long i = t / cols, j = t % cols;
+        for (long long k = 0; k < nops; k++) {
+            const long long *o = ops + 4 * k;
+            real x[2];
+            for (int q = 0; q < 2; q++) {
+                long long a = o[1 + q];
+                if (a == NO_OPERAND) { x[q] = (real)0; continue; }
+                if (a >= 0) { x[q] = reg[a]; continue; }
+                const long long *v = in + 6 * (-a - 1);
+                x[q] = v[4] ? (real)__longlong_as_double(v[5]) : slots[v[0]][v[1] + i * v[2] + j * v[3]];
+            }
+            real r = o[2] == NO_OPERAND ? apply1(o[0], x[0]) : apply2(o[0], x[0], x[1]);
+            reg[k] = r;
+            if (o[3] >= 0) slots[o[3]][t] = r;
+        }
+    }
 }

@@ -24,6 +24,21 @@ func TestKernelFunctionCodes(t *testing.T) {
 	}
 }
 
+// TestKernelFusedConstants checks the fused kernel's limits against fuse.go.
+func TestKernelFusedConstants(t *testing.T) {
+	for _, c := range []struct {
+		def  string
+		want int
+	}{{"#define MAX_FUSED_OPS " + strconv.Itoa(MaxFusedOps), MaxFusedOps}, {"#define NO_OPERAND (1LL << 30)", NoOperand}} {
+		if !strings.Contains(kernelSource, c.def+"\n") {
+			t.Errorf("kernels.cu lacks %q (fuse.go: %d)", c.def, c.want)
+		}
+	}
+	if NoOperand != 1<<30 {
+		t.Errorf("NoOperand is %d; kernels.cu has 1 << 30", NoOperand)
+	}
+}
+
 // TestKernelSyntax compiles kernels.cu with the host C++ compiler and a shim
 // of CUDA's built-ins (syntax and types only: the GPU check runs them).
 func TestKernelSyntax(t *testing.T) {

@@ -37,7 +37,7 @@ const (
 )
 
 func (k Kind) String() string {
-	return [...]string{"matmul", "binary", "unary", "reduce", "copy"}[k]
+	return [...]string{"matmul", "binary", "unary", "reduce", "copy", "fused"}[k]
 }
 
 // Elementwise and reduction functions, shared by all backends (the CUDA
@@ -144,7 +144,8 @@ type Instr struct {
 	Rows, Cols int
 	// MatMul: Out (Rows×Cols) = op(In[0]) (Rows×K) · op(In[1]) (K×Cols).
 	K    int
-	Node string // the Gorgonia node, for messages
+	Ops  []FusedOp // Fused (fuse.go); Out is then its first stored slot
+	Node string    // the Gorgonia node, for messages
 }
 
 func (in Instr) String() string {
@@ -160,6 +161,12 @@ func (in Instr) String() string {
 		op = fmt.Sprintf("%s[%d]", FnName(in.Fn), in.Axis)
 	case MatMul:
 		op = fmt.Sprintf("matmul[k=%d]", in.K)
+	case Fused:
+		var ops []string
+		for _, o := range in.Ops {
+			ops = append(ops, fmt.Sprintf("%s(%d,%d)→s%d", FnName(o.Fn), o.A, o.B, o.Store))
+		}
+		op = "fused[" + strings.Join(ops, " ") + "]"
 	}
 	return fmt.Sprintf("s%d[%d×%d] = %s(%s)  // %s", in.Out, in.Rows, in.Cols, op, strings.Join(args, ", "), in.Node)
 }

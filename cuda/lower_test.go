@@ -97,7 +97,11 @@ func TestProgramShape(t *testing.T) {
 			if _, ok := p.Outputs["dW"]; ok != grad {
 				t.Errorf("%s grad=%v: output dW present: %v", loss, grad, ok)
 			}
-			t.Logf("%s grad=%v: %d instructions, %d host scalars", loss, grad, len(p.Instrs), len(p.Host))
+			f := Fuse(p)
+			t.Logf("%s grad=%v: %d instructions (%d fused), %d host scalars", loss, grad, len(p.Instrs), len(f.Instrs), len(p.Host))
+			if len(f.Instrs) >= len(p.Instrs) {
+				t.Errorf("%s grad=%v: fusion left %d instructions of %d", loss, grad, len(f.Instrs), len(p.Instrs))
+			}
 		}
 	}
 }
@@ -114,7 +118,7 @@ func maxRelDiff[T graph.Float](a, b []T) float64 {
 	return diff / scale
 }
 
-func checkAgainstTape[T graph.Float](t *testing.T, loss graph.Loss, rows, k, d int, lambda, tol float64) {
+func checkAgainstTape[T graph.Float](t *testing.T, loss graph.Loss, rows, k, d int, lambda, tol float64, fuse bool) {
 	t.Helper()
 	net, p, x, y := testNet[T](t, loss, rows, k, d, true, uint64(rows*31+d))
 	if err := net.Run(x, y, lambda); err != nil {
@@ -123,6 +127,9 @@ func checkAgainstTape[T graph.Float](t *testing.T, loss graph.Loss, rows, k, d i
 	prog, err := LowerNet(net)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fuse {
+		prog = Fuse(prog)
 	}
 	r, err := NewRef[T](prog, lambda)
 	if err != nil {
@@ -164,9 +171,11 @@ func checkAgainstTape[T graph.Float](t *testing.T, loss graph.Loss, rows, k, d i
 func TestRefMatchesTapeMachine(t *testing.T) {
 	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
 		for _, sz := range [][3]int{{7, 10, 5}, {100, 10, 64}, {1, 10, 3}, {3, 1, 2}} {
-			checkAgainstTape[float64](t, loss, sz[0], sz[1], sz[2], 0.1, 1e-12)
-			checkAgainstTape[float64](t, loss, sz[0], sz[1], sz[2], 0, 1e-12)
-			checkAgainstTape[float32](t, loss, sz[0], sz[1], sz[2], 0.1, 2e-5)
+			for _, fuse := range []bool{false, true} {
+				checkAgainstTape[float64](t, loss, sz[0], sz[1], sz[2], 0.1, 1e-12, fuse)
+				checkAgainstTape[float64](t, loss, sz[0], sz[1], sz[2], 0, 1e-12, fuse)
+				checkAgainstTape[float32](t, loss, sz[0], sz[1], sz[2], 0.1, 2e-5, fuse)
+			}
 		}
 	}
 }
@@ -263,5 +272,16 @@ func TestViews(t *testing.T) {
 		if e := maxRelDiff(r.Output(c.name), c.want); e > 1e-13 {
 			t.Errorf("%s: relative difference %g\n%s", c.name, e, p.Dump())
 		}
+	}
+}
+
+func TestGradCheckWithoutBackend(t *testing.T) {
+	if Built {
+		t.Skip("built with the CUDA backend")
+	}
+	p := graph.NewParams[float64](2, 3)
+	_, err := GradCheck("cuda", p, graph.Batch[float64]{X: make([]float64, 3), Labels: []uint8{1}}, graph.GradCheckConfig{Loss: graph.CrossEntropy})
+	if err != ErrNotBuilt {
+		t.Errorf("GradCheck without the backend: %v, want ErrNotBuilt", err)
 	}
 }

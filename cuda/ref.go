@@ -81,7 +81,10 @@ func (r *Ref[T]) Run() error {
 		}
 	}
 	for _, in := range r.p.Instrs {
-		out := r.bufs[in.Out]
+		var out []T
+		if in.Out >= 0 {
+			out = r.bufs[in.Out]
+		}
 		switch in.Kind {
 		case Binary:
 			for i := 0; i < in.Rows; i++ {
@@ -99,6 +102,8 @@ func (r *Ref[T]) Run() error {
 					out[i*in.Cols+j] = T(applyFn(fn, r.at(in.In[0], i, j)))
 				}
 			}
+		case Fused:
+			r.fused(in)
 		case Reduce:
 			r.reduce(in, out)
 		case MatMul:
@@ -109,6 +114,32 @@ func (r *Ref[T]) Run() error {
 		}
 	}
 	return nil
+}
+
+func (r *Ref[T]) fused(in Instr) {
+	reg := make([]T, len(in.Ops))
+	for i := 0; i < in.Rows; i++ {
+		for j := 0; j < in.Cols; j++ {
+			get := func(x int) float64 {
+				if x >= 0 {
+					return float64(reg[x])
+				}
+				return r.at(in.In[-x-1], i, j)
+			}
+			for k, o := range in.Ops {
+				var v float64
+				if o.B == NoOperand {
+					v = applyFn(o.Fn, get(o.A))
+				} else {
+					v = applyFn(o.Fn, get(o.A), get(o.B))
+				}
+				reg[k] = T(v)
+				if o.Store >= 0 {
+					r.bufs[o.Store][i*in.Cols+j] = reg[k]
+				}
+			}
+		}
+	}
 }
 
 func (r *Ref[T]) reduce(in Instr, out []T) {

@@ -26,25 +26,60 @@ type SkinnyBLAS struct{ gonum.Implementation }
 const skinnyMax = 32
 
 // A product is split over at most maxParts goroutines, each with at least
-// minPartWork multiply-adds and minPartCols columns of C.
+// minPartWork multiply-adds and minPartCols columns (Aᵀ B) or minPartRows
+// rows (A Bᵀ) of C.
 const (
 	maxParts    = 8
 	minPartWork = 1 << 18
 	minPartCols = 256
+	minPartRows = 16
 )
 
 // Sgemm computes C = alpha op(A) op(B) + beta C.
 func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !skinnyGemm(s.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if !skinnyGemm(s.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
+		!splitRows(s.Implementation.Sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		s.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 
 // Dgemm computes C = alpha op(A) op(B) + beta C.
 func (s SkinnyBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if !skinnyGemm(s.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if !skinnyGemm(s.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
+		!splitRows(s.Implementation.Dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		s.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
+}
+
+// splitRows runs C = alpha A Bᵀ + beta C with few columns (at most
+// skinnyMax) and too few rows for gonum's own parallelism (fewer than
+// 4 blocks of 64×64) as one gonum gemm per band of rows, on goroutines:
+// the scores X Wᵀ of a training step. gonum computes each entry of C the
+// same way whatever the number of rows, so the result is bit for bit
+// gonum's. It returns false, doing nothing, for other products.
+func splitRows[T Float](
+	gemm func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int),
+	tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int,
+) bool {
+	if isTrans(tA) || !isTrans(tB) || m <= 0 || n <= 0 || k <= 0 || n > skinnyMax || (m+63)/64 >= 4 ||
+		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
+		return false
+	}
+	parts := min(runtime.GOMAXPROCS(0), maxParts, m*n*k/minPartWork, m/minPartRows)
+	if parts <= 1 {
+		return false
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		i0, i1 := m*p/parts, m*(p+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemm(tA, tB, i1-i0, n, k, alpha, a[i0*lda:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+		}()
+	}
+	wg.Wait()
+	return true
 }
 
 func isTrans(t blas.Transpose) bool { return t == blas.Trans || t == blas.ConjTrans }

@@ -81,6 +81,27 @@ func TestSkinnyGemmSplit(t *testing.T) {
 	}
 }
 
+// TestSkinnyGemmRowSplit: the scores X Wᵀ of a training batch, split by
+// rows over goroutines, are bit for bit gonum's.
+func TestSkinnyGemmRowSplit(t *testing.T) {
+	const n, d, k = 100, 3072, 10
+	rng := rand.New(rand.NewPCG(3, 5))
+	x, w := randSlice(rng, n*d), randSlice(rng, k*d)
+	got, want := make([]float64, n*k), make([]float64, n*k)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	if !splitRows(gonum.Implementation{}.Dgemm, blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, got, k) {
+		t.Fatal("X Wᵀ at batch 100 not split")
+	}
+	gonum.Implementation{}.Dgemm(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, want, k)
+	if !slices.Equal(got, want) {
+		t.Fatal("the split product differs from gonum's")
+	}
+	if splitRows(gonum.Implementation{}.Dgemm, blas.NoTrans, blas.Trans, 10000, k, d, 1, x, d, w, d, 0, got, k) {
+		t.Error("a product gonum parallelizes itself was split")
+	}
+}
+
 func randSlice(rng *rand.Rand, n int) []float64 {
 	s := make([]float64, n)
 	for i := range s {

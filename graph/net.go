@@ -175,8 +175,10 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 	if withGrad {
 		// ∂data/∂W and ∂data/∂b by reverse-mode autodiff; the gradient of
 		// λ‖W‖², 2λW, is written into the graph as it is. Differentiated by
-		// Grad, Sum(Square(W)) becomes Repeats of λ to K×d (Gorgonia repeats
-		// element by element: a fifth of a step's time) times 2W.
+		// Grad, λ Sum(Square(W)) becomes Repeats of λ to K×d (Gorgonia
+		// repeats element by element: a fifth of a step's time) times 2W.
+		// (‖W‖² as a product w wᵀ would spare Square's K×d temporary, but
+		// the CUDA lowering expects the graph's two products only.)
 		grads, e := G.Grad(n.data, n.w, n.b)
 		if e != nil {
 			return e

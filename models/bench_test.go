@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -135,4 +136,52 @@ func benchEval[T graph.Float](b *testing.B, s *Split[T]) {
 	}
 	b.StopTimer()
 	b.ReportMetric(1000*b.Elapsed().Seconds()/float64(b.N), "ms/eval")
+}
+
+func TestMemoryLimit(t *testing.T) {
+	mk := func(n int) *Split[float32] { return &Split[float32]{X: make([]float32, n)} }
+	d32 := &Prepared[float32]{Train: mk(1000), Val: mk(300), Test: mk(700)}
+	if got, want := MemoryLimit(d32), int64(2000*4*145/100); got != want {
+		t.Errorf("float32: %d, want %d", got, want)
+	}
+	d64 := &Prepared[float64]{Train: &Split[float64]{X: make([]float64, 1000)}}
+	if got, want := MemoryLimit(d64), int64(1000*8*145/100); got != want {
+		t.Errorf("float64 without val and test: %d, want %d", got, want)
+	}
+}
+
+func TestRunEpoch(t *testing.T) {
+	d := Prepare[float64](randomSplits(50))
+	p := graph.NewParams[float64](data.NumClasses, data.ImageSize)
+	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	// 50 rows in batches of 20: two steps, the last 10 rows dropped, as
+	// Train does; the same steps by hand give the same parameters.
+	if err := RunEpoch(eng, d.Train, 20, 0.01); err != nil {
+		t.Fatal(err)
+	}
+	q := graph.NewParams[float64](data.NumClasses, data.ImageSize)
+	ref, err := NewCPUEngine(q, graph.CrossEntropy, 0.1, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	for from := 0; from+20 <= 50; from += 20 {
+		b := d.Train.Rows(from, from+20)
+		if _, err := ref.Step(b.X, b.Y, 0.01); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(p.W, q.W) || !slices.Equal(p.B, q.B) {
+		t.Error("RunEpoch differs from the steps by hand")
+	}
+	if err := RunEpoch(eng, d.Train, 60, 0.01); err == nil {
+		t.Error("a batch larger than the split: no error")
+	}
+	if got := EpochFLOPs(100, 3072, 10); got != 4*100*3072*10 {
+		t.Errorf("EpochFLOPs %v", got)
+	}
 }

@@ -5,6 +5,7 @@
 #define __device__
 #define __forceinline__ inline
 #define __shared__
+#define __align__(n) __attribute__((aligned(n)))
 struct gtrain_dim3 { unsigned x, y, z; };
 static gtrain_dim3 blockIdx, blockDim, threadIdx, gridDim;
 static inline void __syncthreads() {}
