@@ -285,20 +285,28 @@ type Engine[T graph.Float] struct {
 	spec   models.EngineSpec
 	elem   int
 
-	w, b         cu.DevicePtr
-	train        *devProg[T]
-	eval         map[int]*devProg[T]
-	xb, yb       cu.DevicePtr // the training step's batch
-	eta, ctr     cu.DevicePtr // float64; int64[2]: row offset, step
-	costs        cu.DevicePtr // float64 per step of an epoch
-	costsCap     int
-	count        cu.DevicePtr // uint64
-	idx          cu.DevicePtr // int32 order of an epoch
-	idxCap       int
-	splits       []*devSplit[T]
-	staging      *devSplit[T]
-	graphs       map[graphKey]*execGraph
-	hostEta      float64
+	w, b     cu.DevicePtr
+	train    *devProg[T]
+	eval     map[int]*devProg[T]
+	xb, yb   cu.DevicePtr // the training step's batch
+	eta, ctr cu.DevicePtr // float64; int64[2]: row offset, step
+	costs    cu.DevicePtr // float64 per step of an epoch
+	costsCap int
+	count    cu.DevicePtr // uint64
+	idx      cu.DevicePtr // int32 order of an epoch
+	idxCap   int
+	splits   []*devSplit[T]
+	staging  *devSplit[T]
+	graphs   map[graphKey]*execGraph
+	hostEta  float64
+	etaSet   bool // the device's η is hostEta
+	// The device's counters after the last Step, when known: a next Step
+	// on the following rows of the same split needs no upload.
+	next struct {
+		valid     bool
+		src       *devSplit[T]
+		row, step int
+	}
 	hostCtr      [2]int64
 	hostCost     []float64
 	hostScalar   [2]T
@@ -1136,3 +1144,9 @@ func Gradients[T graph.Float](device string, p *graph.Params[T], loss graph.Loss
 	}
 	return float64(c[0]), dW, dB, nil
 }
+
+var (
+	_ models.Engine[float32] = (*Engine[float32])(nil)
+	_ EpochTrainer[float64]  = (*Engine[float64])(nil)
+	_ ParamSetter[float32]   = (*Engine[float32])(nil)
+)

@@ -275,3 +275,52 @@ func TestGPUGradCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestResidentStepsMatchTrainEpoch: the trainer's unshuffled path (Step on
+// views of a resident split, counters kept on the device) and TrainEpoch
+// with no order give the same costs and parameters, bit for bit.
+func TestResidentStepsMatchTrainEpoch(t *testing.T) {
+	needGPU(t)
+	const n, k, d, batch = 1000, 10, 128, 100
+	train := synthSplit[float32]("train", n, k, d, 3)
+	p0 := graph.NewParams[float32](k, d)
+	p0.InitGaussian(rand.New(rand.NewPCG(6, 6)), 0.01)
+	spec := models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch}
+	a, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.Evaluate(train); err != nil {
+		t.Fatal(err)
+	}
+	for ep, eta := range []float64{0.01, 0.005} {
+		var costs []float64
+		for s := 0; s < n/batch; s++ {
+			c, err := a.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], eta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			costs = append(costs, c)
+		}
+		want, err := b.TrainEpoch(train, nil, eta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if costs[i] != want[i] {
+				t.Fatalf("epoch %d step %d: Step cost %v, TrainEpoch %v", ep, i, costs[i], want[i])
+			}
+		}
+	}
+	pa, _ := a.Params()
+	pb, _ := b.Params()
+	if e := maxRelDiff(pa.W, pb.W); e != 0 {
+		t.Errorf("W differs by %g", e)
+	}
+}

@@ -3,6 +3,9 @@ package cuda
 import (
 	_ "embed"
 	"errors"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
 )
 
 // kernelSource is the CUDA C source of the kernels, compiled with NVRTC at
@@ -13,3 +16,19 @@ var kernelSource string
 
 // ErrNotBuilt is the error of every GPU call in a build without the backend.
 var ErrNotBuilt = errors.New("this gtrain was built without CUDA support (make build-cuda builds bin/gtrain-cuda, which has it)")
+
+// EpochTrainer is the fast path the CUDA engine offers beside
+// models.Engine: a whole epoch of steps with no host synchronization in
+// it (batches are rows order[i·B:(i+1)·B] of s, consecutive rows when
+// order is nil; the last partial batch is dropped), returning each step's
+// cost. models.Train can use it when its engine has it and the epoch needs
+// nothing per step (no augmentation, one η for the epoch).
+type EpochTrainer[T graph.Float] interface {
+	TrainEpoch(s *models.Split[T], order []int, eta float64) ([]float64, error)
+}
+
+// ParamSetter is implemented by engines that keep the parameters off the
+// host: SetParams uploads restored values (a checkpoint).
+type ParamSetter[T graph.Float] interface {
+	SetParams(p *graph.Params[T]) error
+}

@@ -419,28 +419,10 @@ func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Resul
 }
 
 func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
-	opt := models.Options{
-		Resume: ck,
-		OnCheckpoint: func(ck *models.Checkpoint) error {
-			if err := models.WriteMetrics(out, ck.Epochs); err != nil {
-				return err
-			}
-			return models.WriteCheckpoint(out, ck)
-		},
-	}
-	tr, err := models.Train(ctx, cfg, d, opt)
+	// An interrupted run keeps its checkpoint (the next attempt continues
+	// it); its result is marked partial, so it does not count as done.
+	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck}, io.Discard)
 	if err != nil {
-		// An interrupted run keeps its checkpoint (the next attempt
-		// continues it) and writes no result: it is not done.
-		return nil, err
-	}
-	if err := models.WriteMetrics(out, tr.Result.Epochs); err != nil {
-		return nil, err
-	}
-	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
-		return nil, err
-	}
-	if err := models.WriteResult(out, tr.Result); err != nil {
 		return nil, err
 	}
 	return tr.Result, nil

@@ -259,35 +259,12 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 
 func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
 	prog := newProgress(log, cfg.Epochs, log == io.Discard)
-	opt := models.Options{
-		Resume:  ck,
-		OnStep:  prog.Step,
-		OnEpoch: prog.Epoch,
-		// After every epoch the metrics so far and the checkpoint are on
-		// disk: an interrupted or crashed run keeps what it measured.
-		OnCheckpoint: func(ck *models.Checkpoint) error {
-			if err := models.WriteMetrics(out, ck.Epochs); err != nil {
-				return err
-			}
-			if err := report.WriteMetricsJSONL(out, ck.Epochs); err != nil {
-				return err
-			}
-			return models.WriteCheckpoint(out, ck)
-		},
-	}
-	tr, err := models.Train(ctx, cfg, d, opt)
+	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck, OnStep: prog.Step, OnEpoch: prog.Epoch}, log)
 	prog.Done()
-	if tr == nil {
-		return err
-	}
-	if werr := writeResults(out, tr, d); werr != nil {
-		return errors.Join(err, werr)
-	}
-	if perr := report.WriteRunPictures(out); perr != nil {
-		fmt.Fprintln(log, "gtrain: warning: pictures:", perr)
-	}
 	if err != nil {
-		fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
+		if tr != nil {
+			fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
+		}
 		return err
 	}
 	if err := models.WriteResultBlock(stdout, &cfg, tr.Result); err != nil {
@@ -295,6 +272,34 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 	}
 	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", out, median(tr.Result.EpochSeconds))
 	return nil
+}
+
+// runTraining trains into the run directory out, as both 'gtrain train' and
+// the sweeps do: after every epoch the metrics so far and the checkpoint are
+// on disk (an interrupted or crashed run keeps what it measured); at the end
+// the metrics, model, result and pictures. An interrupted run returns its
+// partial result (also written, marked partial) with the error.
+func runTraining[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, opt models.Options, log io.Writer) (*models.Trained[T], error) {
+	opt.OnCheckpoint = func(ck *models.Checkpoint) error {
+		if err := models.WriteMetrics(out, ck.Epochs); err != nil {
+			return err
+		}
+		if err := report.WriteMetricsJSONL(out, ck.Epochs); err != nil {
+			return err
+		}
+		return models.WriteCheckpoint(out, ck)
+	}
+	tr, err := models.Train(ctx, cfg, d, opt)
+	if tr == nil {
+		return nil, err
+	}
+	if werr := writeResults(out, tr, d); werr != nil {
+		return nil, errors.Join(err, werr)
+	}
+	if perr := report.WriteRunPictures(out); perr != nil {
+		fmt.Fprintln(log, "gtrain: warning: pictures:", perr)
+	}
+	return tr, err
 }
 
 func writeResults[T graph.Float](out string, tr *models.Trained[T], d *models.Prepared[T]) error {
