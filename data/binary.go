@@ -42,13 +42,21 @@ func ReadBinaryFile(path string) (*Dataset, error) {
 
 // readBinary implements ReadBinary. size is the input length when known,
 // or -1; it only saves reallocations while reading.
+// maxPrealloc bounds the memory reserved for a file from its stated size
+// (an official batch is 30,730,000 bytes).
+const maxPrealloc = 64 << 20
+
 func readBinary(r io.Reader, name string, size int64) (*Dataset, error) {
 	var buf bytes.Buffer
 	if size > 0 {
 		if err := checkRecordCount(name, size); err != nil {
 			return nil, err
 		}
-		buf.Grow(int(size) + 1) // +1 so that ReadFrom sees EOF without growing.
+		// +1 so that ReadFrom sees EOF without growing. The size comes
+		// from a file system or a tar header, which a corrupt archive can
+		// make huge: reserve at most maxPrealloc and let the real data
+		// grow the buffer beyond it.
+		buf.Grow(int(min(size, maxPrealloc)) + 1)
 	}
 	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, readErr(err))
