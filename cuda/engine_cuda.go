@@ -204,8 +204,6 @@ func (a kargs) ptrs() []unsafe.Pointer {
 	return out
 }
 
-func gridFor(n int) int { return max(1, min((n+255)/256, 4096)) }
-
 // devSlice views device memory as a Go slice for gorgonia.org/cu/blas
 // (which passes &s[0] to cuBLAS and never reads it on the host).
 func devSlice[T graph.Float](p cu.DevicePtr, n int) []T {
@@ -222,6 +220,7 @@ type devProg[T graph.Float] struct {
 	tableHost  []uint64
 	tableDirty bool
 	descs      []cu.DevicePtr // per instruction: the Fused descriptor
+	plan       []Launch
 }
 
 // fuseEnabled: GTRAIN_CUDA_FUSE=0 runs the unfused program (one launch
@@ -240,22 +239,6 @@ func lowerForDevice[T graph.Float](net *graph.Net[T]) (*Program, error) {
 	return p, nil
 }
 
-// fusedDesc encodes a Fused instruction for the fused kernel.
-func fusedDesc(in Instr, host []float64) []int64 {
-	d := []int64{int64(len(in.In)), int64(len(in.Ops))}
-	for _, v := range in.In {
-		if v.IsHost() {
-			d = append(d, 0, 0, 0, 0, 1, int64(math.Float64bits(host[v.Host])))
-		} else {
-			d = append(d, int64(v.Slot), int64(v.Off), int64(v.RS), int64(v.CS), 0, 0)
-		}
-	}
-	for _, o := range in.Ops {
-		d = append(d, int64(o.Fn), int64(o.A), int64(o.B), int64(o.Store))
-	}
-	return d
-}
-
 // ---- the engine ----
 
 // devSplit is a split resident on the device: X (n×d), Y (n×K) and the
@@ -269,8 +252,9 @@ type devSplit[T graph.Float] struct {
 }
 
 type graphKey struct {
-	src cu.DevicePtr
-	idx bool
+	src     cu.DevicePtr
+	idx     bool
+	perStep bool // η per step (etas) rather than one (eta)
 }
 
 // Engine runs the lowered graphs on one GPU: W and b live on the device;
@@ -290,6 +274,8 @@ type Engine[T graph.Float] struct {
 	eval     map[int]*devProg[T]
 	xb, yb   cu.DevicePtr // the training step's batch
 	eta, ctr cu.DevicePtr // float64; int64[2]: row offset, step
+	etas     cu.DevicePtr // float64 per step of an epoch (TrainEpoch)
+	curEta   cu.DevicePtr // float64: the step's η, set by gather
 	costs    cu.DevicePtr // float64 per step of an epoch
 	costsCap int
 	count    cu.DevicePtr // uint64
@@ -364,6 +350,9 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *En
 	if e.ctr, err = e.alloc(16); err != nil {
 		return nil, err
 	}
+	if e.curEta, err = e.alloc(8); err != nil {
+		return nil, err
+	}
 	if e.count, err = e.alloc(8); err != nil {
 		return nil, err
 	}
@@ -434,6 +423,7 @@ func (e *Engine[T]) sync() error {
 
 func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 	dp := &devProg[T]{p: p, ptr: make([]cu.DevicePtr, len(p.Slots)), host: p.HostValues(e.spec.Lambda)}
+	dp.plan = Plan(p, dp.host)
 	for i, s := range p.Slots {
 		switch s.Role {
 		case Temp, Const:
@@ -471,7 +461,7 @@ func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 		if len(in.Ops) > MaxFusedOps {
 			return nil, fmt.Errorf("cuda: fused instruction of %d ops (at most %d)", len(in.Ops), MaxFusedOps)
 		}
-		desc := fusedDesc(in, dp.host)
+		desc := FusedDesc(in, dp.host)
 		if dp.descs[i], err = e.alloc(8 * len(desc)); err != nil {
 			return nil, err
 		}
@@ -501,24 +491,6 @@ func (e *Engine[T]) launch(name string, grid, block, shared int, a kargs) error 
 	return nil
 }
 
-func (dp *devProg[T]) view(a *kargs, v View, elem int) {
-	if v.IsHost() {
-		a.p(0)
-		a.i(0)
-		a.i(0)
-		a.i(0)
-		a.f(dp.host[v.Host])
-		a.i(1)
-		return
-	}
-	a.p(dp.ptr[v.Slot])
-	a.i(v.Off)
-	a.i(v.RS)
-	a.i(v.CS)
-	a.f(0)
-	a.i(0)
-}
-
 // exec issues the program's instructions on the stream. (During a graph
 // capture the slot table is clean: the warm-up run uploaded it.)
 func (e *Engine[T]) exec(dp *devProg[T]) error {
@@ -531,59 +503,8 @@ func (e *Engine[T]) exec(dp *devProg[T]) error {
 		}
 		dp.tableDirty = false
 	}
-	for ii, in := range dp.p.Instrs {
-		var a kargs
-		switch in.Kind {
-		case Fused:
-			a.i(in.Rows)
-			a.i(in.Cols)
-			a.p(dp.descs[ii])
-			a.p(dp.table)
-			if err := e.launch("fused", gridFor(in.Rows*in.Cols), 256, 0, a); err != nil {
-				return err
-			}
-		case Binary, Unary, Copy:
-			name, fn := "binary", in.Fn
-			if in.Kind != Binary {
-				name = "unary"
-				if in.Kind == Copy {
-					fn = FnIdentity
-				}
-			}
-			a.i(fn)
-			a.i(in.Rows)
-			a.i(in.Cols)
-			a.p(dp.ptr[in.Out])
-			for _, v := range in.In {
-				dp.view(&a, v, e.elem)
-			}
-			if err := e.launch(name, gridFor(in.Rows*in.Cols), 256, 0, a); err != nil {
-				return err
-			}
-		case Reduce:
-			v := in.In[0]
-			outs, n := 1, v.Rows*v.Cols
-			switch in.Axis {
-			case 1:
-				outs, n = v.Rows, v.Cols
-			case 0:
-				outs, n = v.Cols, v.Rows
-			}
-			block := 32
-			for block < n && block < 1024 {
-				block *= 2
-			}
-			a.i(in.Fn)
-			a.i(in.Axis)
-			a.i(v.Rows)
-			a.i(v.Cols)
-			a.p(dp.ptr[in.Out])
-			dp.view(&a, v, e.elem)
-			if err := e.launch("reduce", outs, block, block*e.elem, a); err != nil {
-				return err
-			}
-		case MatMul:
-			g := GemmOf(in)
+	for _, l := range dp.plan {
+		if g := l.Gemm; g != nil {
 			ta, tb := blas.NoTrans, blas.NoTrans
 			if g.TransA {
 				ta = blas.Trans
@@ -601,13 +522,44 @@ func (e *Engine[T]) exec(dp *devProg[T]) error {
 				e.blas.Dgemm(ta, tb, g.M, g.N, g.K, 1, a, g.LdA, any(bv).([]float64), g.LdB, 0, any(cv).([]float64), g.LdC)
 			}
 			if err := e.blas.Err(); err != nil {
-				return fmt.Errorf("cuda: cuBLAS gemm (%s): %v", in.Node, err)
+				return fmt.Errorf("cuda: cuBLAS gemm (%s): %v", dp.p.Instrs[l.Instr].Node, err)
 			}
-		default:
-			return fmt.Errorf("cuda: instruction %v", in)
+			continue
+		}
+		if err := e.launchPlanned(dp, l, nil); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// launchPlanned issues a planned launch; bufs names the engine buffers
+// of ArgBuf arguments.
+func (e *Engine[T]) launchPlanned(dp *devProg[T], l Launch, bufs map[string]cu.DevicePtr) error {
+	a := make(kargs, 0, len(l.Args))
+	for _, x := range l.Args {
+		switch x.Kind {
+		case ArgInt:
+			a.i(int(x.Int))
+		case ArgFloat:
+			a.f(x.Float)
+		case ArgSlot:
+			a.p(dp.ptr[x.Slot] + cu.DevicePtr(x.Off*e.elem))
+		case ArgNull:
+			a.p(0)
+		case ArgDesc:
+			a.p(dp.descs[x.Instr])
+		case ArgTable:
+			a.p(dp.table)
+		case ArgBuf:
+			p, ok := bufs[x.Name]
+			if !ok {
+				return fmt.Errorf("cuda: %s: no buffer %q", l.Kernel, x.Name)
+			}
+			a.p(p)
+		}
+	}
+	return e.launch(l.Kernel, l.Grid, l.Block, l.Shared*e.elem, a)
 }
 
 // resident returns the device copy of the split whose host X and Y are x
@@ -672,9 +624,9 @@ func (e *Engine[T]) within(x, y []T) (*devSplit[T], int) {
 }
 
 // stepGraph returns the captured training step reading from src (through
-// the epoch's order when idx).
-func (e *Engine[T]) stepGraph(src *devSplit[T], idx bool) (*execGraph, error) {
-	key := graphKey{src: src.x, idx: idx}
+// the epoch's order when idx; η per step from etas when perStep).
+func (e *Engine[T]) stepGraph(src *devSplit[T], idx, perStep bool) (*execGraph, error) {
+	key := graphKey{src: src.x, idx: idx, perStep: perStep}
 	if g, ok := e.graphs[key]; ok {
 		return g, nil
 	}
@@ -690,7 +642,7 @@ func (e *Engine[T]) stepGraph(src *devSplit[T], idx bool) (*execGraph, error) {
 	if err := e.setCtr(0); err != nil {
 		return nil, err
 	}
-	if err := e.issueStep(src, idx); err != nil {
+	if err := e.issueStep(src, idx, false); err != nil {
 		return nil, err
 	}
 	if err := e.sync(); err != nil {
@@ -702,7 +654,7 @@ func (e *Engine[T]) stepGraph(src *devSplit[T], idx bool) (*execGraph, error) {
 	if err := beginCapture(&e.stream); err != nil {
 		return nil, err
 	}
-	ierr := e.issueStep(src, idx)
+	ierr := e.issueStep(src, idx, perStep)
 	g, err := endCapture(&e.stream)
 	if ierr != nil {
 		g.destroy()
@@ -716,42 +668,20 @@ func (e *Engine[T]) stepGraph(src *devSplit[T], idx bool) (*execGraph, error) {
 }
 
 // issueStep issues one training step: gather, program, update.
-func (e *Engine[T]) issueStep(src *devSplit[T], idx bool) error {
-	batch, d, k := e.spec.Batch, e.p.D, e.p.K
-	var a kargs
-	a.i(batch)
-	a.i(d)
-	a.i(k)
-	a.p(e.xb)
-	a.p(e.yb)
-	a.p(src.x)
-	a.p(src.y)
-	if idx {
-		a.p(e.idx)
-	} else {
-		a.p(0)
+func (e *Engine[T]) issueStep(src *devSplit[T], idx, perStep bool) error {
+	gather, sgd := StepLaunches(e.train.p, idx, perStep)
+	etas := e.eta
+	if perStep {
+		etas = e.etas
 	}
-	a.p(e.ctr)
-	if err := e.launch("gather", gridFor(batch*(d+k)), 256, 0, a); err != nil {
+	bufs := map[string]cu.DevicePtr{"xs": src.x, "ys": src.y, "idx": e.idx, "ctr": e.ctr, "etas": etas, "cur": e.curEta, "costs": e.costs}
+	if err := e.launchPlanned(e.train, gather, bufs); err != nil {
 		return err
 	}
 	if err := e.exec(e.train); err != nil {
 		return err
 	}
-	dw, db, cost := e.train.p.Outputs["dW"], e.train.p.Outputs["dB"], e.train.p.Outputs["cost"]
-	a = nil
-	a.i(k * d)
-	a.p(e.w)
-	a.p(e.train.ptr[dw.Slot] + cu.DevicePtr(dw.Off*e.elem))
-	a.i(k)
-	a.p(e.b)
-	a.p(e.train.ptr[db.Slot] + cu.DevicePtr(db.Off*e.elem))
-	a.p(e.eta)
-	a.p(e.train.ptr[cost.Slot] + cu.DevicePtr(cost.Off*e.elem))
-	a.p(e.costs)
-	a.p(e.ctr)
-	a.i(batch)
-	return e.launch("sgd", gridFor(k*d+k), 256, 0, a)
+	return e.launchPlanned(e.train, sgd, bufs)
 }
 
 func (e *Engine[T]) setEta(eta float64) error {
@@ -788,6 +718,9 @@ func (e *Engine[T]) ensureCosts(steps int) error {
 	if err != nil {
 		return err
 	}
+	if e.etas, err = e.alloc(8 * n); err != nil {
+		return err
+	}
 	e.costs, e.costsCap = p, n
 	e.hostCost = make([]float64, n)
 	return nil
@@ -808,6 +741,9 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 		return 0, err
 	}
 	defer leave()
+	if err := e.pushParams(); err != nil {
+		return 0, err
+	}
 	e.paramsOnHost = false
 	src, row := e.within(x, y)
 	if src == nil {
@@ -829,7 +765,7 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 			return 0, err
 		}
 	}
-	g, err := e.stepGraph(src, false)
+	g, err := e.stepGraph(src, false, false)
 	if err != nil {
 		return 0, err
 	}
@@ -863,9 +799,10 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 
 // TrainEpoch runs the steps of one epoch over s without a host
 // synchronization between them: the batches are rows order[i·B:(i+1)·B] of
-// s (consecutive rows when order is nil), the last partial batch dropped.
-// It returns the cost of every step, read back once at the end.
-func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, eta float64) ([]float64, error) {
+// s (consecutive rows when order is nil), the last partial batch dropped;
+// etas holds one learning rate for the epoch or one per step. It returns
+// the cost of every step, read back once at the end.
+func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, etas []float64) ([]float64, error) {
 	if e.train == nil {
 		return nil, fmt.Errorf("cuda: the engine was built without a training batch size")
 	}
@@ -874,6 +811,9 @@ func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, eta float64) ([]
 		return nil, err
 	}
 	defer leave()
+	if err := e.pushParams(); err != nil {
+		return nil, err
+	}
 	e.paramsOnHost = false
 	src, err := e.resident(s.X, s.Y, s.Labels)
 	if err != nil {
@@ -910,14 +850,22 @@ func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, eta float64) ([]
 		}
 	}
 	steps := n / e.spec.Batch
+	if len(etas) != 1 && len(etas) != steps {
+		return nil, fmt.Errorf("cuda: TrainEpoch got %d learning rates for %d steps (want 1 or %d)", len(etas), steps, steps)
+	}
 	if err := e.ensureCosts(steps); err != nil {
 		return nil, err
 	}
-	g, err := e.stepGraph(src, order != nil)
+	perStep := len(etas) > 1
+	g, err := e.stepGraph(src, order != nil, perStep)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.setEta(eta); err != nil {
+	if perStep {
+		if err := cu.MemcpyHtoDAsync(e.etas, unsafe.Pointer(&etas[0]), int64(8*steps), e.stream); err != nil {
+			return nil, err
+		}
+	} else if err := e.setEta(etas[0]); err != nil {
 		return nil, err
 	}
 	if err := e.setCtr(0); err != nil {
@@ -933,7 +881,7 @@ func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, eta float64) ([]
 			return nil, err
 		}
 	}
-	if err := e.sync(); err != nil {
+	if err := e.sync(); err != nil { // also: etas was Go memory
 		return nil, err
 	}
 	return append([]float64(nil), e.hostCost[:steps]...), nil
@@ -952,6 +900,9 @@ func (e *Engine[T]) Evaluate(s *models.Split[T]) (models.Eval, error) {
 		return ev, err
 	}
 	defer leave()
+	if err := e.pushParams(); err != nil {
+		return ev, err
+	}
 	src, err := e.resident(s.X, s.Y, s.Labels)
 	if err != nil {
 		return ev, err
@@ -972,14 +923,8 @@ func (e *Engine[T]) Evaluate(s *models.Split[T]) (models.Eval, error) {
 		if err := cu.MemsetD8Async(e.count, 0, 8, e.stream); err != nil {
 			return ev, err
 		}
-		sc := dp.p.Outputs["scores"]
-		var a kargs
-		a.i(rows)
-		a.i(k)
-		a.p(dp.ptr[sc.Slot] + cu.DevicePtr(sc.Off*e.elem))
-		a.p(src.lab + cu.DevicePtr(4*from))
-		a.p(e.count)
-		if err := e.launch("correct", (rows+255)/256, 256, 0, a); err != nil {
+		bufs := map[string]cu.DevicePtr{"labels": src.lab + cu.DevicePtr(4*from), "count": e.count}
+		if err := e.launchPlanned(dp, CorrectLaunch(dp.p), bufs); err != nil {
 			return ev, err
 		}
 		lo, co := dp.p.Outputs["loss"], dp.p.Outputs["cost"]
@@ -1048,6 +993,20 @@ func (e *Engine[T]) Params() (*graph.Params[T], error) {
 	}
 	e.paramsOnHost = true
 	return e.p, nil
+}
+
+// pushParams uploads the host's W and b while the host copy is the current
+// one (before the first step, and after Params): the trainer may change
+// the params Params returned in place (early stopping restores the best
+// epoch's that way), as the CPU engine, which shares them, allows.
+func (e *Engine[T]) pushParams() error {
+	if !e.paramsOnHost {
+		return nil
+	}
+	if err := e.upload(e.w, e.p.W); err != nil {
+		return err
+	}
+	return e.upload(e.b, e.p.B)
 }
 
 // SetParams uploads p's values (a restored checkpoint, say) to the device.

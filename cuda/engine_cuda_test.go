@@ -147,7 +147,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 			}
 			stepCosts = append(stepCosts, gc)
 		}
-		costs, err := epochGPU.TrainEpoch(train, order, eta)
+		costs, err := epochGPU.TrainEpoch(train, order, []float64{eta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 	}
 	epoch := func() {
 		if mode == "epoch" {
-			if _, err := e.TrainEpoch(train, nil, 0.001); err != nil {
+			if _, err := e.TrainEpoch(train, nil, []float64{0.001}); err != nil {
 				b.Fatal(err)
 			}
 			return
@@ -308,7 +308,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 			}
 			costs = append(costs, c)
 		}
-		want, err := b.TrainEpoch(train, nil, eta)
+		want, err := b.TrainEpoch(train, nil, []float64{eta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,5 +322,97 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	pb, _ := b.Params()
 	if e := maxRelDiff(pa.W, pb.W); e != 0 {
 		t.Errorf("W differs by %g", e)
+	}
+}
+
+// TestTrainEpochPerStepEta: a learning rate per step (a cyclic schedule)
+// through TrainEpoch gives what Step with those rates gives, bit for bit.
+func TestTrainEpochPerStepEta(t *testing.T) {
+	needGPU(t)
+	const n, k, d, batch = 1000, 10, 128, 100
+	train := synthSplit[float64]("train", n, k, d, 7)
+	p0 := graph.NewParams[float64](k, d)
+	p0.InitGaussian(rand.New(rand.NewPCG(8, 8)), 0.01)
+	spec := models.EngineSpec{Device: "cuda", Loss: graph.SVM, Lambda: 0.01, Batch: batch}
+	a, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewEngine(p0.Clone(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.Evaluate(train); err != nil {
+		t.Fatal(err)
+	}
+	order := rand.New(rand.NewPCG(1, 1)).Perm(n)
+	etas := make([]float64, n/batch)
+	for i := range etas {
+		etas[i] = 0.001 * float64(1+i%4)
+	}
+	want, err := b.TrainEpoch(train, order, etas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xb, yb := make([]float64, batch*d), make([]float64, batch*k)
+	for s := range etas {
+		for i, r := range order[s*batch : (s+1)*batch] {
+			copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
+			copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
+		}
+		c, err := a.Step(xb, yb, etas[s])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != want[s] {
+			t.Fatalf("step %d: Step cost %v, TrainEpoch %v", s, c, want[s])
+		}
+	}
+	pa, _ := a.Params()
+	pb, _ := b.Params()
+	if e := maxRelDiff(pa.W, pb.W); e != 0 {
+		t.Errorf("W differs by %g", e)
+	}
+}
+
+// TestParamsChangedInPlace: after Params, a change of the returned params
+// (the trainer restores the best epoch's that way) is what Evaluate sees,
+// as with the CPU engine.
+func TestParamsChangedInPlace(t *testing.T) {
+	needGPU(t)
+	const n, k, d, batch = 500, 10, 64, 100
+	train := synthSplit[float64]("train", n, k, d, 12)
+	p0 := graph.NewParams[float64](k, d)
+	p0.InitGaussian(rand.New(rand.NewPCG(2, 2)), 0.01)
+	e, err := NewEngine(p0.Clone(), models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.TrainEpoch(train, nil, []float64{0.1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.CopyFrom(p0)
+	got, err := e.Evaluate(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu, err := models.NewCPUEngine(p0.Clone(), graph.CrossEntropy, 0.1, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpu.Close()
+	want, err := cpu.Evaluate(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.Cost-want.Cost) > 1e-9 || got.Correct != want.Correct {
+		t.Errorf("after p.CopyFrom(initial): gpu %+v, cpu %+v", got, want)
 	}
 }

@@ -145,10 +145,14 @@ extern "C" __global__ void reduce(long long fn, long long axis, long long rows, 
 
 // gather copies the rows of a training step into the batch buffers: row i
 // of the batch is row idx[ctr[0] + i] of the split (or ctr[0] + i when idx is
-// null). ctr[0] is the row offset of the step in the epoch's order.
+// null). ctr[0] is the row offset of the step in the epoch's order, ctr[1]
+// the step. It also sets the step's learning rate, *cur = etas[ctr[1] *
+// stride] (stride 0: one rate), read by sgd after it.
 extern "C" __global__ void gather(long long rows, long long d, long long k, real *xb, real *yb,
-                                  const real *xs, const real *ys, const int *idx, const long long *ctr) {
+                                  const real *xs, const real *ys, const int *idx, const long long *ctr,
+                                  const double *etas, long long stride, double *cur) {
     long long base = ctr[0];
+    if (blockIdx.x == 0 && threadIdx.x == 0) *cur = etas[ctr[1] * stride];
     long long n = rows * (d + k);
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
         long long i, c;
@@ -165,8 +169,9 @@ extern "C" __global__ void gather(long long rows, long long d, long long k, real
     }
 }
 
-// sgd applies W -= eta dW, b -= eta db, records the step's cost in
-// costs[ctr[1]] and advances the counters: ctr[0] += rows, ctr[1] += 1.
+// sgd applies W -= eta dW, b -= eta db (eta: the rate gather set), records
+// the step's cost in costs[ctr[1]] and advances the counters: ctr[0] +=
+// rows, ctr[1] += 1 (one thread, at its end: no other thread reads them).
 extern "C" __global__ void sgd(long long nw, real *w, const real *dw, long long nb, real *b, const real *db,
                                const double *eta, const real *cost, double *costs, long long *ctr, long long rows) {
     real e = (real)*eta;

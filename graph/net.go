@@ -184,7 +184,9 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 			return e
 		}
 		two := G.NewConstant(T(2), G.WithName("two"))
-		n.dW = try(G.Add(grads[0], try(G.HadamardProd(n.w, try(G.Mul(n.lam, two))))))
+		// 2λW first: the sum is then written over that fresh value in
+		// place, where the other order allocates a third K×d value.
+		n.dW = try(G.Add(try(G.HadamardProd(n.w, try(G.Mul(n.lam, two)))), grads[0]))
 		n.dB = grads[1]
 	}
 	return nil

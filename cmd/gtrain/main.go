@@ -90,6 +90,7 @@ func newApp() *cli.App {
 			evalCommand(),
 			predictCommand(),
 			augmentPreviewCommand(),
+			benchCommand(),
 			dataCommand(),
 		},
 		// Errors are printed once, by run; urfave/cli would otherwise

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -258,6 +259,11 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 }
 
 func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Keeps the peak RSS of a run near the data's own size: without a
+		// limit the collector lets the steps' garbage double the heap.
+		debug.SetMemoryLimit(models.MemoryLimit(d))
+	}
 	prog := newProgress(log, cfg.Epochs, log == io.Discard)
 	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck, OnStep: prog.Step, OnEpoch: prog.Epoch}, log)
 	prog.Done()

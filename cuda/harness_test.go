@@ -1,0 +1,441 @@
+package cuda
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+)
+
+// TestKernelsOnHost runs the launch plans of both loss graphs (fused and
+// not) through kernels.cu compiled for the CPU (testdata/host_harness.cpp,
+// one emulated thread at a time; gemms as cuBLAS reads GemmOf) and compares
+// cost, scores, dW and db with Gorgonia's TapeMachine. It checks the kernels'
+// logic, the argument order of every launch and the fused descriptors;
+// what only a GPU checks is left: NVRTC, the driver, cuBLAS, real threads.
+func TestKernelsOnHost(t *testing.T) {
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skip("no g++")
+	}
+	dir := t.TempDir()
+	bins := map[string]string{}
+	for _, real := range []string{"float", "double"} {
+		bin := filepath.Join(dir, "harness_"+real)
+		isf := map[string]string{"float": "1", "double": "0"}[real]
+		out, err := exec.Command(gxx, "-O1", "-std=c++17", "-include", "testdata/cuda_shim.h", "-DREAL="+real, "-DREAL_IS_FLOAT="+isf,
+			"-o", bin, "testdata/host_harness.cpp").CombinedOutput()
+		if err != nil {
+			t.Fatalf("building the harness (%s): %v\n%s", real, err, out)
+		}
+		bins[real] = bin
+	}
+	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
+		for _, sz := range [][3]int{{7, 10, 5}, {33, 10, 20}, {1, 10, 3}} {
+			for _, fuse := range []bool{false, true} {
+				hostRun[float64](t, bins["double"], loss, sz, fuse, 1e-12)
+				hostRun[float32](t, bins["float"], loss, sz, fuse, 1e-4)
+			}
+		}
+	}
+}
+
+func hexf(x float64) string { return strconv.FormatFloat(x, 'x', -1, 64) }
+
+func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int, fuse bool, tol float64) {
+	t.Helper()
+	rows, k, d := sz[0], sz[1], sz[2]
+	net, p, x, y := testNet[T](t, loss, rows, k, d, true, uint64(rows*7+d))
+	const lambda = 0.1
+	if err := net.Run(x, y, lambda); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := LowerNet(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fuse {
+		prog = Fuse(prog)
+	}
+	host := prog.HostValues(lambda)
+	var in strings.Builder
+	fmt.Fprintf(&in, "S %d\n", len(prog.Slots))
+	for i, s := range prog.Slots {
+		fmt.Fprintf(&in, "L %d %d\n", i, s.Len)
+		var vals []float64
+		switch s.Role {
+		case InputX:
+			vals = f64(x)
+		case InputY:
+			vals = f64(y)
+		case ParamW:
+			vals = f64(p.W)
+		case ParamB:
+			vals = f64(p.B)
+		case Const:
+			vals = s.Init
+		}
+		if vals != nil {
+			fmt.Fprintf(&in, "V %d %d", i, len(vals))
+			for _, v := range vals {
+				in.WriteString(" " + hexf(v))
+			}
+			in.WriteByte('\n')
+		}
+	}
+	for i, ins := range prog.Instrs {
+		if ins.Kind == Fused {
+			desc := FusedDesc(ins, host)
+			fmt.Fprintf(&in, "D %d %d", i, len(desc))
+			for _, w := range desc {
+				fmt.Fprintf(&in, " %d", w)
+			}
+			in.WriteByte('\n')
+		}
+	}
+	b2i := map[bool]int{false: 0, true: 1}
+	for _, l := range Plan(prog, host) {
+		if g := l.Gemm; g != nil {
+			fmt.Fprintf(&in, "G %d %d %d %d %d %d %d %d %d %d %d %d %d\n", b2i[g.TransA], b2i[g.TransB], g.M, g.N, g.K, g.A, g.OffA, g.LdA, g.B, g.OffB, g.LdB, g.C, g.LdC)
+			continue
+		}
+		fmt.Fprintf(&in, "K %s %d %d %d %d", l.Kernel, l.Grid, l.Block, l.Shared, len(l.Args))
+		for _, a := range l.Args {
+			switch a.Kind {
+			case ArgInt:
+				fmt.Fprintf(&in, " i:%d", a.Int)
+			case ArgFloat:
+				fmt.Fprintf(&in, " f:%s", hexf(a.Float))
+			case ArgSlot:
+				fmt.Fprintf(&in, " p:%d:%d", a.Slot, a.Off)
+			case ArgNull:
+				in.WriteString(" 0")
+			case ArgDesc:
+				fmt.Fprintf(&in, " D:%d", a.Instr)
+			case ArgTable:
+				in.WriteString(" T")
+			}
+		}
+		in.WriteByte('\n')
+	}
+	names := []string{"scores", "loss", "cost", "dW", "dB"}
+	for _, n := range names {
+		fmt.Fprintf(&in, "O %d\n", prog.Outputs[n].Slot)
+	}
+	cmd := exec.Command(bin)
+	cmd.Stdin = strings.NewReader(in.String())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("harness: %v\n%s", err, stderr.String())
+	}
+	slots := map[int][]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		s, _ := strconv.Atoi(f[1])
+		var vals []float64
+		for _, v := range f[3:] {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("harness output %q: %v", v, err)
+			}
+			vals = append(vals, x)
+		}
+		slots[s] = vals
+	}
+	want := map[string][]float64{
+		"scores": f64(net.Scores()), "loss": {net.Loss()}, "cost": {net.Cost()},
+		"dW": f64(net.GradW()), "dB": f64(net.GradB()),
+	}
+	for _, n := range names {
+		v := prog.Outputs[n]
+		got := slots[v.Slot][v.Off : v.Off+v.Rows*v.Cols]
+		if e := maxRelDiff(got, want[n]); !(e <= tol) {
+			t.Errorf("%s %T %v fused=%v: %s differs from the TapeMachine's by %.3g", loss, x[0], sz, fuse, n, e)
+		}
+	}
+}
+
+func f64[T graph.Float](x []T) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// harnessInput writes the slots (with the values vals gives), the fused
+// descriptors and nothing else.
+func harnessInput(in *strings.Builder, prog *Program, host []float64, vals func(Slot) []float64) {
+	fmt.Fprintf(in, "S %d\n", len(prog.Slots))
+	for i, s := range prog.Slots {
+		fmt.Fprintf(in, "L %d %d\n", i, s.Len)
+		v := vals(s)
+		if s.Role == Const {
+			v = s.Init
+		}
+		if v != nil {
+			fmt.Fprintf(in, "V %d %d", i, len(v))
+			for _, x := range v {
+				in.WriteString(" " + hexf(x))
+			}
+			in.WriteByte('\n')
+		}
+	}
+	for i, ins := range prog.Instrs {
+		if ins.Kind == Fused {
+			desc := FusedDesc(ins, host)
+			fmt.Fprintf(in, "D %d %d", i, len(desc))
+			for _, w := range desc {
+				fmt.Fprintf(in, " %d", w)
+			}
+			in.WriteByte('\n')
+		}
+	}
+}
+
+func harnessLaunch(in *strings.Builder, l Launch) {
+	if g := l.Gemm; g != nil {
+		b2i := map[bool]int{false: 0, true: 1}
+		fmt.Fprintf(in, "G %d %d %d %d %d %d %d %d %d %d %d %d %d\n", b2i[g.TransA], b2i[g.TransB], g.M, g.N, g.K, g.A, g.OffA, g.LdA, g.B, g.OffB, g.LdB, g.C, g.LdC)
+		return
+	}
+	fmt.Fprintf(in, "K %s %d %d %d %d", l.Kernel, l.Grid, l.Block, l.Shared, len(l.Args))
+	for _, a := range l.Args {
+		switch a.Kind {
+		case ArgInt:
+			fmt.Fprintf(in, " i:%d", a.Int)
+		case ArgFloat:
+			fmt.Fprintf(in, " f:%s", hexf(a.Float))
+		case ArgSlot:
+			fmt.Fprintf(in, " p:%d:%d", a.Slot, a.Off)
+		case ArgNull:
+			in.WriteString(" 0")
+		case ArgDesc:
+			fmt.Fprintf(in, " D:%d", a.Instr)
+		case ArgTable:
+			in.WriteString(" T")
+		case ArgBuf:
+			fmt.Fprintf(in, " B:%s", a.Name)
+		}
+	}
+	in.WriteByte('\n')
+}
+
+func harnessBuf(in *strings.Builder, name, typ string, vals []string) {
+	fmt.Fprintf(in, "B %s %s %d %s\n", name, typ, len(vals), strings.Join(vals, " "))
+}
+
+func runHarness(t *testing.T, bin, input string) map[string][]float64 {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Stdin = strings.NewReader(input)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("harness: %v\n%s", err, stderr.String())
+	}
+	res := map[string][]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		var vals []float64
+		for _, v := range f[3:] {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("harness output %q: %v", v, err)
+			}
+			vals = append(vals, x)
+		}
+		res[f[0]+" "+f[1]] = vals
+	}
+	return res
+}
+
+// TestTrainingStepsOnHost runs an epoch as TrainEpoch issues it (gather
+// through a shuffled order with a rate per step, the fused program, sgd)
+// and an evaluation with the correct-count kernel, all through kernels.cu
+// on the CPU, and compares the costs, W, b, the counters and the count
+// with the CPU engine.
+func TestTrainingStepsOnHost(t *testing.T) {
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skip("no g++")
+	}
+	bin := filepath.Join(t.TempDir(), "harness")
+	if out, err := exec.Command(gxx, "-O1", "-std=c++17", "-include", "testdata/cuda_shim.h", "-DREAL=double", "-DREAL_IS_FLOAT=0",
+		"-o", bin, "testdata/host_harness.cpp").CombinedOutput(); err != nil {
+		t.Fatalf("building the harness: %v\n%s", err, out)
+	}
+	const n, k, d, batch, lambda = 60, 10, 8, 20, 0.1
+	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
+		split := synthHost(n, k, d, 3)
+		p0 := graph.NewParams[float64](k, d)
+		p0.InitGaussian(rand.New(rand.NewPCG(4, 4)), 0.3)
+		order := rand.New(rand.NewPCG(5, 5)).Perm(n)
+		steps := n / batch
+		etas := []float64{0.5, 0.25, 0.125}
+
+		net, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true}, p0.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := LowerNet(net)
+		net.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog = Fuse(prog)
+		host := prog.HostValues(lambda)
+		var in strings.Builder
+		harnessInput(&in, prog, host, func(s Slot) []float64 {
+			switch s.Role {
+			case ParamW:
+				return p0.W
+			case ParamB:
+				return p0.B
+			}
+			return nil
+		})
+		hexs := func(x []float64) []string {
+			var out []string
+			for _, v := range x {
+				out = append(out, hexf(v))
+			}
+			return out
+		}
+		ints := func(x []int) []string {
+			var out []string
+			for _, v := range x {
+				out = append(out, strconv.Itoa(v))
+			}
+			return out
+		}
+		harnessBuf(&in, "xs", "f64", hexs(split.X))
+		harnessBuf(&in, "ys", "f64", hexs(split.Y))
+		harnessBuf(&in, "idx", "i32", ints(order))
+		harnessBuf(&in, "ctr", "i64", []string{"0", "0"})
+		harnessBuf(&in, "etas", "f64", hexs(etas))
+		harnessBuf(&in, "cur", "f64", []string{"0"})
+		harnessBuf(&in, "costs", "f64", make([]string, steps))
+		gather, sgd := StepLaunches(prog, true, true)
+		plan := Plan(prog, host)
+		for s := 0; s < steps; s++ {
+			harnessLaunch(&in, gather)
+			for _, l := range plan {
+				harnessLaunch(&in, l)
+			}
+			harnessLaunch(&in, sgd)
+		}
+		fmt.Fprintf(&in, "O %d\nO %d\nR costs f64 %d\nR ctr i64 2\n", slotOf(prog, ParamW), slotOf(prog, ParamB), steps)
+		res := runHarness(t, bin, in.String())
+
+		cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xb, yb := make([]float64, batch*d), make([]float64, batch*k)
+		var costs []float64
+		for s := 0; s < steps; s++ {
+			for i, r := range order[s*batch : (s+1)*batch] {
+				copy(xb[i*d:(i+1)*d], split.X[r*d:(r+1)*d])
+				copy(yb[i*k:(i+1)*k], split.Y[r*k:(r+1)*k])
+			}
+			c, err := cpu.Step(xb, yb, etas[s])
+			if err != nil {
+				t.Fatal(err)
+			}
+			costs = append(costs, c)
+		}
+		pc, _ := cpu.Params()
+		if e := maxRelDiff(res["R costs"], costs); e > 1e-12 {
+			t.Errorf("%s: step costs %v, CPU engine %v", loss, res["R costs"], costs)
+		}
+		if e := maxRelDiff(res[fmt.Sprintf("O %d", slotOf(prog, ParamW))], pc.W); e > 1e-12 {
+			t.Errorf("%s: W differs from the CPU engine's by %.3g", loss, e)
+		}
+		if e := maxRelDiff(res[fmt.Sprintf("O %d", slotOf(prog, ParamB))], pc.B); e > 1e-12 {
+			t.Errorf("%s: b differs from the CPU engine's by %.3g", loss, e)
+		}
+		if got := res["R ctr"]; len(got) != 2 || got[0] != n || got[1] != float64(steps) {
+			t.Errorf("%s: counters %v, want [%d %d]", loss, got, n, steps)
+		}
+
+		// Evaluation of the trained parameters with the correct count.
+		ev, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: n}, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eprog, err := LowerNet(ev)
+		ev.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		eprog = Fuse(eprog)
+		ehost := eprog.HostValues(lambda)
+		in.Reset()
+		harnessInput(&in, eprog, ehost, func(s Slot) []float64 {
+			switch s.Role {
+			case InputX:
+				return split.X
+			case InputY:
+				return split.Y
+			case ParamW:
+				return pc.W
+			case ParamB:
+				return pc.B
+			}
+			return nil
+		})
+		labels := make([]int, n)
+		for i, l := range split.Labels {
+			labels[i] = int(l)
+		}
+		harnessBuf(&in, "labels", "i32", ints(labels))
+		harnessBuf(&in, "count", "u64", []string{"0"})
+		for _, l := range Plan(eprog, ehost) {
+			harnessLaunch(&in, l)
+		}
+		harnessLaunch(&in, CorrectLaunch(eprog))
+		fmt.Fprintf(&in, "O %d\nR count u64 1\n", eprog.Outputs["cost"].Slot)
+		res = runHarness(t, bin, in.String())
+		want, err := cpu.Evaluate(split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res["R count"]; len(got) != 1 || int(got[0]) != want.Correct {
+			t.Errorf("%s: correct count %v, CPU engine %d", loss, got, want.Correct)
+		}
+		cv := eprog.Outputs["cost"]
+		if got := res[fmt.Sprintf("O %d", cv.Slot)][cv.Off]; math.Abs(got-want.Cost) > 1e-12*math.Max(1, want.Cost) {
+			t.Errorf("%s: evaluation cost %v, CPU engine %v", loss, got, want.Cost)
+		}
+		cpu.Close()
+	}
+}
+
+func synthHost(n, k, d int, seed uint64) *models.Split[float64] {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	s := &models.Split[float64]{Name: "train", X: make([]float64, n*d), Y: make([]float64, n*k), Labels: make([]uint8, n)}
+	for i := range s.Labels {
+		c := rng.IntN(k)
+		s.Labels[i] = uint8(c)
+		for j := 0; j < d; j++ {
+			s.X[i*d+j] = rng.NormFloat64()
+			if j%k == c {
+				s.X[i*d+j] += 1
+			}
+		}
+	}
+	graph.OneHot(s.Y, s.Labels, k)
+	return s
+}
