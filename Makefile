@@ -35,7 +35,7 @@ clean:
 # land in testdata/fuzz/ of their package and then run as regular tests.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := ./data:FuzzReadBinary ./data:FuzzArchive ./data:FuzzReadPickle \
-	./models:FuzzDecodeCheckpoint ./models:FuzzConfigYAML
+	./models:FuzzDecodeCheckpoint ./models:FuzzConfigYAML ./models/sweep:FuzzParse
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -1,0 +1,35 @@
+package sweep
+
+import (
+	"testing"
+
+	"github.com/gtrain/gtrain/models"
+)
+
+// FuzzParse: any sweep text expands to runs with distinct ids or gives an
+// error, never a panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("epochs: 2\ngrid:\n  lambda: [0, 0.1]\n  loss: [cross, svm]\n"))
+	f.Add([]byte("runs:\n  - name: a\n    eta: 0.01\n  - name: b\n    grid: {batch: [10, 20]}\nrepeats: 2\n"))
+	f.Add([]byte("grid: {lambda: []}\n"))
+	f.Add([]byte("grid: {lamda: [1]}\n"))
+	f.Add([]byte("runs: [{eta: 0.1}, {eta: 0.1}]\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		base := models.DefaultConfig()
+		base.Data.Dir = "/data"
+		p, err := Parse(text, "fuzz.yaml", Options{Base: base})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range p.Runs {
+			if seen[r.ID] {
+				t.Fatalf("run id %s twice in an accepted plan", r.ID)
+			}
+			seen[r.ID] = true
+		}
+	})
+}
