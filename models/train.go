@@ -189,6 +189,14 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		} else {
 			copy(order, t.ck.Order)
 		}
+		if fast, ok := t.eng.(epochTrainer[T]); ok && unit == nil && t.ck.Step == 0 {
+			// The engine runs the whole epoch without synchronizing with
+			// the host (a GPU); interrupts are then honoured per epoch.
+			if err := t.fastEpoch(fast, epoch, steps, order); err != nil {
+				return nil, err
+			}
+			t.ck.Step = steps
+		}
 		for step := t.ck.Step; step < steps; step++ {
 			if ctx.Err() != nil {
 				t.ck.Step, t.ck.Order = step, append([]int(nil), order...)
@@ -238,6 +246,38 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		}
 	}
 	return t.finish(false)
+}
+
+// epochTrainer is implemented by engines that run a whole epoch of steps
+// with no host synchronization in it (package cuda): batches are the rows
+// order[i·B:(i+1)·B] of s (consecutive rows when order is nil), etas holds
+// the rate of each step, and the costs of the steps come back.
+type epochTrainer[T graph.Float] interface {
+	TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error)
+}
+
+func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
+	etas := make([]float64, steps)
+	for s := range etas {
+		etas[s] = t.cfg.stepEta((epoch-1)*steps+s, t.ck.Eta)
+	}
+	var ord []int
+	if t.cfg.Shuffle {
+		ord = order
+	}
+	costs, err := eng.TrainEpoch(t.d.Train, ord, etas)
+	if err != nil {
+		return err
+	}
+	for s, c := range costs {
+		if math.IsNaN(c) || math.IsInf(c, 0) {
+			return fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", c, epoch, s+1, etas[s], t.ck.Epoch)
+		}
+		if t.opt.OnStep != nil {
+			t.opt.OnStep(epoch, s+1, steps, c)
+		}
+	}
+	return nil
 }
 
 // endEpoch evaluates the epoch, updates the early-stopping state and moves

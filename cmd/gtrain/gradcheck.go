@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/cuda"
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
@@ -35,7 +36,8 @@ func gradcheckCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of W and b"},
 		},
 		Action: func(c *cli.Context) error {
-			if _, err := resolveDevice(c); err != nil {
+			dev, err := resolveDevice(c)
+			if err != nil {
 				return err
 			}
 			loss, err := graph.ParseLoss(c.String("loss"))
@@ -94,9 +96,9 @@ func gradcheckCommand() *cli.Command {
 			var rows []graph.GradComparison
 			switch c.String("dtype") {
 			case "float64":
-				rows, err = gradcheck[float64](splits, dims, samples, c.Uint64("seed"), cfg)
+				rows, err = gradcheck[float64](dev, splits, dims, samples, c.Uint64("seed"), cfg)
 			case "float32":
-				rows, err = gradcheck[float32](splits, dims, samples, c.Uint64("seed"), cfg)
+				rows, err = gradcheck[float32](dev, splits, dims, samples, c.Uint64("seed"), cfg)
 			default:
 				return fmt.Errorf("--dtype %q: want float64 or float32", c.String("dtype"))
 			}
@@ -126,8 +128,9 @@ func gradcheckCommand() *cli.Command {
 }
 
 // gradcheck runs the check on the first samples images and dims dimensions
-// of the normalized training batch.
-func gradcheck[T graph.Float](splits *data.Splits, dims, samples int, seed uint64, cfg graph.GradCheckConfig) ([]graph.GradComparison, error) {
+// of the normalized training batch. On a GPU it compares the GPU's autodiff
+// with the analytic gradient and with the CPU's autodiff.
+func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int, seed uint64, cfg graph.GradCheckConfig) ([]graph.GradComparison, error) {
 	train := splits.Train.Slice(0, samples)
 	nz := data.FitNormalizer(splits.Train)
 	full := make([]T, len(train.Pixels))
@@ -138,5 +141,8 @@ func gradcheck[T graph.Float](splits *data.Splits, dims, samples int, seed uint6
 	}
 	p := graph.NewParams[T](data.NumClasses, dims)
 	p.InitGaussian(rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), 0.01)
+	if dev != "cpu" {
+		return cuda.GradCheck(dev, p, b, cfg)
+	}
 	return graph.GradCheck(p, b, cfg)
 }

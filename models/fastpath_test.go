@@ -1,0 +1,95 @@
+package models
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gtrain/gtrain/graph"
+)
+
+// epochEngine adds TrainEpoch to the CPU engine, done step by step as the
+// contract says, to check that the trainer's fast path (used by the GPU)
+// passes the right order and rates.
+type epochEngine[T graph.Float] struct {
+	Engine[T]
+	epochs int
+}
+
+func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error) {
+	e.epochs++
+	n, k := s.Len(), len(s.Y)/s.Len()
+	d := len(s.X) / n
+	b := n / len(etas)
+	costs := make([]float64, len(etas))
+	x, y := make([]T, b*d), make([]T, b*k)
+	for step, eta := range etas {
+		idx := make([]int, b)
+		for i := range idx {
+			idx[i] = step*b + i
+			if order != nil {
+				idx[i] = order[step*b+i]
+			}
+		}
+		gather(x, s.X, idx, d)
+		gather(y, s.Y, idx, k)
+		c, err := e.Step(x, y, eta)
+		if err != nil {
+			return nil, err
+		}
+		costs[step] = c
+	}
+	return costs, nil
+}
+
+var fastEpochs int
+
+func init() {
+	RegisterEngine("epochtest", EngineFactory{
+		Float32: func(p *graph.Params[float32], s EngineSpec) (Engine[float32], error) {
+			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+		},
+		Float64: func(p *graph.Params[float64], s EngineSpec) (Engine[float64], error) {
+			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+			return &countingEngine{epochEngine[float64]{Engine: e}}, err
+		},
+	})
+}
+
+type countingEngine struct{ epochEngine[float64] }
+
+func (c *countingEngine) TrainEpoch(s *Split[float64], order []int, etas []float64) ([]float64, error) {
+	fastEpochs++
+	return c.epochEngine.TrainEpoch(s, order, etas)
+}
+
+// TestFastEpochPath: an engine with TrainEpoch gets whole epochs (not with
+// augmentation) and ends where the step-by-step path ends, for shuffled
+// runs and per-step (cyclic) rates too.
+func TestFastEpochPath(t *testing.T) {
+	d := Prepare[float64](synthetic(31, 40))
+	for _, c := range []struct {
+		name    string
+		change  func(*Config)
+		wantUse bool
+	}{
+		{"plain", func(*Config) {}, true},
+		{"shuffle+cyclic", func(c *Config) {
+			c.Shuffle, c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = true, "cyclic", 0.001, 0.02, 3
+		}, true},
+		{"augment", func(c *Config) { c.Augment = []string{"flip:0.5"} }, false},
+	} {
+		cfg := smallConfig()
+		cfg.Batch = 10
+		c.change(&cfg)
+		want := mustTrain(t, cfg, d)
+		cfg.Device = "epochtest"
+		fastEpochs = 0
+		got := mustTrain(t, cfg, d)
+		if used := fastEpochs == cfg.Epochs; used != c.wantUse {
+			t.Errorf("%s: TrainEpoch called %d times for %d epochs", c.name, fastEpochs, cfg.Epochs)
+		}
+		if !reflect.DeepEqual(got.Params, want.Params) || !reflect.DeepEqual(stripSeconds(got.Result.Epochs), stripSeconds(want.Result.Epochs)) {
+			t.Errorf("%s: the fast path ends elsewhere than the step path", c.name)
+		}
+	}
+}
