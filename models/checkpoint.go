@@ -89,7 +89,7 @@ func WriteCheckpoint(dir string, ck *Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, CheckpointFile), b)
+	return WriteFileAtomic(filepath.Join(dir, CheckpointFile), b)
 }
 
 // ReadCheckpoint reads the checkpoint of a run directory and checks that it

@@ -56,12 +56,7 @@ func deviceKind(device string) string {
 func EngineKinds() []string {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
-	var out []string
-	for k := range engines {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return keys(engines)
 }
 
 func lookupEngine(device string) (EngineFactory, error) {

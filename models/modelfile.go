@@ -52,7 +52,7 @@ func WriteModel(dir string, m *Model) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ModelFile), append(b, '\n'))
+	return WriteFileAtomic(filepath.Join(dir, ModelFile), append(b, '\n'))
 }
 
 // ReadModel reads and checks model.json from a run directory.

@@ -26,7 +26,7 @@ func WriteConfig(dir string, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ConfigFile), append(b, '\n'))
+	return WriteFileAtomic(filepath.Join(dir, ConfigFile), append(b, '\n'))
 }
 
 // WriteResult writes the metrics (metrics.csv) and the result (result.json)
@@ -39,7 +39,7 @@ func WriteResult(dir string, res *Result) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ResultFile), append(b, '\n'))
+	return WriteFileAtomic(filepath.Join(dir, ResultFile), append(b, '\n'))
 }
 
 // WriteMetrics writes one row per epoch as metrics.csv into dir.
@@ -54,7 +54,7 @@ func WriteMetrics(dir string, epochs []EpochMetrics) error {
 	if err := csv.NewWriter(&buf).WriteAll(rows); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, MetricsFile), buf.Bytes())
+	return WriteFileAtomic(filepath.Join(dir, MetricsFile), buf.Bytes())
 }
 
 // ReadConfig reads config.json from a run directory; unknown keys are an
@@ -94,10 +94,11 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same
+// WriteFileAtomic writes data to path through a temporary file in the same
 // directory, synced and renamed into place: a reader sees the old file or
-// the new one, never a half-written one.
-func writeFileAtomic(path string, data []byte) (err error) {
+// the new one, never a half-written one. Every file of a run directory is
+// written this way.
+func WriteFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
@@ -62,22 +62,12 @@ func augmentPreviewCommand() *cli.Command {
 	}
 }
 
-// writePreview writes the grid through a temporary file, so that a failed
-// write leaves no broken PNG.
+// writePreview writes the grid atomically: a failed write leaves no broken
+// PNG.
 func writePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *rand.Rand, scale, k int) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := augment.PreviewPNG(&buf, originals, p, rng, scale, k); err != nil {
 		return err
 	}
-	if err := augment.PreviewPNG(f, originals, p, rng, scale, k); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return models.WriteFileAtomic(path, buf.Bytes())
 }

@@ -55,10 +55,10 @@ func writeRunCurves(dir string) error {
 	if err := c.WriteSVG(&svgBuf); err != nil {
 		return fmt.Errorf("%s: curves: %w", dir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, CurvesPNG), pngBuf.Bytes()); err != nil {
+	if err := models.WriteFileAtomic(filepath.Join(dir, CurvesPNG), pngBuf.Bytes()); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, CurvesSVG), svgBuf.Bytes())
+	return models.WriteFileAtomic(filepath.Join(dir, CurvesSVG), svgBuf.Bytes())
 }
 
 func writeRunMontage(dir string) error {
@@ -166,7 +166,7 @@ func WriteMetricsJSONL(dir string, epochs []models.EpochMetrics) error {
 		}
 		buf.WriteString("}\n")
 	}
-	return writeFileAtomic(filepath.Join(dir, MetricsJSONL), buf.Bytes())
+	return models.WriteFileAtomic(filepath.Join(dir, MetricsJSONL), buf.Bytes())
 }
 
 // jsonlKeys are the keys of metrics.jsonl after "epoch".
@@ -178,34 +178,5 @@ func WritePNG(path string, img image.Image) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, renamed into place.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return models.WriteFileAtomic(path, buf.Bytes())
 }

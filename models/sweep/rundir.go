@@ -155,7 +155,7 @@ func WritePlan(out string, p *Plan) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(out, PlanFile), append(b, '\n'))
+	return models.WriteFileAtomic(filepath.Join(out, PlanFile), append(b, '\n'))
 }
 
 // ReadPlan reads sweep.json from a sweep directory.
@@ -172,38 +172,6 @@ func ReadPlan(out string) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(out, PlanFile), err)
 	}
 	return &p, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory that is synced and renamed into place.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // formatDuration writes 75.3 s as "1m15s".

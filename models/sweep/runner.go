@@ -91,7 +91,7 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 		}
 		host, _ := os.Hostname()
 		msg := fmt.Sprintf("%s\n\n%s on %s, pid %d, device %s\n", err, time.Now().UTC().Format(time.RFC3339), host, os.Getpid(), device)
-		if werr := writeFileAtomic(filepath.Join(dir, FailedFile), []byte(msg)); werr != nil {
+		if werr := models.WriteFileAtomic(filepath.Join(dir, FailedFile), []byte(msg)); werr != nil {
 			return nil, false, errors.Join(err, werr)
 		}
 		return nil, false, err
@@ -106,7 +106,7 @@ func claim(dir, path, device string, takeOver bool) error {
 	b, _ := json.Marshal(newMarker(device))
 	b = append(b, '\n')
 	if takeOver {
-		return writeFileAtomic(path, b)
+		return models.WriteFileAtomic(path, b)
 	}
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
