@@ -23,7 +23,9 @@ func evalCommand() *cli.Command {
 		Usage: "recompute the result of a trained run from its model.json",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding config.json and model.json"},
-			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 directory or archive (default: the run's)"},
+			// No CIFAR10_DIR here: a run is evaluated on its own data unless
+			// told otherwise.
+			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (default: the run's own, from its config.json)"},
 		},
 		Action: func(c *cli.Context) error {
 			dev, err := resolveDevice(c)
