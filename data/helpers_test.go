@@ -186,3 +186,25 @@ func cifarDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// miniPythonDir lays out the pickle fixtures of testdata/mini-py (stored
+// with a .pkl suffix, so that the repository holds no file named like a
+// CIFAR-10 batch) as <root>/cifar-10-batches-py and returns root.
+func miniPythonDir(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "cifar-10-batches-py")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch", "batches.meta"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "mini-py", name+".pkl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}

@@ -46,7 +46,7 @@ func TestReadPickle(t *testing.T) {
 }
 
 func TestReadMetaPickle(t *testing.T) {
-	for _, path := range []string{"testdata/pickle/py3_meta.pkl", "testdata/cifar-10-batches-py/batches.meta"} {
+	for _, path := range []string{"testdata/pickle/py3_meta.pkl", "testdata/mini-py/batches.meta.pkl"} {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)

@@ -28,7 +28,7 @@ func pythonArchive(t *testing.T) []byte {
 	files := make(map[string][]byte)
 	order := []string{"data_batch_4", "test_batch", "data_batch_3", "batches.meta", "data_batch_2", "data_batch_5", "data_batch_1"}
 	for _, name := range order {
-		b, err := os.ReadFile(filepath.Join("testdata", "cifar-10-batches-py", name))
+		b, err := os.ReadFile(filepath.Join("testdata", "mini-py", name+".pkl"))
 		if err != nil {
 			t.Fatal(err)
 		}

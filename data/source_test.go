@@ -74,12 +74,14 @@ func TestOpenBinaryDirDefaultClasses(t *testing.T) {
 }
 
 func TestOpenPythonDir(t *testing.T) {
-	for _, path := range []string{"testdata/cifar-10-batches-py", "testdata"} {
+	root := miniPythonDir(t)
+	py := filepath.Join(root, "cifar-10-batches-py")
+	for _, path := range []string{py, root} {
 		src, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "python dir " + filepath.Join("testdata", "cifar-10-batches-py"); src.String() != want {
+		if want := "python dir " + py; src.String() != want {
 			t.Errorf("String() = %q, want %q", src, want)
 		}
 		checkBatches(t, src, 3, DefaultClasses(), officialBatches...)

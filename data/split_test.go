@@ -156,7 +156,8 @@ func TestBatchesName(t *testing.T) {
 func TestLoadSplitsFromDisk(t *testing.T) {
 	bin := t.TempDir()
 	writeFiles(t, bin, binaryFiles(t, 2, ""))
-	for _, path := range []string{bin, "testdata"} {
+	py := miniPythonDir(t)
+	for _, path := range []string{bin, py} {
 		src, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
@@ -166,7 +167,7 @@ func TestLoadSplitsFromDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := 2
-		if path == "testdata" {
+		if path == py {
 			n = 3
 		}
 		if s.Train.Len() != 5*n-3 || s.Val.Len() != 3 || s.Test.Len() != n {

@@ -13,7 +13,8 @@ mirrored by fixturePixel and fixtureLabel in the Go tests:
     label = (3*batch + 7*image + 1) % 10
 
 Outputs:
-  cifar-10-batches-py/   a miniature of the official Python directory:
+  mini-py/               a miniature of the official Python directory (each file
+                         with a .pkl suffix; tests lay it out as cifar-10-batches-py):
                          data_batch_1..5 (batch 1..5) and test_batch (batch 6),
                          3 images each, and batches.meta, all written the way
                          the official files were: Python 2 cPickle protocol 2,
@@ -187,13 +188,13 @@ def batch_dict(batch, n, **over):
 
 
 def main():
-    os.makedirs("cifar-10-batches-py", exist_ok=True)
+    os.makedirs("mini-py", exist_ok=True)
     os.makedirs("pickle", exist_ok=True)
     names = ["data_batch_%d" % k for k in range(1, 6)] + ["test_batch"]
     for k, name in enumerate(names, start=1):
         label = "testing batch 1 of 1" if name == "test_batch" else "training batch %d of 5" % k
-        write(os.path.join("cifar-10-batches-py", name), py2_batch(k, 3, label))
-    write(os.path.join("cifar-10-batches-py", "batches.meta"), py2_meta())
+        write(os.path.join("mini-py", name + ".pkl"), py2_batch(k, 3, label))
+    write(os.path.join("mini-py", "batches.meta.pkl"), py2_meta())
 
     n = 4
     good = {
