@@ -81,11 +81,7 @@ func gradcheckCommand() *cli.Command {
 			default:
 				return fmt.Errorf("--method %q: want central or forward", c.String("method"))
 			}
-			dir := c.String("data")
-			if dir != "" {
-				dir, _ = filepath.Abs(dir)
-			}
-			splits, err := models.LoadSplits(models.DataConfig{Dir: dir, Train: []string{"data_batch_1"}, Val: []string{"data_batch_2"}, Test: []string{"test_batch"}})
+			splits, err := loadCourseSplits(c)
 			if err != nil {
 				return err
 			}
@@ -145,4 +141,15 @@ func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int
 		return cuda.GradCheck(dev, p, b, cfg)
 	}
 	return graph.GradCheck(p, b, cfg)
+}
+
+// loadCourseSplits reads the course's split from --data (or CIFAR10_DIR).
+func loadCourseSplits(c *cli.Context) (*data.Splits, error) {
+	dir := c.String("data")
+	if dir != "" {
+		dir, _ = filepath.Abs(dir)
+	}
+	dc := models.DefaultConfig().Data
+	dc.Dir = dir
+	return models.LoadSplits(dc)
 }

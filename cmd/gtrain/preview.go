@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,11 +41,7 @@ func augmentPreviewCommand() *cli.Command {
 			if n < 1 || k < 1 || scale < 1 || scale > 32 {
 				return fmt.Errorf("augment-preview: --images and --versions must be ≥ 1, --scale in 1..32")
 			}
-			dir := c.String("data")
-			if dir != "" {
-				dir, _ = filepath.Abs(dir)
-			}
-			splits, err := models.LoadSplits(models.DataConfig{Dir: dir, Train: []string{"data_batch_1"}, Val: []string{"data_batch_2"}, Test: []string{"test_batch"}})
+			splits, err := loadCourseSplits(c)
 			if err != nil {
 				return err
 			}
