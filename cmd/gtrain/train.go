@@ -262,7 +262,7 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keeps the peak RSS of a run near the data's own size: without a
 		// limit the collector lets the steps' garbage double the heap.
-		debug.SetMemoryLimit(models.MemoryLimit(d))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.MemoryLimit(d)))
 	}
 	prog := newProgress(log, cfg.Epochs, log == io.Discard)
 	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck, OnStep: prog.Step, OnEpoch: prog.Epoch}, log)
