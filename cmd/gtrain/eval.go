@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"fmt"
 	"image"
 	_ "image/jpeg" // predict reads JPEG too
@@ -20,9 +22,9 @@ import (
 func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "eval",
-		Usage: "recompute the result of a trained run from its model.json",
+		Usage: "recompute the result of a run from its model.json, or from its checkpoint.json when it has no model",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding config.json and model.json"},
+			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding config.json and model.json or checkpoint.json"},
 			// No CIFAR10_DIR here: a run is evaluated on its own data unless
 			// told otherwise.
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (default: the run's own, from its config.json)"},
@@ -37,16 +39,21 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", dir, err)
 			}
-			m, err := models.ReadModel(dir)
-			if err != nil {
-				return fmt.Errorf("--model %s: %w", dir, err)
-			}
 			if d := c.String("data"); d != "" {
 				cfg.Data.Dir, _ = filepath.Abs(d)
 			}
 			splits, err := models.LoadSplits(cfg.Data)
 			if err != nil {
 				return err
+			}
+			m, err := models.ReadModel(dir)
+			if errors.Is(err, fs.ErrNotExist) {
+				// A run killed before it wrote its model still has the
+				// checkpoint of its last finished epoch.
+				m, err = modelFromCheckpoint(dir, cfg, splits)
+			}
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", dir, err)
 			}
 			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
 			var evals map[string]models.Eval
@@ -158,4 +165,18 @@ func topK(p []float64, k int) []int {
 		}
 	}
 	return idx[:k]
+}
+
+// modelFromCheckpoint rebuilds the model of a run from its checkpoint; the
+// normalization is fitted to the training split again, as training did.
+func modelFromCheckpoint(dir string, cfg *models.Config, splits *data.Splits) (*models.Model, error) {
+	ck, err := models.ReadCheckpoint(dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	k := len(ck.B)
+	p := &graph.Params[float64]{K: k, D: len(ck.W) / k, W: ck.W, B: ck.B}
+	m := models.NewModel(p, splits.Train.Classes, data.FitNormalizer(splits.Train))
+	m.Dtype = ck.Dtype
+	return m, nil
 }

@@ -138,6 +138,15 @@ func TestEvalAndPredict(t *testing.T) {
 			t.Errorf("eval of %s does not reproduce %s:\n%s", s, want, stdout)
 		}
 	}
+	// Without model.json (a run killed before writing it), eval uses the
+	// last checkpoint and reproduces the same figures.
+	os.Remove(filepath.Join(run, models.ModelFile))
+	if code, again, stderr := gtrain(t, "eval", "--model", run); code != 0 || again != stdout {
+		t.Errorf("eval from the checkpoint: exit %d %q\n%s\nwant\n%s", code, stderr, again, stdout)
+	}
+	if code, _, stderr := gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "10", "--eta", "0.01", "--out", run, "-q"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
 	// predict: a 32×32 PNG made from a training image is classified; other sizes are refused.
 	img := filepath.Join(t.TempDir(), "x.png")
 	writePNG(t, img, 32)
