@@ -2,12 +2,12 @@ package main
 
 import (
 	"errors"
-	"io/fs"
 	"fmt"
 	"image"
 	_ "image/jpeg" // predict reads JPEG too
 	_ "image/png"  // predict reads PNG
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
