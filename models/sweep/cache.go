@@ -89,26 +89,17 @@ func (c *DataCache) Loads() int {
 
 // Splits returns the splits that dc names, read once.
 func (c *DataCache) Splits(dc models.DataConfig) (*data.Splits, error) {
-	k := dataKey(dc)
-	c.mu.Lock()
-	e, ok := c.raw[k]
-	if !ok {
-		e = &cacheEntry{}
-		c.raw[k] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() {
+	v, err := c.get(c.raw, dataKey(dc), func() (any, error) {
 		s, err := c.load(dc)
-		e.val, e.err = s, err
 		c.mu.Lock()
 		c.loads++
 		c.mu.Unlock()
+		return s, err
 	})
-	if e.err != nil {
-		c.forget(c.raw, k, e)
-		return nil, e.err
+	if err != nil {
+		return nil, err
 	}
-	return e.val.(*data.Splits), nil
+	return v.(*data.Splits), nil
 }
 
 // Prepared returns cfg's data normalized as T, computed once per data
@@ -117,27 +108,36 @@ func Prepared[T graph.Float](c *DataCache, cfg models.Config) (*models.Prepared[
 	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
 		return nil, fmt.Errorf("dtype %s: asked for %s data", cfg.Dtype, want)
 	}
-	k := preparedKey(cfg)
-	c.mu.Lock()
-	e, ok := c.prepared[k]
-	if !ok {
-		e = &cacheEntry{}
-		c.prepared[k] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() {
+	v, err := c.get(c.prepared, preparedKey(cfg), func() (any, error) {
 		s, err := c.Splits(cfg.Data)
 		if err != nil {
-			e.err = err
-			return
+			return nil, err
 		}
-		e.val = models.Prepare[T](s)
+		return models.Prepare[T](s), nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*models.Prepared[T]), nil
+}
+
+// get returns the entry k of m, computing it once with compute; concurrent
+// callers wait for the one computation. A failed entry is dropped, so
+// that a later call tries again.
+func (c *DataCache) get(m map[string]*cacheEntry, k string, compute func() (any, error)) (any, error) {
+	c.mu.Lock()
+	e, ok := m[k]
+	if !ok {
+		e = &cacheEntry{}
+		m[k] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.val, e.err = compute() })
 	if e.err != nil {
-		c.forget(c.prepared, k, e)
+		c.forget(m, k, e)
 		return nil, e.err
 	}
-	return e.val.(*models.Prepared[T]), nil
+	return e.val, nil
 }
 
 // forget drops a failed entry so that a later call tries again.
