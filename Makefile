@@ -55,8 +55,10 @@ CUDA_HOME ?= /usr/local/cuda
 CUDA_TAGS := gtrain_cuda
 CUDA_BIN  ?= bin/gtrain-cuda
 CUDA_TEST ?= bin/cuda.test
-CUDA_ENV   = CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/cuda/compat -I$(CUDA_HOME)/include" \
-	CGO_LDFLAGS="-L$(CUDA_HOME)/lib64/stubs -L$(CUDA_HOME)/lib64"
+# cgo runs in the module cache, so the paths must be absolute.
+CUDA_ABS   = $(abspath $(CUDA_HOME))
+CUDA_ENV   = CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/cuda/compat -I$(CUDA_ABS)/include" \
+	CGO_LDFLAGS="-L$(CUDA_ABS)/lib64/stubs -L$(CUDA_ABS)/lib64"
 .PHONY: build-cuda vet-cuda gpu-check
 
 # bin/gtrain-cuda (gtrain with --device cuda) and bin/cuda.test (the GPU
@@ -101,4 +103,4 @@ bench-cpu:
 # ../shared (compressed binaries, the peer, packed data; cuda/gpupack.sh).
 .PHONY: gpu-pack
 gpu-pack:
-	CUDA_HOME=$(CUDA_HOME) bash cuda/gpupack.sh .gpu
+	CUDA_HOME=$(abspath $(CUDA_HOME)) bash cuda/gpupack.sh .gpu

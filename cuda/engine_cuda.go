@@ -143,7 +143,7 @@ func (d *device) enter() (func(), error) {
 	return runtime.UnlockOSThread, nil
 }
 
-var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct", "fused"}
+var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct", "fused", "segment"}
 
 // module compiles kernels.cu for dt with NVRTC (once per process and
 // device) and loads it. The caller has entered the context.
@@ -220,12 +220,17 @@ type devProg[T graph.Float] struct {
 	tableHost  []uint64
 	tableDirty bool
 	descs      []cu.DevicePtr // per instruction: the Fused descriptor
+	own        []cu.DevicePtr // per launch of plan: its own descriptor (segments)
 	plan       []Launch
 }
 
 // fuseEnabled: GTRAIN_CUDA_FUSE=0 runs the unfused program (one launch
 // per elementwise instruction), to tell a fused-kernel bug from others.
 func fuseEnabled() bool { return os.Getenv("GTRAIN_CUDA_FUSE") != "0" }
+
+// segmentEnabled: GTRAIN_CUDA_SEGMENT=0 launches a training step's small
+// instructions one by one instead of as segments (plan.go's Segment).
+func segmentEnabled() bool { return os.Getenv("GTRAIN_CUDA_SEGMENT") != "0" }
 
 // program lowers a net, fused unless disabled.
 func lowerForDevice[T graph.Float](net *graph.Net[T]) (*Program, error) {
@@ -240,6 +245,15 @@ func lowerForDevice[T graph.Float](net *graph.Net[T]) (*Program, error) {
 }
 
 // ---- the engine ----
+
+// hostIO holds the host ends of the engine's small copies; it has no Go
+// pointers, so cgo accepts pointers into it.
+type hostIO[T graph.Float] struct {
+	eta    float64
+	ctr    [2]int64
+	count  uint64
+	scalar [2]T
+}
 
 // devSplit is a split resident on the device: X (n×d), Y (n×K) and the
 // labels (int32), uploaded once and kept for the engine's life. The host
@@ -293,10 +307,11 @@ type Engine[T graph.Float] struct {
 		src       *devSplit[T]
 		row, step int
 	}
-	hostCtr      [2]int64
+	// io is the host side of the small copies (η, counters, scalars). It
+	// is its own allocation: cgo refuses a pointer into the Engine, whose
+	// memory holds Go pointers.
+	io           *hostIO[T]
 	hostCost     []float64
-	hostScalar   [2]T
-	hostCount    uint64
 	paramsOnHost bool
 	allocs       []cu.DevicePtr
 	closed       bool
@@ -319,7 +334,7 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *En
 	}
 	defer leave()
 	var z T
-	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true}
+	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T])}
 	defer func() {
 		if err != nil {
 			e.free()
@@ -424,6 +439,9 @@ func (e *Engine[T]) sync() error {
 func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 	dp := &devProg[T]{p: p, ptr: make([]cu.DevicePtr, len(p.Slots)), host: p.HostValues(e.spec.Lambda)}
 	dp.plan = Plan(p, dp.host)
+	if segmentEnabled() {
+		dp.plan = Segment(p, dp.host, dp.plan)
+	}
 	for i, s := range p.Slots {
 		switch s.Role {
 		case Temp, Const:
@@ -469,6 +487,18 @@ func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 			return nil, fmt.Errorf("cuda: upload: %v", err)
 		}
 	}
+	dp.own = make([]cu.DevicePtr, len(dp.plan))
+	for i, l := range dp.plan {
+		if l.Desc == nil {
+			continue
+		}
+		if dp.own[i], err = e.alloc(8 * len(l.Desc)); err != nil {
+			return nil, err
+		}
+		if err := cu.MemcpyHtoD(dp.own[i], unsafe.Pointer(&l.Desc[0]), int64(8*len(l.Desc))); err != nil {
+			return nil, fmt.Errorf("cuda: upload: %v", err)
+		}
+	}
 	return dp, nil
 }
 
@@ -503,39 +533,46 @@ func (e *Engine[T]) exec(dp *devProg[T]) error {
 		}
 		dp.tableDirty = false
 	}
-	for _, l := range dp.plan {
-		if g := l.Gemm; g != nil {
-			ta, tb := blas.NoTrans, blas.NoTrans
-			if g.TransA {
-				ta = blas.Trans
-			}
-			if g.TransB {
-				tb = blas.Trans
-			}
-			av := devSlice[T](dp.ptr[g.A]+cu.DevicePtr(g.OffA*e.elem), dp.p.Slots[g.A].Len-g.OffA)
-			bv := devSlice[T](dp.ptr[g.B]+cu.DevicePtr(g.OffB*e.elem), dp.p.Slots[g.B].Len-g.OffB)
-			cv := devSlice[T](dp.ptr[g.C], dp.p.Slots[g.C].Len)
-			switch a := any(av).(type) {
-			case []float32:
-				e.blas.Sgemm(ta, tb, g.M, g.N, g.K, 1, a, g.LdA, any(bv).([]float32), g.LdB, 0, any(cv).([]float32), g.LdC)
-			case []float64:
-				e.blas.Dgemm(ta, tb, g.M, g.N, g.K, 1, a, g.LdA, any(bv).([]float64), g.LdB, 0, any(cv).([]float64), g.LdC)
-			}
-			if err := e.blas.Err(); err != nil {
-				return fmt.Errorf("cuda: cuBLAS gemm (%s): %v", dp.p.Instrs[l.Instr].Node, err)
-			}
-			continue
-		}
-		if err := e.launchPlanned(dp, l, nil); err != nil {
+	for li := range dp.plan {
+		if err := e.issue(dp, li); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// launchPlanned issues a planned launch; bufs names the engine buffers
-// of ArgBuf arguments.
-func (e *Engine[T]) launchPlanned(dp *devProg[T], l Launch, bufs map[string]cu.DevicePtr) error {
+// issue issues launch li of the program's plan: a gemm or a kernel.
+func (e *Engine[T]) issue(dp *devProg[T], li int) error {
+	l := dp.plan[li]
+	g := l.Gemm
+	if g == nil {
+		return e.launchPlanned(dp, l, dp.own[li], nil)
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if g.TransA {
+		ta = blas.Trans
+	}
+	if g.TransB {
+		tb = blas.Trans
+	}
+	av := devSlice[T](dp.ptr[g.A]+cu.DevicePtr(g.OffA*e.elem), dp.p.Slots[g.A].Len-g.OffA)
+	bv := devSlice[T](dp.ptr[g.B]+cu.DevicePtr(g.OffB*e.elem), dp.p.Slots[g.B].Len-g.OffB)
+	cv := devSlice[T](dp.ptr[g.C], dp.p.Slots[g.C].Len)
+	switch a := any(av).(type) {
+	case []float32:
+		e.blas.Sgemm(ta, tb, g.M, g.N, g.K, 1, a, g.LdA, any(bv).([]float32), g.LdB, 0, any(cv).([]float32), g.LdC)
+	case []float64:
+		e.blas.Dgemm(ta, tb, g.M, g.N, g.K, 1, a, g.LdA, any(bv).([]float64), g.LdB, 0, any(cv).([]float64), g.LdC)
+	}
+	if err := e.blas.Err(); err != nil {
+		return fmt.Errorf("cuda: cuBLAS gemm (%s): %v", dp.p.Instrs[l.Instr].Node, err)
+	}
+	return nil
+}
+
+// launchPlanned issues a planned launch; own is its own descriptor on the
+// device (ArgOwn), bufs names the engine buffers of ArgBuf arguments.
+func (e *Engine[T]) launchPlanned(dp *devProg[T], l Launch, own cu.DevicePtr, bufs map[string]cu.DevicePtr) error {
 	a := make(kargs, 0, len(l.Args))
 	for _, x := range l.Args {
 		switch x.Kind {
@@ -551,6 +588,11 @@ func (e *Engine[T]) launchPlanned(dp *devProg[T], l Launch, bufs map[string]cu.D
 			a.p(dp.descs[x.Instr])
 		case ArgTable:
 			a.p(dp.table)
+		case ArgOwn:
+			if own == 0 {
+				return fmt.Errorf("cuda: %s: no descriptor", l.Kernel)
+			}
+			a.p(own)
 		case ArgBuf:
 			p, ok := bufs[x.Name]
 			if !ok {
@@ -559,7 +601,7 @@ func (e *Engine[T]) launchPlanned(dp *devProg[T], l Launch, bufs map[string]cu.D
 			a.p(p)
 		}
 	}
-	return e.launch(l.Kernel, l.Grid, l.Block, l.Shared*e.elem, a)
+	return e.launch(l.Kernel, l.Grid, l.Block, l.Shared*e.elem+l.SharedBytes, a)
 }
 
 // resident returns the device copy of the split whose host X and Y are x
@@ -675,13 +717,13 @@ func (e *Engine[T]) issueStep(src *devSplit[T], idx, perStep bool) error {
 		etas = e.etas
 	}
 	bufs := map[string]cu.DevicePtr{"xs": src.x, "ys": src.y, "idx": e.idx, "ctr": e.ctr, "etas": etas, "cur": e.curEta, "costs": e.costs}
-	if err := e.launchPlanned(e.train, gather, bufs); err != nil {
+	if err := e.launchPlanned(e.train, gather, 0, bufs); err != nil {
 		return err
 	}
 	if err := e.exec(e.train); err != nil {
 		return err
 	}
-	return e.launchPlanned(e.train, sgd, bufs)
+	return e.launchPlanned(e.train, sgd, 0, bufs)
 }
 
 func (e *Engine[T]) setEta(eta float64) error {
@@ -689,13 +731,14 @@ func (e *Engine[T]) setEta(eta float64) error {
 		return nil
 	}
 	e.hostEta, e.etaSet = eta, true
-	return cu.MemcpyHtoDAsync(e.eta, unsafe.Pointer(&e.hostEta), 8, e.stream)
+	e.io.eta = eta
+	return cu.MemcpyHtoDAsync(e.eta, unsafe.Pointer(&e.io.eta), 8, e.stream)
 }
 
 func (e *Engine[T]) setCtr(row int) error {
 	e.next.valid = false
-	e.hostCtr = [2]int64{int64(row), 0}
-	return cu.MemcpyHtoDAsync(e.ctr, unsafe.Pointer(&e.hostCtr[0]), 16, e.stream)
+	e.io.ctr = [2]int64{int64(row), 0}
+	return cu.MemcpyHtoDAsync(e.ctr, unsafe.Pointer(&e.io.ctr[0]), 16, e.stream)
 }
 
 // ensureCosts grows the per-step cost record (steps are one graph launch
@@ -924,26 +967,26 @@ func (e *Engine[T]) Evaluate(s *models.Split[T]) (models.Eval, error) {
 			return ev, err
 		}
 		bufs := map[string]cu.DevicePtr{"labels": src.lab + cu.DevicePtr(4*from), "count": e.count}
-		if err := e.launchPlanned(dp, CorrectLaunch(dp.p), bufs); err != nil {
+		if err := e.launchPlanned(dp, CorrectLaunch(dp.p), 0, bufs); err != nil {
 			return ev, err
 		}
 		lo, co := dp.p.Outputs["loss"], dp.p.Outputs["cost"]
-		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostScalar[0]), dp.ptr[lo.Slot]+cu.DevicePtr(lo.Off*e.elem), int64(e.elem), e.stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.io.scalar[0]), dp.ptr[lo.Slot]+cu.DevicePtr(lo.Off*e.elem), int64(e.elem), e.stream); err != nil {
 			return ev, err
 		}
-		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostScalar[1]), dp.ptr[co.Slot]+cu.DevicePtr(co.Off*e.elem), int64(e.elem), e.stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.io.scalar[1]), dp.ptr[co.Slot]+cu.DevicePtr(co.Off*e.elem), int64(e.elem), e.stream); err != nil {
 			return ev, err
 		}
-		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCount), e.count, 8, e.stream); err != nil {
+		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.io.count), e.count, 8, e.stream); err != nil {
 			return ev, err
 		}
 		if err := e.sync(); err != nil {
 			return ev, err
 		}
-		loss, cost := float64(e.hostScalar[0]), float64(e.hostScalar[1])
+		loss, cost := float64(e.io.scalar[0]), float64(e.io.scalar[1])
 		lossSum += loss * float64(rows)
 		reg = cost - loss
-		ev.Correct += int(e.hostCount)
+		ev.Correct += int(e.io.count)
 	}
 	ev.Loss = lossSum / float64(ev.N)
 	ev.Cost = ev.Loss + reg

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorgonia.org/cu"
+
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 )
@@ -415,4 +417,102 @@ func TestParamsChangedInPlace(t *testing.T) {
 	if math.Abs(got.Cost-want.Cost) > 1e-9 || got.Correct != want.Correct {
 		t.Errorf("after p.CopyFrom(initial): gpu %+v, cpu %+v", got, want)
 	}
+}
+
+// BenchmarkStepLaunches times each launch of a training step on the GPU
+// (cross-entropy, batch 100 and 500, float32 and float64), issued one by
+// one outside a CUDA graph with an event after each: us/NAME is the
+// device time of that launch (gather, the plan's gemms and kernels, sgd),
+// us/step their sum. It says where a step's time goes.
+func BenchmarkStepLaunches(b *testing.B) {
+	needGPU(b)
+	for _, dt := range []string{"float32", "float64"} {
+		for _, batch := range []int{100, 500} {
+			b.Run(fmt.Sprintf("%s/batch%d", dt, batch), func(b *testing.B) {
+				if dt == "float32" {
+					profileStep[float32](b, batch)
+				} else {
+					profileStep[float64](b, batch)
+				}
+			})
+		}
+	}
+}
+
+func profileStep[T graph.Float](b *testing.B, batch int) {
+	const n, k, d = 10000, 10, 3072
+	train := synthSplit[T]("train", n, k, d, 1)
+	p := graph.NewParams[T](k, d)
+	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
+	e, err := NewEngine(p, models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	// One epoch: the split becomes resident and the step graph captured.
+	if _, err := e.TrainEpoch(train, nil, []float64{0.001}); err != nil {
+		b.Fatal(err)
+	}
+	leave, err := e.d.enter()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer leave()
+	src := e.splits[0]
+	gather, sgd := StepLaunches(e.train.p, false, false)
+	bufs := map[string]cu.DevicePtr{"xs": src.x, "ys": src.y, "idx": e.idx, "ctr": e.ctr, "etas": e.eta, "cur": e.curEta, "costs": e.costs}
+	type item struct {
+		name  string
+		issue func() error
+	}
+	items := []item{{"gather", func() error { return e.launchPlanned(e.train, gather, 0, bufs) }}}
+	for li, l := range e.train.plan {
+		name := l.Kernel
+		if l.Gemm != nil {
+			name = fmt.Sprintf("gemm%dx%dx%d", l.Gemm.M, l.Gemm.N, l.Gemm.K)
+		}
+		items = append(items, item{fmt.Sprintf("%02d-%s", li, name), func() error { return e.issue(e.train, li) }})
+	}
+	items = append(items, item{"sgd", func() error { return e.launchPlanned(e.train, sgd, 0, bufs) }})
+	events := make([]cu.Event, len(items)+1)
+	for i := range events {
+		if events[i], err = cu.MakeEvent(cu.DefaultEvent); err != nil {
+			b.Fatal(err)
+		}
+		defer cu.DestroyEvent(&events[i])
+	}
+	sums := make([]float64, len(items))
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		if err := e.setCtr(0); err != nil {
+			b.Fatal(err)
+		}
+		if err := events[0].Record(e.stream); err != nil {
+			b.Fatal(err)
+		}
+		for i, x := range items {
+			if err := x.issue(); err != nil {
+				b.Fatal(err)
+			}
+			if err := events[i+1].Record(e.stream); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := e.sync(); err != nil {
+			b.Fatal(err)
+		}
+		for i := range items {
+			ms, err := events[i].Elapsed(events[i+1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			sums[i] += ms
+		}
+	}
+	total := 0.0
+	for i, x := range items {
+		b.ReportMetric(1000*sums[i]/float64(b.N), "us/"+x.name)
+		total += sums[i]
+	}
+	b.ReportMetric(1000*total/float64(b.N), "us/step")
 }

@@ -17,7 +17,18 @@
 #
 # usage: cuda/gpucheck.sh [--pack DIR] [--bin gtrain-cuda] [--cpu-bin gtrain]
 #          [--test cuda.test] [--data CIFAR_BIN_DIR] [--peer ref_torch.py]
-#          [--out OUTDIR] [--epochs 40] [--time-epochs 5]
+#          [--out OUTDIR] [--epochs 40] [--time-epochs 5] [--bundle]
+#          [--deadline SECONDS] [--quick]
+#
+# --quick runs only the CUDA tests and the GPU benchmarks (a tuning loop);
+# the full check is what a result is reported from.
+#
+# --deadline caps the whole check: every step's timeout is cut to what is
+# left (at least 10 s), so a hang costs one step, never the whole budget.
+#
+# --bundle leaves only summary.txt, results.tsv, timings.tsv and
+# logs.tgz in OUTDIR (for the device tool, which brings back 8 files);
+# the tail of every failing log is printed either way.
 #
 # --pack DIR reads what cuda/gpupack.sh (make gpu-pack) left in DIR: the
 # xz-compressed binaries, ref_torch.py and the delta+xz-packed CIFAR-10
@@ -31,7 +42,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 pack="" bin="" cpubin="" testbin="" data="${CIFAR10_DIR:-}" peer="" out="${OUT:-}"
-epochs=40 tepochs=5
+epochs=40 tepochs=5 bundle=0 deadline=0 quick=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pack) pack=$2; shift 2 ;;
@@ -43,18 +54,39 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --time-epochs) tepochs=$2; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --bundle) bundle=1; shift ;;
+    --quick) quick=1; shift ;;
+    --deadline) deadline=$2; shift 2 ;;
+    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
     *) echo "gpucheck: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ -n "$out" ] || out=$(mktemp -d /tmp/gpucheck.XXXXXX)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+logs=$out
+[ "$bundle" = 1 ] && logs=$out/logs
+mkdir -p "$logs"
 work=$(mktemp -d /tmp/gpucheck-work.XXXXXX)
 log() { echo "gpucheck: $*" >&2; }
+# tmo N: N seconds, or what is left before the deadline when less.
+tmo() {
+  local t=$1
+  if [ "$deadline" -gt 0 ]; then
+    local left=$((deadline - SECONDS))
+    [ "$left" -lt "$t" ] && t=$left
+    [ "$t" -lt 10 ] && t=10
+  fi
+  echo "$t"
+}
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
+# A python3 with NumPy, the one on PATH first: on the GPU machines it is
+# the one with PyTorch.
+PY=""
+for p in $(which -a python3 2>/dev/null) /usr/bin/python3; do
+  if "$p" -c 'import numpy' 2>/dev/null; then PY=$p; break; fi
+done
+[ -n "$PY" ] || { log "no python3 with NumPy"; exit 2; }
 
 if [ -n "$pack" ]; then
   pack=$(cd "$pack" && pwd)
@@ -117,27 +149,36 @@ rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # check, status, de
 
 # 1. CUDA tests.
 log "1/4 CUDA tests"
-if (cd "$root/cuda" && "$testbin" -test.v -test.count=1 -test.timeout 10m) >"$out/tests.log" 2>&1; then
-  rec "cuda tests" PASS "$(grep -c '^--- PASS' "$out/tests.log") passed, $(grep -c '^--- SKIP' "$out/tests.log") skipped"
+if (cd "$root/cuda" && timeout "$(tmo 160)" "$testbin" -test.v -test.count=1 -test.timeout 150s) >"$logs/tests.log" 2>&1; then
+  rec "cuda tests" PASS "$(grep -c '^--- PASS' "$logs/tests.log") passed, $(grep -c '^--- SKIP' "$logs/tests.log") skipped"
 else
-  rec "cuda tests" FAIL "$(grep -E '^(--- FAIL|panic|.*error while loading)' "$out/tests.log" | head -3 | tr '\n' ' ')"
+  rec "cuda tests" FAIL "$(grep -E '^(--- FAIL|panic|.*error while loading)' "$logs/tests.log" | head -3 | tr '\n' ' ')"
 fi
 
 # The GPU tests again without kernel fusion (GTRAIN_CUDA_FUSE=0): tells a
 # fused-kernel bug from the rest.
-if (cd "$root/cuda" && GTRAIN_CUDA_FUSE=0 "$testbin" -test.v -test.count=1 -test.run 'GPU|Engine' -test.timeout 10m) >"$out/tests-unfused.log" 2>&1; then
-  rec "cuda tests, unfused" PASS "$(grep -c '^--- PASS' "$out/tests-unfused.log") passed"
+if (cd "$root/cuda" && GTRAIN_CUDA_FUSE=0 timeout "$(tmo 100)" "$testbin" -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unfused.log" 2>&1; then
+  rec "cuda tests, unfused" PASS "$(grep -c '^--- PASS' "$logs/tests-unfused.log") passed"
 else
-  rec "cuda tests, unfused" FAIL "$(grep -E '^(--- FAIL|panic)' "$out/tests-unfused.log" | head -3 | tr '\n' ' ')"
+  rec "cuda tests, unfused" FAIL "$(grep -E '^(--- FAIL|panic)' "$logs/tests-unfused.log" | head -3 | tr '\n' ' ')"
 fi
 
+# And without segments (GTRAIN_CUDA_SEGMENT=0: each small instruction its
+# own launch).
+if (cd "$root/cuda" && GTRAIN_CUDA_SEGMENT=0 timeout "$(tmo 100)" "$testbin" -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unsegmented.log" 2>&1; then
+  rec "cuda tests, unsegmented" PASS "$(grep -c '^--- PASS' "$logs/tests-unsegmented.log") passed"
+else
+  rec "cuda tests, unsegmented" FAIL "$(grep -E '^(--- FAIL|panic)' "$logs/tests-unsegmented.log" | head -3 | tr '\n' ' ')"
+fi
+
+if [ "$quick" = 0 ]; then
 # 2. gradcheck on the GPU.
 log "2/4 gradcheck --device cuda"
 for loss in cross svm; do
-  if "$bin" --device cuda gradcheck --loss "$loss" >"$out/gradcheck-$loss.log" 2>&1; then st=PASS; else st=FAIL; fi
-  worst=$(grep -E ' vs ' "$out/gradcheck-$loss.log" | tr '\n' ';' | tr -s ' ')
-  [ -n "$worst" ] || worst=$(tail -1 "$out/gradcheck-$loss.log")
-  if [ "$st" = PASS ] && ! grep -q "(cuda" "$out/gradcheck-$loss.log"; then
+  if timeout "$(tmo 120)" "$bin" --device cuda gradcheck --loss "$loss" >"$logs/gradcheck-$loss.log" 2>&1; then st=PASS; else st=FAIL; fi
+  worst=$(grep -E ' vs ' "$logs/gradcheck-$loss.log" | tr '\n' ';' | tr -s ' ')
+  [ -n "$worst" ] || worst=$(tail -1 "$logs/gradcheck-$loss.log")
+  if [ "$st" = PASS ] && ! grep -q "(cuda" "$logs/gradcheck-$loss.log"; then
     st="$st(cpu)"; worst="GPU hook not in gradcheck.go: this was the CPU check; $worst"
   fi
   rec "gradcheck $loss" "$st" "$worst"
@@ -147,15 +188,15 @@ done
 log "3/4 Model 3, $epochs epochs, GPU and CPU"
 declare -A pid
 for dt in float32 float64; do
-  "$cpubin" --device cpu train --epochs "$epochs" --dtype "$dt" --out "$work/m3-cpu-$dt" --force -q >"$out/m3-cpu-$dt.log" 2>&1 &
+  timeout "$(tmo 300)" "$cpubin" --device cpu train --epochs "$epochs" --dtype "$dt" --out "$work/m3-cpu-$dt" --force -q >"$logs/m3-cpu-$dt.log" 2>&1 &
   pid[$dt]=$!
 done
 for dt in float32 float64; do
-  "$bin" --device cuda train --epochs "$epochs" --dtype "$dt" --out "$work/m3-gpu-$dt" --force -q >"$out/m3-gpu-$dt.log" 2>&1 ||
-    log "GPU Model 3 $dt failed: $(tail -1 "$out/m3-gpu-$dt.log")"
+  timeout "$(tmo 240)" "$bin" --device cuda train --epochs "$epochs" --dtype "$dt" --out "$work/m3-gpu-$dt" --force -q >"$logs/m3-gpu-$dt.log" 2>&1 ||
+    log "GPU Model 3 $dt failed: $(tail -1 "$logs/m3-gpu-$dt.log")"
 done
 for dt in float32 float64; do
-  wait "${pid[$dt]}" || log "CPU Model 3 $dt failed: $(tail -1 "$out/m3-cpu-$dt.log")"
+  wait "${pid[$dt]}" || log "CPU Model 3 $dt failed: $(tail -1 "$logs/m3-cpu-$dt.log")"
   tol=0.2; [ "$dt" = float64 ] && tol=0.01
   line=$("$PY" - "$work/m3-gpu-$dt/result.json" "$work/m3-cpu-$dt/result.json" "$tol" <<'EOF'
 import json, sys
@@ -174,19 +215,30 @@ EOF
   rec "model3 $dt" "${line%%$'\t'*}" "${line#*$'\t'}"
 done
 
+fi # quick
+
 # 4. Timings: ours (trainer path), ours (TrainEpoch, synthetic), PyTorch.
 log "4/4 timings"
-(cd "$root/cuda" && "$testbin" -test.run XXX_NONE -test.bench BenchmarkEpoch -test.benchtime 20x) >"$out/bench.log" 2>&1 ||
-  log "BenchmarkEpoch failed: $(tail -3 "$out/bench.log")"
+(cd "$root/cuda" && timeout "$(tmo 180)" "$testbin" -test.run XXX_NONE -test.bench BenchmarkEpoch -test.benchtime 20x) >"$logs/bench.log" 2>&1 ||
+  log "BenchmarkEpoch failed: $(tail -3 "$logs/bench.log")"
+# Where a step's time goes: each launch timed alone (BenchmarkStepLaunches),
+# and the epoch without segments.
+(cd "$root/cuda" && timeout "$(tmo 90)" "$testbin" -test.run XXX_NONE -test.bench BenchmarkStepLaunches -test.benchtime 200x) >"$logs/profile.log" 2>&1 ||
+  log "BenchmarkStepLaunches failed: $(tail -3 "$logs/profile.log")"
+(cd "$root/cuda" && GTRAIN_CUDA_SEGMENT=0 timeout "$(tmo 60)" "$testbin" -test.run XXX_NONE -test.bench 'BenchmarkEpoch/float32/batch100/epoch' -test.benchtime 20x) >"$logs/bench-unsegmented.log" 2>&1 ||
+  log "BenchmarkEpoch without segments failed: $(tail -3 "$logs/bench-unsegmented.log")"
 timings=$out/timings.tsv
 printf 'dtype\tbatch\tgtrain train (Step)\tTrainEpoch (synthetic)\tStep (synthetic)\tPyTorch\n' >"$timings"
 for dt in float32 float64; do
   for b in 100 500; do
-    "$bin" --device cuda train --epochs "$tepochs" --batch "$b" --dtype "$dt" --out "$work/t-$dt-$b" --force -q >"$out/time-$dt-$b.log" 2>&1
+    ours="-" torch="-"
+    ep=$(grep -E "BenchmarkEpoch/$dt/batch$b/epoch" "$logs/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
+    st=$(grep -E "BenchmarkEpoch/$dt/batch$b/step" "$logs/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
+    if [ "$quick" = 0 ]; then
+    timeout "$(tmo 120)" "$bin" --device cuda train --epochs "$tepochs" --batch "$b" --dtype "$dt" --out "$work/t-$dt-$b" --force -q >"$logs/time-$dt-$b.log" 2>&1
     ours=$("$PY" -c 'import json,sys; s=sorted(json.load(open(sys.argv[1]))["epoch_seconds"]); print("%.2f" % (1000*s[len(s)//2]))' "$work/t-$dt-$b/result.json" 2>/dev/null || echo "-")
-    ep=$(grep -E "BenchmarkEpoch/$dt/batch$b/epoch" "$out/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
-    st=$(grep -E "BenchmarkEpoch/$dt/batch$b/step" "$out/bench.log" | grep -oE '[0-9.]+ ms/epoch' | cut -d' ' -f1)
-    torch=$("$PY" "$peer" "$data" --device cuda --dtype "$dt" --batch "$b" --epochs "$tepochs" 2>"$out/torch-$dt-$b.err" | grep -oE 'epoch_seconds: [0-9.]+' | awk '{printf "%.2f", 1000*$2}')
+    torch=$(timeout "$(tmo 120)" "$PY" "$peer" "$data" --device cuda --dtype "$dt" --batch "$b" --epochs "$tepochs" 2>"$logs/torch-$dt-$b.err" | grep -oE 'epoch_seconds: [0-9.]+' | awk '{printf "%.2f", 1000*$2}')
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$dt" "$b" "${ours:--}" "${ep:--}" "${st:--}" "${torch:--}" >>"$timings"
   done
 done
@@ -204,7 +256,24 @@ fi
   echo "ms/epoch (median; 10000 images of 3072; PyTorch: ref_torch.py --device cuda, same run)"
   column -t -s $'\t' "$timings" 2>/dev/null || cat "$timings"
   echo
+  echo "float32 batch 100 TrainEpoch without segments: $(grep -oE '[0-9.]+ ms/epoch' "$logs/bench-unsegmented.log" | head -1)"
+  echo "per launch, microseconds (BenchmarkStepLaunches; cross-entropy, no graph, an event after each):"
+  grep -E '^BenchmarkStepLaunches' "$logs/profile.log" | sed -E 's/^BenchmarkStepLaunches\/([^ \t]+)[ \t]+[0-9]+[ \t]+[0-9]+ ns\/op/\1/; s/[ \t]+/ /g'
+  echo
   echo "logs: $out"
 } | tee "$out/summary.txt"
+# The tail of every log of a failed check, on stdout.
+for f in "$logs"/*.log "$logs"/*.err; do
+  [ -s "$f" ] || continue
+  if grep -qE '^(--- FAIL|FAIL|panic)|gtrain: |error|Error|Traceback' "$f"; then
+    echo "---- $(basename "$f") (last 15 lines)"
+    tail -15 "$f" | cut -c1-300
+  fi
+done
+# The summary again, last: the device tool returns the output's tail.
+cat "$out/summary.txt"
+if [ "$bundle" = 1 ]; then
+  tar czf "$out/logs.tgz" -C "$out" logs && rm -rf "$logs"
+fi
 rm -rf "$work"
 ! awk -F'\t' '$2 ~ /^FAIL/ {bad = 1} END {exit !bad}' "$results"

@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-.gpu}
 : "${CUDA_HOME:=$(cd ../shared/cuda 2>/dev/null && pwd || echo /usr/local/cuda)}"
+CUDA_HOME=$(cd "$CUDA_HOME" && pwd) # cgo runs in the module cache: absolute paths
 data=${CIFAR10_DIR:-../shared/data/cifar-10-batches-bin}
 peer=${PEER:-../shared/peers/ref_torch.py}
 mkdir -p "$dir"

@@ -31,7 +31,7 @@ func TestKernelsOnHost(t *testing.T) {
 	for _, real := range []string{"float", "double"} {
 		bin := filepath.Join(dir, "harness_"+real)
 		isf := map[string]string{"float": "1", "double": "0"}[real]
-		out, err := exec.Command(gxx, "-O1", "-std=c++17", "-include", "testdata/cuda_shim.h", "-DREAL="+real, "-DREAL_IS_FLOAT="+isf,
+		out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-include", "testdata/cuda_shim.h", "-DREAL="+real, "-DREAL_IS_FLOAT="+isf,
 			"-o", bin, "testdata/host_harness.cpp").CombinedOutput()
 		if err != nil {
 			t.Fatalf("building the harness (%s): %v\n%s", real, err, out)
@@ -40,9 +40,9 @@ func TestKernelsOnHost(t *testing.T) {
 	}
 	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
 		for _, sz := range [][3]int{{7, 10, 5}, {33, 10, 20}, {1, 10, 3}} {
-			for _, fuse := range []bool{false, true} {
-				hostRun[float64](t, bins["double"], loss, sz, fuse, 1e-12)
-				hostRun[float32](t, bins["float"], loss, sz, fuse, 1e-4)
+			for _, mode := range []planMode{unfused, fused, segmented} {
+				hostRun[float64](t, bins["double"], loss, sz, mode, 1e-12)
+				hostRun[float32](t, bins["float"], loss, sz, mode, 1e-4)
 			}
 		}
 	}
@@ -50,7 +50,19 @@ func TestKernelsOnHost(t *testing.T) {
 
 func hexf(x float64) string { return strconv.FormatFloat(x, 'x', -1, 64) }
 
-func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int, fuse bool, tol float64) {
+// planMode says how a program is executed: instruction by instruction,
+// fused, or fused and segmented.
+type planMode int
+
+const (
+	unfused planMode = iota
+	fused
+	segmented
+)
+
+func (m planMode) String() string { return [...]string{"unfused", "fused", "segmented"}[m] }
+
+func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int, mode planMode, tol float64) {
 	t.Helper()
 	rows, k, d := sz[0], sz[1], sz[2]
 	net, p, x, y := testNet[T](t, loss, rows, k, d, true, uint64(rows*7+d))
@@ -62,7 +74,7 @@ func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fuse {
+	if mode != unfused {
 		prog = Fuse(prog)
 	}
 	host := prog.HostValues(lambda)
@@ -101,30 +113,12 @@ func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int
 			in.WriteByte('\n')
 		}
 	}
-	b2i := map[bool]int{false: 0, true: 1}
-	for _, l := range Plan(prog, host) {
-		if g := l.Gemm; g != nil {
-			fmt.Fprintf(&in, "G %d %d %d %d %d %d %d %d %d %d %d %d %d\n", b2i[g.TransA], b2i[g.TransB], g.M, g.N, g.K, g.A, g.OffA, g.LdA, g.B, g.OffB, g.LdB, g.C, g.LdC)
-			continue
-		}
-		fmt.Fprintf(&in, "K %s %d %d %d %d", l.Kernel, l.Grid, l.Block, l.Shared, len(l.Args))
-		for _, a := range l.Args {
-			switch a.Kind {
-			case ArgInt:
-				fmt.Fprintf(&in, " i:%d", a.Int)
-			case ArgFloat:
-				fmt.Fprintf(&in, " f:%s", hexf(a.Float))
-			case ArgSlot:
-				fmt.Fprintf(&in, " p:%d:%d", a.Slot, a.Off)
-			case ArgNull:
-				in.WriteString(" 0")
-			case ArgDesc:
-				fmt.Fprintf(&in, " D:%d", a.Instr)
-			case ArgTable:
-				in.WriteString(" T")
-			}
-		}
-		in.WriteByte('\n')
+	plan := Plan(prog, host)
+	if mode == segmented {
+		plan = Segment(prog, host, plan)
+	}
+	for _, l := range plan {
+		harnessLaunch(&in, l)
 	}
 	names := []string{"scores", "loss", "cost", "dW", "dB"}
 	for _, n := range names {
@@ -160,7 +154,7 @@ func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int
 		v := prog.Outputs[n]
 		got := slots[v.Slot][v.Off : v.Off+v.Rows*v.Cols]
 		if e := maxRelDiff(got, want[n]); !(e <= tol) {
-			t.Errorf("%s %T %v fused=%v: %s differs from the TapeMachine's by %.3g", loss, x[0], sz, fuse, n, e)
+			t.Errorf("%s %T %v %s: %s differs from the TapeMachine's by %.3g", loss, x[0], sz, mode, n, e)
 		}
 	}
 }
@@ -209,6 +203,9 @@ func harnessLaunch(in *strings.Builder, l Launch) {
 		fmt.Fprintf(in, "G %d %d %d %d %d %d %d %d %d %d %d %d %d\n", b2i[g.TransA], b2i[g.TransB], g.M, g.N, g.K, g.A, g.OffA, g.LdA, g.B, g.OffB, g.LdB, g.C, g.LdC)
 		return
 	}
+	if l.Desc != nil {
+		writeDesc(in, ownDescKey, l.Desc)
+	}
 	fmt.Fprintf(in, "K %s %d %d %d %d", l.Kernel, l.Grid, l.Block, l.Shared, len(l.Args))
 	for _, a := range l.Args {
 		switch a.Kind {
@@ -226,7 +223,21 @@ func harnessLaunch(in *strings.Builder, l Launch) {
 			in.WriteString(" T")
 		case ArgBuf:
 			fmt.Fprintf(in, " B:%s", a.Name)
+		case ArgOwn:
+			fmt.Fprintf(in, " D:%d", ownDescKey)
 		}
+	}
+	in.WriteByte('\n')
+}
+
+// ownDescKey is the harness's descriptor number for a launch's own
+// descriptor, written again before each such launch.
+const ownDescKey = 1 << 40
+
+func writeDesc(in *strings.Builder, key int, desc []int64) {
+	fmt.Fprintf(in, "D %d %d", key, len(desc))
+	for _, w := range desc {
+		fmt.Fprintf(in, " %d", w)
 	}
 	in.WriteByte('\n')
 }
@@ -272,7 +283,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		t.Skip("no g++")
 	}
 	bin := filepath.Join(t.TempDir(), "harness")
-	if out, err := exec.Command(gxx, "-O1", "-std=c++17", "-include", "testdata/cuda_shim.h", "-DREAL=double", "-DREAL_IS_FLOAT=0",
+	if out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-include", "testdata/cuda_shim.h", "-DREAL=double", "-DREAL_IS_FLOAT=0",
 		"-o", bin, "testdata/host_harness.cpp").CombinedOutput(); err != nil {
 		t.Fatalf("building the harness: %v\n%s", err, out)
 	}
@@ -328,7 +339,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		harnessBuf(&in, "cur", "f64", []string{"0"})
 		harnessBuf(&in, "costs", "f64", make([]string, steps))
 		gather, sgd := StepLaunches(prog, true, true)
-		plan := Plan(prog, host)
+		plan := Segment(prog, host, Plan(prog, host)) // as the engine runs it
 		for s := 0; s < steps; s++ {
 			harnessLaunch(&in, gather)
 			for _, l := range plan {
@@ -402,7 +413,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		}
 		harnessBuf(&in, "labels", "i32", ints(labels))
 		harnessBuf(&in, "count", "u64", []string{"0"})
-		for _, l := range Plan(eprog, ehost) {
+		for _, l := range Segment(eprog, ehost, Plan(eprog, ehost)) {
 			harnessLaunch(&in, l)
 		}
 		harnessLaunch(&in, CorrectLaunch(eprog))

@@ -94,6 +94,21 @@ __device__ __forceinline__ real apply1(long long fn, real x) {
     return (real)0 / (real)0;
 }
 
+// div_index splits the flat index t of a rows×cols matrix of n elements
+// into row i and column j, in 32-bit arithmetic when n allows: 64-bit
+// division is emulated, tens of instructions, and a full reduction of
+// W's 30 720 elements by one block did 30 of them per thread.
+__device__ __forceinline__ void div_index(long long t, long long cols, long long n, long long *i, long long *j) {
+    if (n <= 0x7fffffffLL) {
+        unsigned tt = (unsigned)t, c = (unsigned)cols, q = tt / c;
+        *i = q;
+        *j = tt - q * c;
+    } else {
+        *i = t / cols;
+        *j = t % cols;
+    }
+}
+
 // A view: element (i, j) is p[off + i*rs + j*cs], or the host value h.
 #define VIEW(name) const real *name, long long name##off, long long name##rs, long long name##cs, double name##h, long long name##host
 #define AT(name, i, j) (name##host ? (real)name##h : name[name##off + (i) * name##rs + (j) * name##cs])
@@ -101,7 +116,8 @@ __device__ __forceinline__ real apply1(long long fn, real x) {
 extern "C" __global__ void binary(long long fn, long long rows, long long cols, real *out, VIEW(a), VIEW(b)) {
     long long n = rows * cols;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
-        long long i = t / cols, j = t % cols;
+        long long i, j;
+        div_index(t, cols, n, &i, &j);
         out[t] = apply2(fn, AT(a, i, j), AT(b, i, j));
     }
 }
@@ -109,7 +125,8 @@ extern "C" __global__ void binary(long long fn, long long rows, long long cols, 
 extern "C" __global__ void unary(long long fn, long long rows, long long cols, real *out, VIEW(a)) {
     long long n = rows * cols;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
-        long long i = t / cols, j = t % cols;
+        long long i, j;
+        div_index(t, cols, n, &i, &j);
         out[t] = apply1(fn, AT(a, i, j));
     }
 }
@@ -127,7 +144,7 @@ extern "C" __global__ void reduce(long long fn, long long axis, long long rows, 
         long long i, j;
         if (axis == 1) { i = o; j = t; }
         else if (axis == 0) { i = t; j = o; }
-        else { i = t / cols; j = t % cols; }
+        else { div_index(t, cols, n, &i, &j); }
         real x = AT(a, i, j);
         acc = fn == FN_MAX ? (x > acc ? x : acc) : acc + x;
     }
@@ -157,12 +174,12 @@ extern "C" __global__ void gather(long long rows, long long d, long long k, real
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
         long long i, c;
         if (t < rows * d) {
-            i = t / d; c = t % d;
+            div_index(t, d, rows * d, &i, &c);
             long long r = idx ? (long long)idx[base + i] : base + i;
             xb[t] = xs[r * d + c];
         } else {
             long long u = t - rows * d;
-            i = u / k; c = u % k;
+            div_index(u, k, rows * k, &i, &c);
             long long r = idx ? (long long)idx[base + i] : base + i;
             yb[u] = ys[r * k + c];
         }
@@ -205,28 +222,155 @@ extern "C" __global__ void correct(long long rows, long long k, const real *scor
 // An operand ≥ 0 is an op's result, < 0 input -operand-1; b is NO_OPERAND
 // for unary functions. slots is the table of the program's slot pointers.
 #define MAX_FUSED_OPS 32
+#define MAX_FUSED_INS (2 * MAX_FUSED_OPS)
 #define NO_OPERAND (1LL << 30)
-extern "C" __global__ void fused(long long rows, long long cols, const long long *desc, real *const *slots) {
+
+// The descriptor decoded into shared memory, once per block: the element
+// loop then reads no descriptor or slot table from global memory (each
+// was a chain of dependent loads per element, which made a launch of a
+// thousand elements take microseconds).
+struct FIn { const real *p; long long rs, cs; double h; long long host; };
+struct FOp { long long fn, a, b; real *store; };
+#define FIN_BYTES 40
+#define FOP_BYTES 32
+#define FUSED_SHARED_BYTES (MAX_FUSED_INS * FIN_BYTES + MAX_FUSED_OPS * FOP_BYTES)
+static_assert(sizeof(FIn) == FIN_BYTES && sizeof(FOp) == FOP_BYTES, "FIn, FOp sizes");
+
+// decode_fused decodes desc into fin and fop, the block's threads sharing
+// the work; the caller synchronizes before using them.
+__device__ __forceinline__ void decode_fused(const long long *desc, real *const *slots, FIn *fin, FOp *fop, long long tid, long long nthreads) {
     long long nin = desc[0], nops = desc[1];
-    const long long *in = desc + 2;
-    const long long *ops = desc + 2 + 6 * nin;
+    for (long long q = tid; q < nin + nops; q += nthreads) {
+        if (q < nin) {
+            const long long *v = desc + 2 + 6 * q;
+            FIn f;
+            f.host = v[4];
+            f.h = __longlong_as_double(v[5]);
+            f.p = f.host ? (const real *)0 : slots[v[0]] + v[1];
+            f.rs = v[2];
+            f.cs = v[3];
+            fin[q] = f;
+        } else {
+            const long long *o = desc + 2 + 6 * nin + 4 * (q - nin);
+            FOp f;
+            f.fn = o[0];
+            f.a = o[1];
+            f.b = o[2];
+            f.store = o[3] >= 0 ? slots[o[3]] : (real *)0;
+            fop[q - nin] = f;
+        }
+    }
+}
+
+__device__ __forceinline__ real fused_operand(long long a, const real *reg, const FIn *fin, long long i, long long j) {
+    if (a == NO_OPERAND) return (real)0;
+    if (a >= 0) return reg[a];
+    const FIn *v = fin + (-a - 1);
+    return v->host ? (real)v->h : v->p[i * v->rs + j * v->cs];
+}
+
+// fused_range runs nops decoded ops over elements start, start+stride, ...
+// of rows×cols.
+__device__ __forceinline__ void fused_range(long long rows, long long cols, long long nops, const FIn *fin, const FOp *fop,
+                                            long long start, long long stride) {
     long long n = rows * cols;
     real reg[MAX_FUSED_OPS];
-    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
-        long long i = t / cols, j = t % cols;
+    for (long long t = start; t < n; t += stride) {
+        long long i, j;
+        div_index(t, cols, n, &i, &j);
         for (long long k = 0; k < nops; k++) {
-            const long long *o = ops + 4 * k;
-            real x[2];
-            for (int q = 0; q < 2; q++) {
-                long long a = o[1 + q];
-                if (a == NO_OPERAND) { x[q] = (real)0; continue; }
-                if (a >= 0) { x[q] = reg[a]; continue; }
-                const long long *v = in + 6 * (-a - 1);
-                x[q] = v[4] ? (real)__longlong_as_double(v[5]) : slots[v[0]][v[1] + i * v[2] + j * v[3]];
-            }
-            real r = o[2] == NO_OPERAND ? apply1(o[0], x[0]) : apply2(o[0], x[0], x[1]);
+            const FOp *o = fop + k;
+            real x = fused_operand(o->a, reg, fin, i, j);
+            real r = o->b == NO_OPERAND ? apply1(o->fn, x) : apply2(o->fn, x, fused_operand(o->b, reg, fin, i, j));
             reg[k] = r;
-            if (o[3] >= 0) slots[o[3]][t] = r;
+            if (o->store) o->store[t] = r;
         }
+    }
+}
+
+// fused needs FUSED_SHARED_BYTES of shared memory.
+extern "C" __global__ void fused(long long rows, long long cols, const long long *desc, real *const *slots) {
+    extern __shared__ __align__(16) unsigned char smem[];
+    FIn *fin = (FIn *)smem;
+    FOp *fop = (FOp *)(smem + MAX_FUSED_INS * FIN_BYTES);
+    decode_fused(desc, slots, fin, fop, threadIdx.x, blockDim.x);
+    __syncthreads();
+    fused_range(rows, cols, desc[1], fin, fop, blockIdx.x * (long long)blockDim.x + threadIdx.x, (long long)gridDim.x * blockDim.x);
+}
+
+// segment runs a run of small instructions (plan.go's Segment) in one
+// block, in order, with a barrier after each: launch latency, not
+// arithmetic, is what such instructions cost. desc: n, total words,
+// number of slots, then n offsets into desc, then per instruction either
+//   0, rows, cols, a Fused descriptor                  (elementwise)
+//   1, fn, axis, rows, cols, out slot, view of 6 words (reduce; the view as
+//                                                       a Fused input)
+// The descriptor and the slot table are first copied to shared memory.
+// A reduction splits the block into groups of S threads (S a power of two,
+// at least the reduced length where the block allows), one output per
+// group at a time, each a tree in shared memory: the order of the sums is
+// fixed by the block size, so runs are deterministic. blockDim.x is
+// SEGMENT_BLOCK. Shared memory: blockDim.x reals, FUSED_SHARED_BYTES, the
+// descriptor and the table.
+#define SEGMENT_BLOCK 1024
+extern "C" __global__ void __launch_bounds__(SEGMENT_BLOCK) segment(const long long *gdesc, real *const *gslots) {
+    extern __shared__ __align__(16) unsigned char smem[];
+    real *sh = (real *)smem;
+    unsigned char *rest = smem + ((blockDim.x * sizeof(real) + 15) / 16) * 16;
+    FIn *fin = (FIn *)rest;
+    FOp *fop = (FOp *)(rest + MAX_FUSED_INS * FIN_BYTES);
+    long long *desc = (long long *)(rest + FUSED_SHARED_BYTES);
+    long long words = gdesc[1], nslots = gdesc[2];
+    real **slots = (real **)(desc + words);
+    for (long long t = threadIdx.x; t < words; t += blockDim.x) desc[t] = gdesc[t];
+    for (long long t = threadIdx.x; t < nslots; t += blockDim.x) slots[t] = gslots[t];
+    __syncthreads();
+    long long count = desc[0];
+    for (long long q = 0; q < count; q++) {
+        const long long *d = desc + desc[3 + q];
+        if (d[0] == 0) {
+            decode_fused(d + 3, slots, fin, fop, threadIdx.x, blockDim.x);
+            __syncthreads();
+            fused_range(d[1], d[2], d[4], fin, fop, threadIdx.x, blockDim.x);
+        } else {
+            long long fn = d[1], axis = d[2], rows = d[3], cols = d[4];
+            real *out = slots[d[5]];
+            const long long *v = d + 6;
+            const real *src = v[4] ? (const real *)0 : slots[v[0]] + v[1];
+            real hv = (real)__longlong_as_double(v[5]);
+            long long rs = v[2], cs = v[3];
+            long long nout = axis == 1 ? rows : (axis == 0 ? cols : 1);
+            long long len = axis == 1 ? cols : (axis == 0 ? rows : rows * cols);
+            long long size = 1;
+            while (size < len && size < (long long)blockDim.x) size <<= 1;
+            long long groups = blockDim.x / size, g = threadIdx.x / size, l = threadIdx.x % size;
+            real id = fn == FN_MAX ? NEG_INF : (real)0;
+            for (long long base = 0; base < nout; base += groups) {
+                long long o = base + g;
+                real acc = id;
+                if (o < nout) {
+                    for (long long t = l; t < len; t += size) {
+                        long long i, j;
+                        if (axis == 1) { i = o; j = t; }
+                        else if (axis == 0) { i = t; j = o; }
+                        else { div_index(t, cols, len, &i, &j); }
+                        real x = src ? src[i * rs + j * cs] : hv;
+                        acc = fn == FN_MAX ? (x > acc ? x : acc) : acc + x;
+                    }
+                }
+                sh[threadIdx.x] = acc;
+                __syncthreads();
+                for (long long s = size / 2; s > 0; s >>= 1) {
+                    if (l < s) {
+                        real y = sh[threadIdx.x + s];
+                        sh[threadIdx.x] = fn == FN_MAX ? (y > sh[threadIdx.x] ? y : sh[threadIdx.x]) : sh[threadIdx.x] + y;
+                    }
+                    __syncthreads();
+                }
+                if (l == 0 && o < nout) out[o] = sh[threadIdx.x];
+                __syncthreads();
+            }
+        }
+        __syncthreads();
     }
 }

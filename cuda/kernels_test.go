@@ -29,7 +29,7 @@ func TestKernelFusedConstants(t *testing.T) {
 	for _, c := range []struct {
 		def  string
 		want int
-	}{{"#define MAX_FUSED_OPS " + strconv.Itoa(MaxFusedOps), MaxFusedOps}, {"#define NO_OPERAND (1LL << 30)", NoOperand}} {
+	}{{"#define MAX_FUSED_OPS " + strconv.Itoa(MaxFusedOps), MaxFusedOps}, {"#define NO_OPERAND (1LL << 30)", NoOperand}, {"#define SEGMENT_BLOCK " + strconv.Itoa(SegmentBlock), SegmentBlock}, {"#define FIN_BYTES 40", 40}, {"#define FOP_BYTES 32", 32}, {"#define MAX_FUSED_INS (2 * MAX_FUSED_OPS)", 2 * MaxFusedOps}} {
 		if !strings.Contains(kernelSource, c.def+"\n") {
 			t.Errorf("kernels.cu lacks %q (fuse.go: %d)", c.def, c.want)
 		}

@@ -21,8 +21,13 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <pthread.h>
+#include <thread>
 
 #include "../kernels.cu"
+
+static pthread_barrier_t block_barrier;
+static void block_sync() { pthread_barrier_wait(&block_barrier); }
 
 alignas(16) unsigned char smem[1 << 16];
 
@@ -68,8 +73,29 @@ int main() {
 #define I(k) ((long long)raw[k])
 #define P(k) ((real *)(uintptr_t)raw[k])
 #define F(k) (bits2d(raw[k]))
-            if (name == "reduce") block = 1; // the tree needs real threads; one per block is exact
+            // The trees of reduce and the shared decode of fused need real
+            // threads (barriers): one thread per block is exact. A segment's block runs on real threads,
+            // with __syncthreads a barrier: its groups and trees run as on
+            // the GPU.
+            if (name == "reduce" || name == "fused") block = 1; // fused: its decode is shared
             gridDim.x = (unsigned)grid; blockDim.x = (unsigned)block;
+            if (name == "segment") {
+                pthread_barrier_init(&block_barrier, nullptr, (unsigned)block);
+                gtrain_barrier = block_sync;
+                for (long long b = 0; b < grid; b++) {
+                    std::vector<std::thread> threads;
+                    for (long long t = 0; t < block; t++) {
+                        threads.emplace_back([&, b, t] {
+                            blockIdx.x = (unsigned)b; threadIdx.x = (unsigned)t;
+                            segment((const long long *)(uintptr_t)raw[0], (real *const *)(uintptr_t)raw[1]);
+                        });
+                    }
+                    for (auto &th : threads) th.join();
+                }
+                gtrain_barrier = nullptr;
+                pthread_barrier_destroy(&block_barrier);
+                continue;
+            }
             for (long long b = 0; b < grid; b++) {
                 for (long long t = 0; t < block; t++) {
                     blockIdx.x = (unsigned)b; threadIdx.x = (unsigned)t;
