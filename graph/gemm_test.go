@@ -145,3 +145,99 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmKernels checks the AVX2 paths of SkinnyBLAS (kernels.go) against
+// a float64 reference on shapes with every kind of remainder: an odd row,
+// columns past the groups of 5 (NT) and past the last register (TN), rows
+// past the groups of 10 (TN), a tail of k past the last register (NT).
+// Tolerances: 1e-12 (float64) and 1e-4 (float32) relative to Σ|a·b|.
+func TestGemmKernels(t *testing.T) {
+	if !haveKernels {
+		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, c := range []struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{
+		{blas.NoTrans, blas.Trans, 100, 10, 3072},
+		{blas.NoTrans, blas.Trans, 7, 12, 3075},
+		{blas.NoTrans, blas.Trans, 2, 5, 8},
+		{blas.NoTrans, blas.Trans, 3, 5, 3},
+		{blas.NoTrans, blas.Trans, 1000, 10, 300},
+		{blas.Trans, blas.NoTrans, 10, 3072, 100},
+		{blas.Trans, blas.NoTrans, 23, 3077, 37},
+		{blas.Trans, blas.NoTrans, 10, 5, 1},
+		{blas.Trans, blas.NoTrans, 20, 10000, 50},
+	} {
+		name := fmt.Sprintf("%c%c/m=%d,n=%d,k=%d", c.tA, c.tB, c.m, c.n, c.k)
+		t.Run(name, func(t *testing.T) {
+			ar, ac := c.m, c.k
+			if c.tA == blas.Trans {
+				ar, ac = c.k, c.m
+			}
+			br, bc := c.k, c.n
+			if c.tB == blas.Trans {
+				br, bc = c.n, c.k
+			}
+			lda, ldb, ldc := ac+1, bc+2, c.n+3
+			a, b := randSlice(rng, ar*lda), randSlice(rng, br*ldb)
+			at := func(i, l int) float64 {
+				if c.tA == blas.Trans {
+					return a[l*lda+i]
+				}
+				return a[i*lda+l]
+			}
+			bt := func(l, j int) float64 {
+				if c.tB == blas.Trans {
+					return b[j*ldb+l]
+				}
+				return b[l*ldb+j]
+			}
+			want, scale := make([]float64, c.m*ldc), make([]float64, c.m*ldc)
+			for i := 0; i < c.m; i++ {
+				for j := 0; j < c.n; j++ {
+					for l := 0; l < c.k; l++ {
+						want[i*ldc+j] += at(i, l) * bt(l, j)
+						scale[i*ldc+j] += math.Abs(at(i, l) * bt(l, j))
+					}
+				}
+			}
+			got := make([]float64, c.m*ldc)
+			SkinnyBLAS{}.Dgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, 0, got, ldc)
+			got32 := make([]float32, c.m*ldc)
+			SkinnyBLAS{}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, to32(a), lda, to32(b), ldb, 0, got32, ldc)
+			for i := 0; i < c.m; i++ {
+				for j := 0; j < c.n; j++ {
+					x := i*ldc + j
+					if d := math.Abs(got[x] - want[x]); !(d <= 1e-12*scale[x]) {
+						t.Fatalf("float64 C[%d,%d] = %v, want %v", i, j, got[x], want[x])
+					}
+					if d := math.Abs(float64(got32[x]) - want[x]); !(d <= 1e-4*scale[x]) {
+						t.Fatalf("float32 C[%d,%d] = %v, want %v", i, j, got32[x], want[x])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGemmKernelsSplit: the scores X Wᵀ on the kernels, split by rows over
+// goroutines, are the bits of one goroutine's.
+func TestGemmKernelsSplit(t *testing.T) {
+	if !haveKernels {
+		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
+	}
+	const n, d, k = 10000, 3072, 10
+	rng := rand.New(rand.NewPCG(3, 7))
+	x, w := to32(randSlice(rng, n*d)), to32(randSlice(rng, k*d))
+	par, one := make([]float32, n*k), make([]float32, n*k)
+	prev := runtime.GOMAXPROCS(3)
+	SkinnyBLAS{}.Sgemm(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, par, k)
+	runtime.GOMAXPROCS(1)
+	SkinnyBLAS{}.Sgemm(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, one, k)
+	runtime.GOMAXPROCS(prev)
+	if !slices.Equal(par, one) {
+		t.Fatal("the split product differs from the serial one")
+	}
+}

@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// The two products of a training step, S = X Wᵀ (NT: A n×d times Bᵀ, B
+// K×d) and ∂W = Gᵀ X (TN: Aᵀ B, A n×K, B n×d), on the AVX2+FMA kernels of
+// kernels_amd64.s where the CPU has them. Both are skinny (K = 10): gonum's
+// blocked gemm runs them on 4-wide SSE dot and axpy loops; the kernels keep
+// ten 8-wide accumulators in registers, load each element of the wide
+// operand once per ten products, and use fused multiply-adds. Results are
+// deterministic: every entry is summed in a fixed order, whatever the
+// number of goroutines (split points fall on kernel boundaries).
+
+// parallel runs part(0), ..., part(parts-1) on goroutines, the last on
+// the caller's: one goroutine fewer to wake per product (waking them was a
+// tenth of a training step's CPU time).
+func parallel(parts int, part func(p int)) {
+	var wg sync.WaitGroup
+	wg.Add(parts - 1)
+	for p := 0; p < parts-1; p++ {
+		go func() {
+			defer wg.Done()
+			part(p)
+		}()
+	}
+	part(parts - 1)
+	wg.Wait()
+}
+
+// lanes is the number of T in a 256-bit register.
+func lanes[T Float]() int {
+	var z T
+	return 32 / int(unsafe.Sizeof(z))
+}
+
+// gemmNT computes C = alpha A Bᵀ + beta C (row-major; A m×k, B n×k, C m×n)
+// when the kernels can (n ≤ skinnyMax) and returns whether it did.
+// Pairs of rows of A against groups of 5 rows of B go to the kernel; an
+// odd last row, n mod 5 columns and k's tail past the last full register
+// are summed in Go.
+func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
+	if !haveKernels || m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
+		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
+		return false
+	}
+	parts := min(runtime.GOMAXPROCS(0), maxParts, m*n*k/minPartWork, m/minPartRows)
+	if parts <= 1 {
+		ntRows(0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return true
+	}
+	parallel(parts, func(p int) {
+		i0, i1 := (m*p/parts)&^1, (m*(p+1)/parts)&^1
+		if p == parts-1 {
+			i1 = m
+		}
+		ntRows(i0, i1, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	})
+	return true
+}
+
+// ntRows computes rows [i0, i1) of gemmNT's product.
+func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	w := lanes[T]()
+	kk := k / w * w // the kernel's part of each dot product
+	n5 := n / 5 * 5
+	var out [80]T
+	set := func(i, j int, s T) {
+		if beta == 0 {
+			c[i*ldc+j] = alpha * s
+		} else {
+			c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+		}
+	}
+	dot := func(i, j, from int) T {
+		var s T
+		ai, bj := a[i*lda:i*lda+k], b[j*ldb:j*ldb+k]
+		for l := from; l < k; l++ {
+			s += ai[l] * bj[l]
+		}
+		return s
+	}
+	i := i0
+	for ; i+1 < i1; i += 2 {
+		for j := 0; j < n5; j += 5 {
+			if kk > 0 {
+				ntKernel(kk/w, &a[i*lda], &a[(i+1)*lda], &b[j*ldb], ldb, &out)
+			}
+			for r := 0; r < 2; r++ {
+				for q := 0; q < 5; q++ {
+					var s T
+					for _, v := range out[(5*r+q)*w : (5*r+q+1)*w] {
+						s += v
+					}
+					if kk == 0 {
+						s = 0
+					}
+					set(i+r, j+q, s+dot(i+r, j+q, kk))
+				}
+			}
+		}
+		for j := n5; j < n; j++ {
+			set(i, j, dot(i, j, 0))
+			set(i+1, j, dot(i+1, j, 0))
+		}
+	}
+	if i < i1 {
+		for j := 0; j < n; j++ {
+			set(i, j, dot(i, j, 0))
+		}
+	}
+}
+
+func ntKernel[T Float](chunks int, a0, a1, b *T, ldb int, out *[80]T) {
+	switch any(a0).(type) {
+	case *float32:
+		sgemmNT2x5(chunks, (*float32)(unsafe.Pointer(a0)), (*float32)(unsafe.Pointer(a1)), (*float32)(unsafe.Pointer(b)), ldb, (*[80]float32)(unsafe.Pointer(out)))
+	case *float64:
+		dgemmNT2x5(chunks, (*float64)(unsafe.Pointer(a0)), (*float64)(unsafe.Pointer(a1)), (*float64)(unsafe.Pointer(b)), ldb, (*[40]float64)(unsafe.Pointer(out)))
+	}
+}
+
+// tnCols adds to rows [0, m10) and columns [j0, j1) of C the product Aᵀ B
+// (A k×m, B k×n, alpha 1) in groups of 10 rows, m10 a multiple of 10: the
+// kernel takes a register's width of columns at a time, Go the columns
+// past the last full register.
+func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	w := lanes[T]()
+	jw := j0 + (j1-j0)/w*w
+	for g := 0; g < m10; g += 10 {
+		for j := j0; j < jw; j += w {
+			tnKernel(k, &a[g], lda, &b[j], ldb, &c[g*ldc+j], ldc)
+		}
+		for r := g; r < g+10; r++ {
+			for j := jw; j < j1; j++ {
+				var s T
+				for l := 0; l < k; l++ {
+					s += a[l*lda+r] * b[l*ldb+j]
+				}
+				c[r*ldc+j] += s
+			}
+		}
+	}
+}
+
+func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
+	switch any(a).(type) {
+	case *float32:
+		sgemmTN10x8(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
+	case *float64:
+		dgemmTN10x4(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+	}
+}
