@@ -3,8 +3,6 @@ package graph
 import (
 	"fmt"
 	"os"
-	"reflect"
-	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -39,9 +37,10 @@ type Net[T Float] struct {
 	outScore, outData, outCost, outDW, outDB G.Value
 	reads                                    G.Nodes
 
-	// rewind restarts the TapeMachine's program keeping its registers
-	// (nil: Reset each Run). See tapeRewinder.
+	// rewind and run replace the TapeMachine's Reset and RunAll when
+	// non-nil (tape.go).
 	rewind func()
+	run    func() error
 }
 
 // NetConfig selects what a Net computes.
@@ -103,32 +102,9 @@ func (n *Net[T]) compile() (err error) {
 	}
 	n.vm = G.NewTapeMachine(n.g, G.WithPrecompiled(prog, locMap))
 	if os.Getenv("GTRAIN_TAPE_RESET") != "1" {
-		n.rewind = tapeRewinder(n.vm)
+		n.rewind, n.run = tapeRewinder(n.vm), tapeRunner(n.vm)
 	}
 	return nil
-}
-
-// tapeRewinder returns a func that sets a TapeMachine's program counter
-// back to 0 and touches nothing else, or nil when vm is not the
-// TapeMachine it knows (gorgonia v0.9.18, pinned in go.mod: a pointer to
-// a struct with an int field pc). Reset, the public way to run a program
-// again, also drops every register, so each Run allocated and cleared all
-// its values anew (several of them W-sized), a quarter of a training
-// step's time. Kept, the registers are the destinations of the next Run:
-// every op writes its whole result (TapeMachine's usePrealloc path, the
-// one it takes for a register reused within a Run), which TestNetRunIsPure
-// and TestNetOutputs check run after run. GTRAIN_TAPE_RESET=1 uses Reset.
-func tapeRewinder(vm G.VM) func() {
-	v := reflect.ValueOf(vm)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	f := v.Elem().FieldByName("pc")
-	if !f.IsValid() || f.Kind() != reflect.Int {
-		return nil
-	}
-	pc := (*int)(unsafe.Pointer(f.UnsafeAddr()))
-	return func() { *pc = 0 }
 }
 
 // Dtype returns the tensor dtype of T.
@@ -265,7 +241,11 @@ func (n *Net[T]) Run(x, y []T, lambda float64) error {
 	if err := G.Let(n.lam, T(lambda)); err != nil {
 		return err
 	}
-	if err := n.vm.RunAll(); err != nil {
+	run := n.vm.RunAll
+	if n.run != nil {
+		run = n.run
+	}
+	if err := run(); err != nil {
 		return fmt.Errorf("graph: running the %s graph: %w", n.loss, err)
 	}
 	return nil
