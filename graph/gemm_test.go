@@ -68,7 +68,7 @@ func TestSkinnyGemm(t *testing.T) {
 // TestSkinnyGemmSplit: the split over goroutines gives the same bits as
 // one goroutine.
 func TestSkinnyGemmSplit(t *testing.T) {
-	const n, d, k = 100, 3072, 10
+	const n, d, k = 1000, 3072, 10
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, g := randSlice(rng, n*d), randSlice(rng, n*k)
 	par, one := make([]float64, k*d), make([]float64, k*d)
@@ -82,7 +82,8 @@ func TestSkinnyGemmSplit(t *testing.T) {
 }
 
 // TestSkinnyGemmRowSplit: the scores X Wᵀ of a training batch, split by
-// rows over goroutines, are bit for bit gonum's.
+// rows over goroutines, are bit for bit gonum's (the path of CPUs without
+// AVX2).
 func TestSkinnyGemmRowSplit(t *testing.T) {
 	const n, d, k = 100, 3072, 10
 	rng := rand.New(rand.NewPCG(3, 5))
@@ -239,5 +240,31 @@ func TestGemmKernelsSplit(t *testing.T) {
 	runtime.GOMAXPROCS(prev)
 	if !slices.Equal(par, one) {
 		t.Fatal("the split product differs from the serial one")
+	}
+}
+
+// TestAxpy: Axpy gives the bits of the plain loop y[i] += alpha*x[i] (the
+// engines' update must not change when it is vectorized).
+func TestAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	for _, n := range []int{0, 1, 3, 4, 5, 17, 30720} {
+		x, y := randSlice(rng, n), randSlice(rng, n+2)
+		want := slices.Clone(y)
+		for i := range x {
+			want[i] += -0.37 * x[i]
+		}
+		Axpy(-0.37, x, y)
+		if !slices.Equal(y, want) {
+			t.Fatalf("float64 n=%d: Axpy differs from the loop", n)
+		}
+		x32, y32 := to32(x), to32(randSlice(rng, n+2))
+		want32 := slices.Clone(y32)
+		for i := range x32 {
+			want32[i] += float32(-0.37) * x32[i]
+		}
+		Axpy(float32(-0.37), x32, y32)
+		if !slices.Equal(y32, want32) {
+			t.Fatalf("float32 n=%d: Axpy differs from the loop", n)
+		}
 	}
 }

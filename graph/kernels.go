@@ -3,7 +3,10 @@ package graph
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
+
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // The two products of a training step, S = X Wᵀ (NT: A n×d times Bᵀ, B
@@ -15,19 +18,42 @@ import (
 // deterministic: every entry is summed in a fixed order, whatever the
 // number of goroutines (split points fall on kernel boundaries).
 
-// parallel runs part(0), ..., part(parts-1) on goroutines, the last on
-// the caller's: one goroutine fewer to wake per product (waking them was a
-// tenth of a training step's CPU time).
-func parallel(parts int, part func(p int)) {
+// forChunks runs do over [0, n) cut into chunks of a multiple of align
+// elements (the last one shorter), on up to GOMAXPROCS goroutines (the
+// caller's among them), each taking the next chunk until none is left. A
+// goroutine woken for a product here starts tens of microseconds late; with
+// chunks claimed as they go, the caller is never held up by it. Chunk
+// boundaries do not depend on who runs a chunk, so neither do the results.
+// work is the product's multiply-adds: products under 2·minWork run on
+// the caller alone, as do those with fewer than two chunks of minChunk.
+func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), maxParts, work/minWork, n/minChunk)
+	if workers <= 1 {
+		do(0, n)
+		return
+	}
+	size := (n + 4*workers - 1) / (4 * workers)
+	size = max((size+align-1)/align*align, align)
+	chunks := (n + size - 1) / size
+	var next atomic.Int64
+	run := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			do(c*size, min((c+1)*size, n))
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Add(parts - 1)
-	for p := 0; p < parts-1; p++ {
+	wg.Add(workers - 1)
+	for w := 0; w < workers-1; w++ {
 		go func() {
 			defer wg.Done()
-			part(p)
+			run()
 		}()
 	}
-	part(parts - 1)
+	run()
 	wg.Wait()
 }
 
@@ -47,16 +73,8 @@ func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta 
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
-	parts := min(runtime.GOMAXPROCS(0), maxParts, m*n*k/minPartWork, m/minPartRows)
-	if parts <= 1 {
-		ntRows(0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return true
-	}
-	parallel(parts, func(p int) {
-		i0, i1 := (m*p/parts)&^1, (m*(p+1)/parts)&^1
-		if p == parts-1 {
-			i1 = m
-		}
+	// Chunks of an even number of rows: the kernel takes rows in pairs.
+	forChunks(m, 2, minPartRows, m*n*k, minKernelWork, func(i0, i1 int) {
 		ntRows(i0, i1, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	})
 	return true
@@ -131,8 +149,14 @@ func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, 
 	w := lanes[T]()
 	jw := j0 + (j1-j0)/w*w
 	for g := 0; g < m10; g += 10 {
-		for j := j0; j < jw; j += w {
-			tnKernel(k, &a[g], lda, &b[j], ldb, &c[g*ldc+j], ldc)
+		// Blocks of tnRows rows of B: the kernel reads a register's width
+		// of each row, half a cache line or less, and the next call the
+		// rest of the line, which must still be in L1.
+		for l0 := 0; l0 < k; l0 += tnRows {
+			kb := min(tnRows, k-l0)
+			for j := j0; j < jw; j += w {
+				tnKernel(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
+			}
 		}
 		for r := g; r < g+10; r++ {
 			for j := jw; j < j1; j++ {
@@ -146,11 +170,30 @@ func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, 
 	}
 }
 
+// tnRows is the number of rows of B per pass of the TN kernel: 128 cache
+// lines, 8 KiB of L1.
+const tnRows = 128
+
 func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	switch any(a).(type) {
 	case *float32:
 		sgemmTN10x8(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
 	case *float64:
 		dgemmTN10x4(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+	}
+}
+
+// Axpy sets y += alpha·x, element by element (len(y) ≥ len(x)), on gonum's
+// assembly loops: the same roundings as the plain loop y[i] += alpha*x[i]
+// (one product, one sum), 4 or 2 elements at a time.
+func Axpy[T Float](alpha T, x, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	switch x := any(x).(type) {
+	case []float32:
+		gonum.Implementation{}.Saxpy(len(x), float32(alpha), x, 1, any(y).([]float32), 1)
+	case []float64:
+		gonum.Implementation{}.Daxpy(len(x), float64(alpha), x, 1, any(y).([]float64), 1)
 	}
 }

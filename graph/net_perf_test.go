@@ -99,3 +99,39 @@ func TestNetOps(t *testing.T) {
 		net.Close()
 	}
 }
+
+// BenchmarkNetRun times one Run of the training graph (cost, ∂W, ∂b) at
+// the course's batch of 100 rows, K = 10: at d = 32 the matrix products
+// are negligible and the time is the graph's fixed cost per step (op
+// dispatch, the loss's small tensors), at d = 3072 a CIFAR step without
+// the update. GTRAIN_TAPE_RESET=1 compares with the public TapeMachine
+// API (tape.go).
+func BenchmarkNetRun(b *testing.B) {
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		for _, d := range []int{32, 3072} {
+			b.Run(fmt.Sprintf("%s/float32/d=%d", loss, d), func(b *testing.B) { benchNetRun[float32](b, loss, d) })
+			b.Run(fmt.Sprintf("%s/float64/d=%d", loss, d), func(b *testing.B) { benchNetRun[float64](b, loss, d) })
+		}
+	}
+}
+
+func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
+	p, bt, y := randomProblem[T](1, 10, d, 100)
+	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true}, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Run(bt.X, y, 0.1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := n.Run(bt.X, y, 0.1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/run")
+	b.ReportMetric(0, "ns/op")
+}

@@ -63,13 +63,8 @@ func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
 	}
 	// The update is ours, not a Gorgonia solver's: VanillaSolver would
 	// regularize b too and divide by the batch size a second time.
-	step := T(eta)
-	for i, g := range e.train.GradW() {
-		e.p.W[i] -= step * g
-	}
-	for i, g := range e.train.GradB() {
-		e.p.B[i] -= step * g
-	}
+	graph.Axpy(T(-eta), e.train.GradW(), e.p.W)
+	graph.Axpy(T(-eta), e.train.GradB(), e.p.B)
 	return e.train.Cost(), nil
 }
 
