@@ -197,3 +197,13 @@ func Axpy[T Float](alpha T, x, y []T) {
 		gonum.Implementation{}.Daxpy(len(x), float64(alpha), x, 1, any(y).([]float64), 1)
 	}
 }
+
+// Scale sets x *= alpha, element by element, on gonum's assembly loops.
+func Scale[T Float](alpha T, x []T) {
+	switch x := any(x).(type) {
+	case []float32:
+		gonum.Implementation{}.Sscal(len(x), float32(alpha), x, 1)
+	case []float64:
+		gonum.Implementation{}.Dscal(len(x), float64(alpha), x, 1)
+	}
+}

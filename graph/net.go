@@ -48,6 +48,12 @@ type NetConfig struct {
 	Loss Loss
 	Rows int  // samples per Run
 	Grad bool // also compute ∂cost/∂W and ∂cost/∂b
+	// DataGradW leaves the regularization's 2λW out of the ∂W output: it is
+	// then ∂data/∂W, Grad's alone, and the caller adds 2λW itself. The CPU
+	// engine does, in its update (W ← (1−2ηλ)W − η ∂data/∂W): in the graph
+	// 2λW and the sum are two K×d passes of Gorgonia's scalar loops, about
+	// a tenth of a batch-100 step.
+	DataGradW bool
 }
 
 // NewNet builds and compiles the graph for cfg over the parameters p.
@@ -62,7 +68,7 @@ func NewNet[T Float](cfg NetConfig, p *Params[T]) (*Net[T], error) {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
 	n := &Net[T]{loss: cfg.Loss, rows: cfg.Rows, p: p}
-	if err := n.build(cfg.Grad); err != nil {
+	if err := n.build(cfg); err != nil {
 		return nil, fmt.Errorf("graph: building the %s graph: %w", cfg.Loss, err)
 	}
 	if err := n.compile(); err != nil {
@@ -116,7 +122,7 @@ func Dtype[T Float]() tensor.Dtype {
 	return tensor.Float64
 }
 
-func (n *Net[T]) build(withGrad bool) (err error) {
+func (n *Net[T]) build(cfg NetConfig) (err error) {
 	// Gorgonia reports construction errors by return value; a small sticky
 	// error keeps the formulas readable.
 	try := func(v *G.Node, e error) *G.Node {
@@ -181,7 +187,7 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 	if err != nil {
 		return err
 	}
-	if withGrad {
+	if cfg.Grad {
 		// ∂data/∂W and ∂data/∂b by reverse-mode autodiff; the gradient of
 		// λ‖W‖², 2λW, is written into the graph as it is. Differentiated by
 		// Grad, λ Sum(Square(W)) becomes Repeats of λ to K×d (Gorgonia
@@ -192,10 +198,13 @@ func (n *Net[T]) build(withGrad bool) (err error) {
 		if e != nil {
 			return e
 		}
-		two := G.NewConstant(T(2), G.WithName("two"))
-		// 2λW first: the sum is then written over that fresh value in
-		// place, where the other order allocates a third K×d value.
-		n.dW = try(G.Add(try(G.HadamardProd(n.w, try(G.Mul(n.lam, two)))), grads[0]))
+		n.dW = grads[0]
+		if !cfg.DataGradW {
+			two := G.NewConstant(T(2), G.WithName("two"))
+			// 2λW first: the sum is then written over that fresh value in
+			// place, where the other order allocates a third K×d value.
+			n.dW = try(G.Add(try(G.HadamardProd(n.w, try(G.Mul(n.lam, two)))), grads[0]))
+		}
 		n.dB = grads[1]
 	}
 	return nil
@@ -261,7 +270,8 @@ func (n *Net[T]) Loss() float64 { return scalarOf(n.outData) }
 // owned by the graph and valid until the next Run.
 func (n *Net[T]) Scores() []T { return n.outScore.Data().([]T) }
 
-// GradW returns ∂cost/∂W (K×d, row-major) of the last Run; nil without gradients.
+// GradW returns ∂cost/∂W (K×d, row-major) of the last Run, or ∂data/∂W
+// when the Net was built with DataGradW; nil without gradients.
 func (n *Net[T]) GradW() []T { return gradOf[T](n.outDW) }
 
 // GradB returns ∂cost/∂b (K) of the last Run; nil without gradients.
