@@ -83,13 +83,21 @@ gpu-check: build-cuda build
 # libopenblas-dev): Gorgonia's and the tensor package's matrix products run
 # on OpenBLAS through cgo (gonum.org/v1/netlib). The default build and tests
 # need no OpenBLAS.
-.PHONY: build-openblas test-openblas bench-openblas bench-cpu
+.PHONY: build-openblas test-openblas vet-openblas bench-openblas bench-cpu
 build-openblas:
 	$(GO) build -tags openblas -o bin/gtrain-openblas ./cmd/gtrain
 
 test-openblas:
 	$(GO) vet -tags openblas ./graph/ ./models/
 	$(GO) test -count=1 -tags openblas ./graph/ ./models/
+
+# What CI runs of the OpenBLAS build: vet, the build, the graph tests and
+# the short model tests.
+vet-openblas:
+	$(GO) vet -tags openblas ./graph/... ./models/ ./cmd/gtrain/
+	$(GO) build -tags openblas -o /dev/null ./cmd/gtrain
+	$(GO) test -count=1 -tags openblas ./graph/...
+	$(GO) test -count=1 -short -tags openblas ./models/
 
 bench-openblas:
 	$(GO) test -tags openblas -run '^$$' -bench 'Epoch|Gemm' -benchtime 3x ./graph/ ./models/

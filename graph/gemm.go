@@ -5,6 +5,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // SkinnyBLAS is gonum's pure-Go BLAS with ?gemm replaced for C = Aᵀ B
@@ -116,7 +118,7 @@ func skinnyGemm[T Float](
 		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
 		// is 1; the other rows to axpys.
 		m10 := 0
-		if haveKernels && alpha == 1 {
+		if simd.Available && alpha == 1 {
 			m10 = m / 10 * 10
 		}
 		cols := func(j0, j1 int) {

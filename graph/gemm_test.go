@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // TestSkinnyGemm checks SkinnyBLAS against gonum's gemm on every transpose
@@ -153,7 +155,7 @@ func BenchmarkGemm(b *testing.B) {
 // past the groups of 10 (TN), a tail of k past the last register (NT).
 // Tolerances: 1e-12 (float64) and 1e-4 (float32) relative to Σ|a·b|.
 func TestGemmKernels(t *testing.T) {
-	if !haveKernels {
+	if !simd.Available {
 		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
 	}
 	rng := rand.New(rand.NewPCG(8, 9))
@@ -226,7 +228,7 @@ func TestGemmKernels(t *testing.T) {
 // TestGemmKernelsSplit: the scores X Wᵀ on the kernels, split by rows over
 // goroutines, are the bits of one goroutine's.
 func TestGemmKernelsSplit(t *testing.T) {
-	if !haveKernels {
+	if !simd.Available {
 		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
 	}
 	const n, d, k = 10000, 3072, 10

@@ -7,11 +7,13 @@ import (
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // The two products of a training step, S = X Wᵀ (NT: A n×d times Bᵀ, B
 // K×d) and ∂W = Gᵀ X (TN: Aᵀ B, A n×K, B n×d), on the AVX2+FMA kernels of
-// kernels_amd64.s where the CPU has them. Both are skinny (K = 10): gonum's
+// package graph/internal/simd where the CPU has them. Both are skinny (K = 10): gonum's
 // blocked gemm runs them on 4-wide SSE dot and axpy loops; the kernels keep
 // ten 8-wide accumulators in registers, load each element of the wide
 // operand once per ten products, and use fused multiply-adds. Results are
@@ -69,7 +71,7 @@ func lanes[T Float]() int {
 // odd last row, n mod 5 columns and k's tail past the last full register
 // are summed in Go.
 func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
-	if !haveKernels || m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
+	if !simd.Available || m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
@@ -135,9 +137,9 @@ func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, 
 func ntKernel[T Float](chunks int, a0, a1, b *T, ldb int, out *[80]T) {
 	switch any(a0).(type) {
 	case *float32:
-		sgemmNT2x5(chunks, (*float32)(unsafe.Pointer(a0)), (*float32)(unsafe.Pointer(a1)), (*float32)(unsafe.Pointer(b)), ldb, (*[80]float32)(unsafe.Pointer(out)))
+		simd.SgemmNT2x5(chunks, (*float32)(unsafe.Pointer(a0)), (*float32)(unsafe.Pointer(a1)), (*float32)(unsafe.Pointer(b)), ldb, (*[80]float32)(unsafe.Pointer(out)))
 	case *float64:
-		dgemmNT2x5(chunks, (*float64)(unsafe.Pointer(a0)), (*float64)(unsafe.Pointer(a1)), (*float64)(unsafe.Pointer(b)), ldb, (*[40]float64)(unsafe.Pointer(out)))
+		simd.DgemmNT2x5(chunks, (*float64)(unsafe.Pointer(a0)), (*float64)(unsafe.Pointer(a1)), (*float64)(unsafe.Pointer(b)), ldb, (*[40]float64)(unsafe.Pointer(out)))
 	}
 }
 
@@ -177,9 +179,9 @@ const tnRows = 128
 func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	switch any(a).(type) {
 	case *float32:
-		sgemmTN10x8(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
+		simd.SgemmTN10x8(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
 	case *float64:
-		dgemmTN10x4(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+		simd.DgemmTN10x4(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gtrain/gtrain/graph/internal/tapevm"
 )
 
 // Net is the compiled Gorgonia graph of the classifier for a fixed number of
@@ -38,7 +40,7 @@ type Net[T Float] struct {
 	reads                                    G.Nodes
 
 	// rewind and run replace the TapeMachine's Reset and RunAll when
-	// non-nil (tape.go).
+	// non-nil (package tapevm).
 	rewind func()
 	run    func() error
 }
@@ -108,7 +110,7 @@ func (n *Net[T]) compile() (err error) {
 	}
 	n.vm = G.NewTapeMachine(n.g, G.WithPrecompiled(prog, locMap))
 	if os.Getenv("GTRAIN_TAPE_RESET") != "1" {
-		n.rewind, n.run = tapeRewinder(n.vm), tapeRunner(n.vm)
+		n.rewind, n.run = tapevm.Rewinder(n.vm), tapevm.Runner(n.vm)
 	}
 	return nil
 }

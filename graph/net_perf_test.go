@@ -135,3 +135,51 @@ func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/run")
 	b.ReportMetric(0, "ns/op")
 }
+
+// TestTapeShortcuts: a Net run through package tapevm (program counter
+// rewound, registers kept, the program run on the caller's goroutine)
+// gives the bits of a Net run through the public API (Reset, RunAll), run
+// after run on changing inputs. It also fails when tapevm no longer
+// recognizes Gorgonia's TapeMachine (an upgrade of gorgonia).
+func TestTapeShortcuts(t *testing.T) {
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		t.Run(string(loss)+"/float64", func(t *testing.T) { checkTapeShortcuts[float64](t, loss) })
+		t.Run(string(loss)+"/float32", func(t *testing.T) { checkTapeShortcuts[float32](t, loss) })
+	}
+}
+
+func checkTapeShortcuts[T Float](t *testing.T, loss Loss) {
+	const k, d, rows = 10, 40, 16
+	p, _, _ := randomProblem[T](3, k, d, rows)
+	fast, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	if fast.rewind == nil || fast.run == nil {
+		t.Fatal("package tapevm does not recognize gorgonia's TapeMachine")
+	}
+	t.Setenv("GTRAIN_TAPE_RESET", "1")
+	slow, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if slow.rewind != nil || slow.run != nil {
+		t.Fatal("GTRAIN_TAPE_RESET=1 did not select the public API")
+	}
+	for i := 0; i < 4; i++ {
+		_, b, y := randomProblem[T](uint64(10+i), k, d, rows)
+		lambda := 0.05 * float64(i)
+		if err := fast.Run(b.X, y, lambda); err != nil {
+			t.Fatal(err)
+		}
+		if err := slow.Run(b.X, y, lambda); err != nil {
+			t.Fatal(err)
+		}
+		if fast.Cost() != slow.Cost() || fast.Loss() != slow.Loss() || !slices.Equal(fast.Scores(), slow.Scores()) ||
+			!slices.Equal(fast.GradW(), slow.GradW()) || !slices.Equal(fast.GradB(), slow.GradB()) {
+			t.Fatalf("run %d: the outputs differ from the public API's", i+1)
+		}
+	}
+}

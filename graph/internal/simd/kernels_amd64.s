@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// AVX2+FMA kernels for the classifier's two skinny products (kernels_amd64.go).
+// AVX2+FMA kernels for the classifier's two skinny products (package graph, kernels.go).
 
-// func sgemmNT2x5(k8 int, a0, a1, b *float32, ldb int, out *[80]float32)
+// func SgemmNT2x5(k8 int, a0, a1, b *float32, ldb int, out *[80]float32)
 // out[8(5r+j) : 8(5r+j)+8] = lanes of Σ_l a_r[l]·b_j[l], r < 2, j < 5, over
 // k8 chunks of 8; b_j = b + j·ldb elements.
-TEXT ·sgemmNT2x5(SB), NOSPLIT, $0-48
+TEXT ·SgemmNT2x5(SB), NOSPLIT, $0-48
 	MOVQ k8+0(FP), CX
 	MOVQ a0+8(FP), SI
 	MOVQ a1+16(FP), R11
@@ -65,9 +65,9 @@ snt_done:
 	VZEROUPPER
 	RET
 
-// func dgemmNT2x5(k4 int, a0, a1, b *float64, ldb int, out *[40]float64)
-// As sgemmNT2x5 in float64: chunks of 4, out[4(5r+j) : 4(5r+j)+4].
-TEXT ·dgemmNT2x5(SB), NOSPLIT, $0-48
+// func DgemmNT2x5(k4 int, a0, a1, b *float64, ldb int, out *[40]float64)
+// As SgemmNT2x5 in float64: chunks of 4, out[4(5r+j) : 4(5r+j)+4].
+TEXT ·DgemmNT2x5(SB), NOSPLIT, $0-48
 	MOVQ k4+0(FP), CX
 	MOVQ a0+8(FP), SI
 	MOVQ a1+16(FP), R11
@@ -127,9 +127,9 @@ dnt_done:
 	VZEROUPPER
 	RET
 
-// func sgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func SgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 // c_r[0:8] += Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+8] for r < 10, c_r = c + r·ldc.
-TEXT ·sgemmTN10x8(SB), NOSPLIT, $0-56
+TEXT ·SgemmTN10x8(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -213,9 +213,9 @@ stn_done:
 	VZEROUPPER
 	RET
 
-// func dgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
-// As sgemmTN10x8 in float64: 4 columns.
-TEXT ·dgemmTN10x4(SB), NOSPLIT, $0-56
+// func DgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+// As SgemmTN10x8 in float64: 4 columns.
+TEXT ·DgemmTN10x4(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8

@@ -1,4 +1,9 @@
-package graph
+// Package tapevm runs a compiled Gorgonia graph again cheaply, reaching
+// into the TapeMachine of gorgonia v0.9.18 (pinned in go.mod). It is its
+// own package because it needs an assembly file (for a function declared
+// without a body), and a package with Go assembly cannot use cgo, which
+// package graph does in its OpenBLAS build.
+package tapevm
 
 import (
 	"reflect"
@@ -24,13 +29,13 @@ import (
 // TestNetOutputs and TestTapeShortcuts check the results run after run
 // and against the public API bit for bit.
 
-// tapeRewinder returns a func that sets a TapeMachine's program counter
+// Rewinder returns a func that sets a TapeMachine's program counter
 // back to 0 and touches nothing else, or nil when vm is not the
 // TapeMachine it knows (a pointer to a struct with an int field pc). Kept,
 // the registers are the destinations of the next Run: every op writes its
 // whole result (the TapeMachine's usePrealloc path, the one it takes for a
 // register reused within a Run).
-func tapeRewinder(vm G.VM) func() {
+func Rewinder(vm G.VM) func() {
 	v := reflect.ValueOf(vm)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil
@@ -50,11 +55,11 @@ func tapeRewinder(vm G.VM) func() {
 //go:linkname tapeRunall gorgonia.org/gorgonia.(*tapeMachine).runall
 func tapeRunall(m unsafe.Pointer, errChan chan error, doneChan chan struct{})
 
-// tapeRunner returns a func that runs vm's program on the calling
+// Runner returns a func that runs vm's program on the calling
 // goroutine, or nil when vm is not gorgonia's TapeMachine. What RunAll
 // does besides (flushing batched BLAS and device work, closures of dual
 // values) is empty for the CPU machines of package graph.
-func tapeRunner(vm G.VM) func() error {
+func Runner(vm G.VM) func() error {
 	if t := reflect.TypeOf(vm); t == nil || t.String() != "*gorgonia.tapeMachine" {
 		return nil
 	}

@@ -1,0 +1,38 @@
+// Package simd holds the AVX2+FMA kernels of package graph's two skinny
+// matrix products (graph/kernels.go says how they are used). It is its
+// own package because a package with Go assembly cannot use cgo, which
+// graph does in its OpenBLAS build.
+package simd
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Available reports whether the CPU has AVX2 and FMA (and GTRAIN_NO_AVX2
+// is not 1: for comparisons). Tests may turn it off.
+var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("GTRAIN_NO_AVX2") != "1"
+
+// SgemmNT2x5 sets out[8(5r+j) : 8(5r+j)+8] to the 8 lane sums of
+// Σ_l a_r[l]·b_j[l] over k8 chunks of 8 elements, for the rows a_0 = a0,
+// a_1 = a1 and b_j = b + j·ldb, j < 5.
+//
+//go:noescape
+func SgemmNT2x5(k8 int, a0, a1, b *float32, ldb int, out *[80]float32)
+
+// DgemmNT2x5 is SgemmNT2x5 in float64: chunks of 4, out[4(5r+j) : 4(5r+j)+4].
+//
+//go:noescape
+func DgemmNT2x5(k4 int, a0, a1, b *float64, ldb int, out *[40]float64)
+
+// SgemmTN10x8 adds to c_r[0:8] (c_r = c + r·ldc, r < 10) the sums
+// Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+8].
+//
+//go:noescape
+func SgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// DgemmTN10x4 is SgemmTN10x8 in float64, 4 columns.
+//
+//go:noescape
+func DgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)

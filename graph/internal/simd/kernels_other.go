@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package simd
+
+// Without amd64 there are no assembly kernels: package graph's products
+// run on gonum.
+var Available = false
+
+func SgemmNT2x5(k8 int, a0, a1, b *float32, ldb int, out *[80]float32) { panic("simd: no kernels") }
+func DgemmNT2x5(k4 int, a0, a1, b *float64, ldb int, out *[40]float64) { panic("simd: no kernels") }
+func SgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("simd: no kernels")
+}
+func DgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("simd: no kernels")
+}
