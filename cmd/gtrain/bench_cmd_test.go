@@ -124,3 +124,27 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestCPUProfileFlag: --cpuprofile writes a pprof profile of the command
+// (gzip-compressed protobuf), and an unwritable path is one error line.
+func TestCPUProfileFlag(t *testing.T) {
+	dir := syntheticDir(t, 100)
+	prof := filepath.Join(t.TempDir(), "cpu.pprof")
+	app := newApp()
+	var out, log bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &log
+	if err := app.RunContext(context.Background(), []string{"gtrain", "--cpuprofile", prof, "bench", "--data", dir,
+		"--loss", "cross", "--dtype", "float32", "--batch", "20", "--epochs", "1"}); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile %s: %d bytes, %v", prof, len(b), err)
+	}
+	app = newApp()
+	app.Writer, app.ErrWriter = &out, &log
+	err = app.RunContext(context.Background(), []string{"gtrain", "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "p"), "bench", "--data", dir})
+	if err == nil || !strings.Contains(err.Error(), "--cpuprofile") {
+		t.Fatalf("unwritable profile path: %v", err)
+	}
+}

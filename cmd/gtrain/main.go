@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -76,12 +77,16 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "device", Value: "cpu", EnvVars: []string{"GTRAIN_DEVICE"},
 				Usage: "where the graphs run: cpu, cuda, cuda:N or auto"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE` (go tool pprof)"},
 		},
 		// A bad --device fails before any command does work.
 		Before: func(c *cli.Context) error {
-			_, err := checkDevice(c, io.Discard)
-			return err
+			if _, err := checkDevice(c, io.Discard); err != nil {
+				return err
+			}
+			return startCPUProfile(c)
 		},
+		After: stopCPUProfile,
 		Commands: []*cli.Command{
 			trainCommand(),
 			reportCommand(),
@@ -101,4 +106,37 @@ func newApp() *cli.App {
 		},
 		HideHelpCommand: true,
 	}
+}
+
+// cpuProfile is the file of --cpuprofile while the profile runs.
+var cpuProfile *os.File
+
+func startCPUProfile(c *cli.Context) error {
+	path := c.String("cpuprofile")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	cpuProfile = f
+	return nil
+}
+
+func stopCPUProfile(*cli.Context) error {
+	if cpuProfile == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := cpuProfile.Close()
+	cpuProfile = nil
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return nil
 }
