@@ -17,4 +17,4 @@ func init() {
 }
 
 // BLAS names the BLAS the matrix products run on.
-const BLAS = "gonum+skinny"
+const BLAS = "gonum"

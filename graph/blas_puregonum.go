@@ -6,4 +6,4 @@ package graph
 // BLAS as it is, Gorgonia's default (for comparisons with SkinnyBLAS).
 
 // BLAS names the BLAS the matrix products run on.
-const BLAS = "gonum"
+const BLAS = "gonum (as it is)"

@@ -209,3 +209,12 @@ func Scale[T Float](alpha T, x []T) {
 		gonum.Implementation{}.Dscal(len(x), float64(alpha), x, 1)
 	}
 }
+
+// BLASName describes what the matrix products run on: the build's BLAS,
+// and the AVX2 kernels when this CPU runs them.
+func BLASName() string {
+	if simd.Available && BLAS != "gonum (as it is)" {
+		return BLAS + " + AVX2 kernels"
+	}
+	return BLAS
+}

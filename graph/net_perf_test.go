@@ -100,8 +100,9 @@ func TestNetOps(t *testing.T) {
 	}
 }
 
-// BenchmarkNetRun times one Run of the training graph (cost, ∂W, ∂b) at
-// the course's batch of 100 rows, K = 10: at d = 32 the matrix products
+// BenchmarkNetRun times one Run of the CPU engine's training graph (cost,
+// ∂data/∂W, ∂b: NetConfig.DataGradW) at the course's batch of 100 rows,
+// K = 10: at d = 32 the matrix products
 // are negligible and the time is the graph's fixed cost per step (op
 // dispatch, the loss's small tensors), at d = 3072 a CIFAR step without
 // the update. GTRAIN_TAPE_RESET=1 compares with the public TapeMachine
@@ -117,7 +118,7 @@ func BenchmarkNetRun(b *testing.B) {
 
 func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
 	p, bt, y := randomProblem[T](1, 10, d, 100)
-	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true}, p)
+	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true, DataGradW: true}, p)
 	if err != nil {
 		b.Fatal(err)
 	}

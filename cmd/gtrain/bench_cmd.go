@@ -147,7 +147,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 	}
 	n, dim := splits.Train.Len(), data.ImageSize
 	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s\n",
-		n, opt.Epochs, opt.Reps, graph.BLAS, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
+		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
 	for rep := 0; rep < opt.Reps; rep++ {
 		for _, r := range rows {
 			cfg := models.DefaultConfig()
