@@ -33,6 +33,9 @@ const BLAS = "openblas"
 type openBLAS struct{ netlib.Implementation }
 
 func (o openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if gemmDot(o.Implementation.Sdot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
+		return
+	}
 	if simd.Available && (!isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
 		alpha == 1 && m%10 == 0 && skinnyGemm(o.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
 		return
@@ -41,6 +44,9 @@ func (o openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []f
 }
 
 func (o openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if gemmDot(o.Implementation.Ddot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
+		return
+	}
 	if simd.Available && (!isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
 		alpha == 1 && m%10 == 0 && skinnyGemm(o.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
 		return

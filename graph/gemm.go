@@ -43,6 +43,9 @@ const (
 
 // Sgemm computes C = alpha op(A) op(B) + beta C.
 func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if gemmDot(s.Implementation.Sdot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
+		return
+	}
 	if !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
@@ -54,6 +57,9 @@ func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a [
 
 // Dgemm computes C = alpha op(A) op(B) + beta C.
 func (s SkinnyBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if gemmDot(s.Implementation.Ddot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
+		return
+	}
 	if !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
@@ -83,6 +89,32 @@ func splitRows[T Float](
 	forChunks(m, 1, minPartRows, m*n*k, minPartWork, func(i0, i1 int) {
 		gemm(tA, tB, i1-i0, n, k, alpha, a[i0*lda:], lda, b, ldb, beta, c[i0*ldc:], ldc)
 	})
+	return true
+}
+
+// gemmDot computes a 1×1 product (a row times a column: ‖W‖² in a Lean
+// Net) as one dot product and returns true; gonum's gemm blocks it like
+// any other product. Other products it leaves to the caller.
+func gemmDot[T Float](dot func(n int, x []T, incX int, y []T, incY int) T,
+	tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T) bool {
+	if m != 1 || n != 1 || k <= 0 || len(c) < 1 {
+		return false
+	}
+	incA, incB := 1, ldb
+	if isTrans(tA) {
+		incA = lda
+	}
+	if isTrans(tB) {
+		incB = 1
+	}
+	if len(a) < 1+(k-1)*incA || len(b) < 1+(k-1)*incB {
+		return false
+	}
+	s := alpha * dot(k, a, incA, b, incB)
+	if beta != 0 {
+		s += beta * c[0]
+	}
+	c[0] = s
 	return true
 }
 

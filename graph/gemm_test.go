@@ -21,7 +21,7 @@ import (
 func TestSkinnyGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
-	for _, sh := range [][3]int{{100, 10, 3072}, {10, 3072, 100}, {1, 10, 100}, {7, 3, 5}, {40, 50, 60}, {33, 2, 70}, {3, 700, 9}} {
+	for _, sh := range [][3]int{{100, 10, 3072}, {10, 3072, 100}, {1, 10, 100}, {7, 3, 5}, {40, 50, 60}, {33, 2, 70}, {3, 700, 9}, {1, 1, 3075}, {1, 1, 1}} {
 		for _, tA := range trans {
 			for _, tB := range trans {
 				for _, ab := range [][2]float64{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}} {

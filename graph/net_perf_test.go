@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -15,16 +16,19 @@ import (
 // outputs.
 func TestNetRunIsPure(t *testing.T) {
 	for _, loss := range []Loss{CrossEntropy, SVM} {
-		t.Run(string(loss)+"/float64", func(t *testing.T) { checkRunIsPure[float64](t, loss) })
-		t.Run(string(loss)+"/float32", func(t *testing.T) { checkRunIsPure[float32](t, loss) })
+		for _, lean := range []bool{false, true} {
+			name := fmt.Sprintf("%s/lean=%v", loss, lean)
+			t.Run(name+"/float64", func(t *testing.T) { checkRunIsPure[float64](t, loss, lean) })
+			t.Run(name+"/float32", func(t *testing.T) { checkRunIsPure[float32](t, loss, lean) })
+		}
 	}
 }
 
-func checkRunIsPure[T Float](t *testing.T, loss Loss) {
+func checkRunIsPure[T Float](t *testing.T, loss Loss, lean bool) {
 	const k, d, rows = 10, 96, 12
 	p, b, y := randomProblem[T](7, k, d, rows)
 	_, b2, y2 := randomProblem[T](8, k, d, rows)
-	net, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	net, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: lean}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +105,7 @@ func TestNetOps(t *testing.T) {
 }
 
 // BenchmarkNetRun times one Run of the CPU engine's training graph (cost,
-// ∂data/∂W, ∂b: NetConfig.DataGradW) at the course's batch of 100 rows,
+// ∂data/∂W, ∂b: NetConfig.Lean) at the course's batch of 100 rows,
 // K = 10: at d = 32 the matrix products
 // are negligible and the time is the graph's fixed cost per step (op
 // dispatch, the loss's small tensors), at d = 3072 a CIFAR step without
@@ -118,7 +122,7 @@ func BenchmarkNetRun(b *testing.B) {
 
 func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
 	p, bt, y := randomProblem[T](1, 10, d, 100)
-	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true, DataGradW: true}, p)
+	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true, Lean: true}, p)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -152,7 +156,7 @@ func TestTapeShortcuts(t *testing.T) {
 func checkTapeShortcuts[T Float](t *testing.T, loss Loss) {
 	const k, d, rows = 10, 40, 16
 	p, _, _ := randomProblem[T](3, k, d, rows)
-	fast, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	fast, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: true}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +165,7 @@ func checkTapeShortcuts[T Float](t *testing.T, loss Loss) {
 		t.Fatal("package tapevm does not recognize gorgonia's TapeMachine")
 	}
 	t.Setenv("GTRAIN_TAPE_RESET", "1")
-	slow, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+	slow, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: true}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +186,45 @@ func checkTapeShortcuts[T Float](t *testing.T, loss Loss) {
 			!slices.Equal(fast.GradW(), slow.GradW()) || !slices.Equal(fast.GradB(), slow.GradB()) {
 			t.Fatalf("run %d: the outputs differ from the public API's", i+1)
 		}
+	}
+}
+
+// TestLeanNet: a Lean Net computes the plain Net's cost, and its ∂W plus
+// 2λW is the plain ∂W (float64, to 1e-12; the sums run in other orders).
+func TestLeanNet(t *testing.T) {
+	const k, d, rows = 10, 96, 12
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		p, b, y := randomProblem[float64](5, k, d, rows)
+		plain, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lean, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: true}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lambda := range []float64{0, 0.1, 1} {
+			if err := plain.Run(b.X, y, lambda); err != nil {
+				t.Fatal(err)
+			}
+			if err := lean.Run(b.X, y, lambda); err != nil {
+				t.Fatal(err)
+			}
+			if e := math.Abs(lean.Cost()-plain.Cost()) / math.Abs(plain.Cost()); !(e <= 1e-12) {
+				t.Errorf("%s λ=%g: cost %v, plain %v", loss, lambda, lean.Cost(), plain.Cost())
+			}
+			gw := slices.Clone(lean.GradW())
+			for i := range gw {
+				gw[i] += 2 * lambda * p.W[i]
+			}
+			if e := MaxRelativeError(gw, plain.GradW(), 1e-12); !(e <= 1e-12) {
+				t.Errorf("%s λ=%g: ∂W + 2λW differs from the plain ∂W by %.3g", loss, lambda, e)
+			}
+			if !slices.Equal(lean.GradB(), plain.GradB()) {
+				t.Errorf("%s λ=%g: ∂b differs from the plain one", loss, lambda)
+			}
+		}
+		plain.Close()
+		lean.Close()
 	}
 }

@@ -50,7 +50,7 @@ type cpuEngine[T graph.Float] struct {
 // NewCPUEngine returns an Engine that runs on Gorgonia's CPU VM and updates
 // p in place.
 func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (Engine[T], error) {
-	train, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true, DataGradW: true}, p)
+	train, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true, Lean: true}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
 	// The update is ours, not a Gorgonia solver's: VanillaSolver would
 	// regularize b too and divide by the batch size a second time.
 	// W ← (1−2ηλ)W − η ∂data/∂W: the training graph leaves 2λW out of ∂W
-	// (NetConfig.DataGradW).
+	// (NetConfig.Lean).
 	if e.lambda != 0 {
 		graph.Scale(T(1-2*eta*e.lambda), e.p.W)
 	}
