@@ -13,8 +13,9 @@ import (
 
 // The two products of a training step, S = X Wᵀ (NT: A n×d times Bᵀ, B
 // K×d) and ∂W = Gᵀ X (TN: Aᵀ B, A n×K, B n×d), on the AVX2+FMA kernels of
-// package graph/internal/simd where the CPU has them. Both are skinny (K = 10): gonum's
-// blocked gemm runs them on 4-wide SSE dot and axpy loops; the kernels keep
+// package graph/internal/simd where the CPU has them. Both are skinny
+// (K = 10): gonum's blocked gemm runs them on 4-wide SSE dot and axpy
+// loops; the kernels keep
 // ten 8-wide accumulators in registers, load each element of the wide
 // operand once per ten products, and use fused multiply-adds. Results are
 // deterministic: every entry is summed in a fixed order, whatever the
@@ -111,12 +112,11 @@ func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, 
 			}
 			for r := 0; r < 2; r++ {
 				for q := 0; q < 5; q++ {
-					var s T
-					for _, v := range out[(5*r+q)*w : (5*r+q+1)*w] {
-						s += v
-					}
-					if kk == 0 {
-						s = 0
+					var s T // the kernel's lanes, then the tail
+					if kk > 0 {
+						for _, v := range out[(5*r+q)*w : (5*r+q+1)*w] {
+							s += v
+						}
 					}
 					set(i+r, j+q, s+dot(i+r, j+q, kk))
 				}

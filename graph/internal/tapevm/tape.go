@@ -24,10 +24,11 @@ import (
 // Both are replaced here by reaching into the TapeMachine of gorgonia
 // v0.9.18 (pinned in go.mod): rewinding its program counter, and calling
 // its program loop directly. Each is checked at construction (the type,
-// the field) and falls back to the public API when it does not match;
-// GTRAIN_TAPE_RESET=1 forces the public API. TestNetRunIsPure,
-// TestNetOutputs and TestTapeShortcuts check the results run after run
-// and against the public API bit for bit.
+// the field) and the caller falls back to the public API when it does not
+// match; a gorgonia without the loop's method fails the build (the link
+// name). GTRAIN_TAPE_RESET=1 makes package graph use the public API. Its
+// TestNetRunIsPure, TestNetOutputs and TestTapeShortcuts check the results
+// run after run, and against the public API bit for bit.
 
 // Rewinder returns a func that sets a TapeMachine's program counter
 // back to 0 and touches nothing else, or nil when vm is not the
