@@ -296,16 +296,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		steps := n / batch
 		etas := []float64{0.5, 0.25, 0.125}
 
-		net, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true}, p0.Clone())
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog, err := LowerNet(net)
-		net.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog = Fuse(prog)
+		prog := fusedProgram(t, graph.NetConfig{Loss: loss, Rows: batch, Grad: true}, p0.Clone())
 		host := prog.HostValues(lambda)
 		var in strings.Builder
 		harnessInput(&in, prog, host, func(s Slot) []float64 {
@@ -382,16 +373,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		}
 
 		// Evaluation of the trained parameters with the correct count.
-		ev, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: n}, pc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eprog, err := LowerNet(ev)
-		ev.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		eprog = Fuse(eprog)
+		eprog := fusedProgram(t, graph.NetConfig{Loss: loss, Rows: n}, pc)
 		ehost := eprog.HostValues(lambda)
 		in.Reset()
 		harnessInput(&in, eprog, ehost, func(s Slot) []float64 {

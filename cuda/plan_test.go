@@ -28,17 +28,7 @@ func TestSegmentLaunches(t *testing.T) {
 		{graph.SVM, 10000, false, "", true},
 	}
 	for _, c := range cases {
-		p := graph.NewParams[float32](10, 3072)
-		net, err := graph.NewNet(graph.NetConfig{Loss: c.loss, Rows: c.rows, Grad: c.grad}, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog, err := LowerNet(net)
-		net.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog = Fuse(prog)
+		prog := fusedProgram(t, graph.NetConfig{Loss: c.loss, Rows: c.rows, Grad: c.grad}, graph.NewParams[float32](10, 3072))
 		host := prog.HostValues(0.1)
 		plan := Plan(prog, host)
 		seg := Segment(prog, host, plan)
@@ -82,4 +72,20 @@ func TestSegmentLaunches(t *testing.T) {
 			t.Errorf("%s rows %d: launches %q, want %q (from %d)", c.loss, c.rows, got, c.wantShape, len(plan))
 		}
 	}
+}
+
+// fusedProgram lowers and fuses the graph of a Net of cfg over p, as the
+// CUDA engine does.
+func fusedProgram[T graph.Float](t *testing.T, cfg graph.NetConfig, p *graph.Params[T]) *Program {
+	t.Helper()
+	net, err := graph.NewNet(cfg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	prog, err := LowerNet(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Fuse(prog)
 }
