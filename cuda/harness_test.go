@@ -79,40 +79,19 @@ func hostRun[T graph.Float](t *testing.T, bin string, loss graph.Loss, sz [3]int
 	}
 	host := prog.HostValues(lambda)
 	var in strings.Builder
-	fmt.Fprintf(&in, "S %d\n", len(prog.Slots))
-	for i, s := range prog.Slots {
-		fmt.Fprintf(&in, "L %d %d\n", i, s.Len)
-		var vals []float64
+	harnessInput(&in, prog, host, func(s Slot) []float64 {
 		switch s.Role {
 		case InputX:
-			vals = f64(x)
+			return f64(x)
 		case InputY:
-			vals = f64(y)
+			return f64(y)
 		case ParamW:
-			vals = f64(p.W)
+			return f64(p.W)
 		case ParamB:
-			vals = f64(p.B)
-		case Const:
-			vals = s.Init
+			return f64(p.B)
 		}
-		if vals != nil {
-			fmt.Fprintf(&in, "V %d %d", i, len(vals))
-			for _, v := range vals {
-				in.WriteString(" " + hexf(v))
-			}
-			in.WriteByte('\n')
-		}
-	}
-	for i, ins := range prog.Instrs {
-		if ins.Kind == Fused {
-			desc := FusedDesc(ins, host)
-			fmt.Fprintf(&in, "D %d %d", i, len(desc))
-			for _, w := range desc {
-				fmt.Fprintf(&in, " %d", w)
-			}
-			in.WriteByte('\n')
-		}
-	}
+		return nil
+	})
 	plan := Plan(prog, host)
 	if mode == segmented {
 		plan = Segment(prog, host, plan)
@@ -187,12 +166,7 @@ func harnessInput(in *strings.Builder, prog *Program, host []float64, vals func(
 	}
 	for i, ins := range prog.Instrs {
 		if ins.Kind == Fused {
-			desc := FusedDesc(ins, host)
-			fmt.Fprintf(in, "D %d %d", i, len(desc))
-			for _, w := range desc {
-				fmt.Fprintf(in, " %d", w)
-			}
-			in.WriteByte('\n')
+			writeDesc(in, i, FusedDesc(ins, host))
 		}
 	}
 }
