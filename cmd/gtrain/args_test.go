@@ -137,6 +137,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sweep", "run", "f.yaml", "--wokers", "2"}, "sweep run: unknown flag --wokers: did you mean --workers?"},
 		{[]string{"eval"}, "eval: missing --model (see 'gtrain eval --help')"},
 		{[]string{"sweep", "run-one", "f.yaml"}, "sweep run-one: missing --index"},
+		{[]string{"train", "runs/x", "--epochs", "2"}, `train: takes no arguments, got ["runs/x"]`},
+		{[]string{"data", "download", "extra"}, "data download: takes no arguments"},
 	} {
 		code, stdout, stderr := gtrain(t, c.args...)
 		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "gtrain: ") || !strings.Contains(stderr, c.want) {

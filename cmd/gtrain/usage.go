@@ -27,7 +27,7 @@ func wireCommands(prog, parent string, inherited []cli.Flag, cmds []*cli.Command
 		path := strings.TrimSpace(parent + " " + c.Name)
 		flags := append(append([]cli.Flag(nil), c.Flags...), inherited...)
 		c.OnUsageError = usageError(prog, path, flags)
-		requireFlags(c, prog, path)
+		checkUsage(c, prog, path)
 		wireCommands(prog, path, flags, c.Subcommands)
 	}
 }
@@ -65,9 +65,12 @@ func usageError(prog, path string, flags []cli.Flag) cli.OnUsageErrorFunc {
 	}
 }
 
-// requireFlags checks the command's required flags itself, before its
-// own Before, and clears their Required marks so that urfave does not.
-func requireFlags(c *cli.Command, prog, path string) {
+// checkUsage makes the command check its required flags itself, before
+// its own Before, clearing their Required marks so that urfave does not;
+// a leaf command that takes no arguments refuses them (with flags allowed
+// after arguments, 'gtrain train runs/x --epochs 2' must not train with
+// runs/x ignored).
+func checkUsage(c *cli.Command, prog, path string) {
 	var required []string
 	for _, f := range c.Flags {
 		if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
@@ -81,11 +84,15 @@ func requireFlags(c *cli.Command, prog, path string) {
 			}
 		}
 	}
-	if len(required) == 0 {
+	noArgs := c.ArgsUsage == "" && len(c.Subcommands) == 0
+	if len(required) == 0 && !noArgs {
 		return
 	}
 	before := c.Before
 	c.Before = func(ctx *cli.Context) error {
+		if noArgs && ctx.NArg() > 0 {
+			return usageErrorf(prog, path, "takes no arguments, got %q %s", ctx.Args().Slice(), seeHelp(prog, path))
+		}
 		for _, r := range required {
 			if !ctx.IsSet(r) {
 				return usageErrorf(prog, path, "missing %s %s", dashed(r), seeHelp(prog, path))
