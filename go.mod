@@ -1,6 +1,6 @@
 module github.com/gtrain/gtrain
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/nlpodyssey/gopickle v0.2.0

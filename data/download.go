@@ -37,6 +37,28 @@ type DownloadOptions struct {
 	Progress io.Writer
 }
 
+// DefaultCacheDir is where Download puts the data unless told otherwise,
+// as Keras and torchvision keep theirs: gtrain in the user's cache
+// directory ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on
+// macOS, %LocalAppData% on Windows).
+func DefaultCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for CIFAR-10: %w", err)
+	}
+	return filepath.Join(dir, "gtrain"), nil
+}
+
+// Downloaded returns the cifar-10-batches-bin directory that Download
+// unpacked into dir, or "" when dir holds none.
+func Downloaded(dir string) string {
+	d := filepath.Join(dir, binaryFormat.dir)
+	if hasBatches(d, binaryFormat) {
+		return d
+	}
+	return ""
+}
+
 // Download fetches the CIFAR-10 binary archive and unpacks its
 // cifar-10-batches-bin directory into dir, returning the path of that
 // directory.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -174,5 +175,43 @@ func TestDownloadExistingReal(t *testing.T) {
 	}
 	if got != filepath.Join(dir, "cifar-10-batches-bin") || hits.Load() != 0 {
 		t.Errorf("got %q after %d requests", got, hits.Load())
+	}
+}
+
+// TestDefaultCacheDir: the data's default home is gtrain in the user's
+// cache directory, and Downloaded finds what Download unpacked there.
+func TestDefaultCacheDir(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the cache directory of", runtime.GOOS, "does not come from XDG_CACHE_HOME")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, c := range []struct{ xdg, want string }{
+		{filepath.Join(home, "xdg"), filepath.Join(home, "xdg", "gtrain")},
+		{"", filepath.Join(home, ".cache", "gtrain")},
+	} {
+		t.Setenv("XDG_CACHE_HOME", c.xdg)
+		if got, err := DefaultCacheDir(); err != nil || got != c.want {
+			t.Errorf("XDG_CACHE_HOME=%q: %q, %v; want %q", c.xdg, got, err, c.want)
+		}
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	if got, err := DefaultCacheDir(); err == nil {
+		t.Errorf("no HOME: %q, want an error", got)
+	}
+
+	cache := t.TempDir()
+	if d := Downloaded(cache); d != "" {
+		t.Errorf("empty cache: Downloaded = %q", d)
+	}
+	bin := filepath.Join(cache, "cifar-10-batches-bin")
+	os.Mkdir(bin, 0o755)
+	if d := Downloaded(cache); d != "" {
+		t.Errorf("empty cifar-10-batches-bin: Downloaded = %q", d)
+	}
+	os.WriteFile(filepath.Join(bin, "data_batch_1.bin"), nil, 0o644)
+	if d := Downloaded(cache); d != bin {
+		t.Errorf("Downloaded = %q, want %q", d, bin)
 	}
 }

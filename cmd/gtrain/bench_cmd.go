@@ -32,7 +32,8 @@ func benchCommand() *cli.Command {
 			"--peer the NumPy reference runs on the same data after each of ours (interleaved, --reps\n" +
 			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory)"},
+			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory; " + dataDefault + ")"},
+			deviceFlag(),
 			&cli.StringFlag{Name: "loss", Value: "cross,svm", Usage: "losses to time, comma-separated"},
 			&cli.StringFlag{Name: "dtype", Value: "float32,float64", Usage: "dtypes to time, comma-separated"},
 			&cli.StringFlag{Name: "batch", Value: "100,500", Usage: "batch sizes to time, comma-separated"},
@@ -84,7 +85,9 @@ func benchCommand() *cli.Command {
 				}
 			}
 			dc := models.DefaultConfig().Data
-			dc.Dir = c.String("data")
+			if dc.Dir, err = dataDir(c); err != nil {
+				return err
+			}
 			splits, err := models.LoadSplits(dc)
 			if err != nil {
 				return err

@@ -14,6 +14,8 @@ import (
 // dataCommand returns the "data" command, which verifies and downloads
 // the CIFAR-10 data. The work is done by package data.
 func dataCommand() *cli.Command {
+	// The default is where the commands look for the data when given none.
+	cache, _ := data.DefaultCacheDir()
 	return &cli.Command{
 		Name:  "data",
 		Usage: "verify or download the CIFAR-10 data",
@@ -28,7 +30,7 @@ func dataCommand() *cli.Command {
 				Name:  "download",
 				Usage: "download the CIFAR-10 binary archive, check its MD5 sum and unpack cifar-10-batches-bin into --dir",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Value: ".", Usage: "directory to unpack cifar-10-batches-bin into"},
+					&cli.StringFlag{Name: "dir", Value: cache, Usage: "directory to unpack cifar-10-batches-bin into (the default is where the commands find it without --data)"},
 					&cli.StringFlag{Name: "url", Value: data.ArchiveURL, Usage: "archive URL"},
 					&cli.StringFlag{Name: "md5", Value: data.ArchiveMD5, Usage: "expected MD5 sum of the archive"},
 				},
@@ -76,6 +78,10 @@ func writeChecks(w io.Writer, checks []data.FileCheck) (failed int) {
 func dataDownload(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return cli.Exit("usage: data download [--dir D] [--url U] [--md5 M]", 2)
+	}
+	if c.String("dir") == "" {
+		_, err := data.DefaultCacheDir()
+		return cli.Exit(fmt.Sprintf("data download: %v; give --dir", err), 1)
 	}
 	dir, err := data.Download(c.Context, c.String("dir"), data.DownloadOptions{
 		URL:      c.String("url"),

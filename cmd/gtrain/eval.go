@@ -28,6 +28,7 @@ func evalCommand() *cli.Command {
 			// No CIFAR10_DIR here: a run is evaluated on its own data unless
 			// told otherwise.
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (default: the run's own, from its config.json)"},
+			deviceFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			dev, err := resolveDevice(c)

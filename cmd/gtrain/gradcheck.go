@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -23,7 +22,8 @@ func gradcheckCommand() *cli.Command {
 			"first --dims dimensions, and W, b ~ N(0, 0.01^2). Prints the maximum relative error\n" +
 			"|a-b| / max(floor, |a|+|b|) of W and b for each pair; exits non-zero above --tol.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 directory or archive"},
+			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (" + dataDefault + ")"},
+			deviceFlag(),
 			&cli.StringFlag{Name: "loss", Value: "cross", Usage: "cross or svm"},
 			&cli.IntFlag{Name: "dims", Value: 20, Usage: "input dimensions used (1..3072)"},
 			&cli.IntFlag{Name: "samples", Value: 100, Usage: "images used (1..10000)"},
@@ -143,11 +143,12 @@ func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int
 	return graph.GradCheck(p, b, cfg)
 }
 
-// loadCourseSplits reads the course's split from --data (or CIFAR10_DIR).
+// loadCourseSplits reads the course's split from --data, else the default
+// data.
 func loadCourseSplits(c *cli.Context) (*data.Splits, error) {
-	dir := c.String("data")
-	if dir != "" {
-		dir, _ = filepath.Abs(dir)
+	dir, err := dataDir(c)
+	if err != nil {
+		return nil, err
 	}
 	dc := models.DefaultConfig().Data
 	dc.Dir = dir

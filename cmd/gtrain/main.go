@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -51,7 +50,7 @@ func (e signalError) exitCode() int {
 func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	app := newApp()
 	app.Writer, app.ErrWriter = stdout, stderr
-	err := app.RunContext(ctx, args)
+	err := runApp(ctx, app, args)
 	if err == nil {
 		return 0
 	}
@@ -71,17 +70,20 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "gtrain",
 		Usage: "train small networks as Gorgonia graphs: DD2424 Assignment 1 on CIFAR-10",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "device", Value: "cpu", EnvVars: []string{"GTRAIN_DEVICE"},
-				Usage: "where the graphs run: cpu, cuda, cuda:N or auto"},
+				Usage: "where the graphs run: cpu, cuda, cuda:N or auto (a command's own --device wins)"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE` (go tool pprof)"},
 		},
-		// A bad --device fails before any command does work.
+		// A misspelt --device fails before any command does work; whether
+		// the device is there is up to the command that uses it (its own
+		// --device may ask for another).
 		Before: func(c *cli.Context) error {
-			if _, err := checkDevice(c, io.Discard); err != nil {
+			dev, _ := givenDevice(c)
+			if err := checkDeviceName(dev); err != nil {
 				return err
 			}
 			return startCPUProfile(c)
@@ -100,12 +102,11 @@ func newApp() *cli.App {
 		},
 		// Errors are printed once, by run; urfave/cli would otherwise
 		// print some and exit on its own.
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
-			return fmt.Errorf("%w (see 'gtrain %s --help')", err, c.Command.Name)
-		},
+		ExitErrHandler:  func(*cli.Context, error) {},
 		HideHelpCommand: true,
 	}
+	wireUsage(app)
+	return app
 }
 
 // cpuProfile is the file of --cpuprofile while the profile runs.

@@ -112,7 +112,7 @@ func TestTrainAllBatches(t *testing.T) {
 // TestBadInput: every mistake is one line on stderr and a non-zero exit.
 func TestBadInput(t *testing.T) {
 	dir := syntheticDir(t, 20)
-	t.Setenv("CIFAR10_DIR", "")
+	userCache(t) // empty: no data without --data
 	for _, c := range []struct {
 		args []string
 		want string

@@ -19,7 +19,7 @@ func augmentPreviewCommand() *cli.Command {
 		Name:  "augment-preview",
 		Usage: "write a PNG grid of training images, each followed by augmented versions",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10 directory or archive"},
+			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (" + dataDefault + ")"},
 			&cli.StringSliceFlag{Name: "noise", Usage: "gaussian:SIGMA or sp:FRACTION (repeatable)"},
 			&cli.StringSliceFlag{Name: "augment", Usage: "flip:P, translate:K, jitter:..., gaussian:SIGMA, sp:F (repeatable)"},
 			&cli.IntFlag{Name: "images", Value: 6, Usage: "training images (rows)"},

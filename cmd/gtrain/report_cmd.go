@@ -15,12 +15,12 @@ import (
 )
 
 // reportCommand is 'gtrain report RUN_DIR...': the comparison table of
-// runs on stdout and, unless --html is empty, a self-contained HTML report
-// with every run's curves and montage.
+// runs on stdout and, with --html, a self-contained HTML report with every
+// run's curves and montage.
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
-		Usage:     "compare runs: print their table and write an HTML report with their pictures",
+		Usage:     "compare runs: print their table, and with --html write an HTML report with their pictures",
 		ArgsUsage: "RUN_DIR...",
 		Description: "Reads config.json and result.json of each run directory (a directory holding none\n" +
 			"stands for the run directories in it) and prints the comparison table: loss, lambda,\n" +
@@ -31,7 +31,7 @@ func reportCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "markdown", Usage: "table format: markdown or csv"},
 			&cli.StringFlag{Name: "sort", Usage: "sort by this column (e.g. test_accuracy, lambda, eta); prefix - for descending"},
-			&cli.StringFlag{Name: "html", Value: "report.html", Usage: "write the HTML report to this file; empty for none"},
+			&cli.StringFlag{Name: "html", Usage: "also write the HTML report to `FILE`"},
 			&cli.StringFlag{Name: "title", Value: "gtrain report", Usage: "title of the HTML report"},
 		},
 		Action: func(c *cli.Context) error {

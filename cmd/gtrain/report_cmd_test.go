@@ -49,7 +49,7 @@ func gtrainReport(args ...string) (error, string, string) {
 	var out, errb bytes.Buffer
 	app := &cli.App{Name: "gtrain", Commands: []*cli.Command{reportCommand()}, Writer: &out, ErrWriter: &errb,
 		ExitErrHandler: func(*cli.Context, error) {}}
-	err := app.RunContext(context.Background(), append([]string{"gtrain", "report"}, args...))
+	err := runApp(context.Background(), app, append([]string{"gtrain", "report"}, args...))
 	return err, out.String(), errb.String()
 }
 

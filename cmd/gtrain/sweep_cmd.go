@@ -24,8 +24,8 @@ import (
 var sweepData = sweep.NewDataCache(models.LoadSplits)
 
 func sweepCommand() *cli.Command {
-	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR)"}
-	devicesFlag := &cli.StringFlag{Name: "devices", Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers)"}
+	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR, else the data 'gtrain data download' put in the cache directory)"}
+	devicesFlag := &cli.StringFlag{Name: "devices", Aliases: []string{"device"}, Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers; default: gtrain --device when given, else the file's)"}
 	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
 	cmd := &cli.Command{
 		Name:  "sweep",
@@ -91,9 +91,6 @@ func sweepCommand() *cli.Command {
 			},
 		},
 	}
-	for i, sub := range cmd.Subcommands {
-		cmd.Subcommands[i] = interspersed(sub)
-	}
 	return cmd
 }
 
@@ -105,9 +102,7 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 		return nil, fmt.Errorf("want one sweep file, got %d arguments", c.NArg())
 	}
 	base := models.DefaultConfig()
-	if env := os.Getenv("CIFAR10_DIR"); env != "" {
-		base.Data.Dir = absPath(env)
-	}
+	base.Data.Dir = defaultDataDir()
 	var dataDir string
 	if c.IsSet("data") {
 		dataDir = absPath(c.String("data"))
@@ -130,12 +125,23 @@ func absPath(p string) string {
 	return p
 }
 
-// devicesOf reads --devices; nil when it is not given.
+// devicesOf reads --devices (or --device), else the global --device (or
+// $GTRAIN_DEVICE); nil when none is given.
 func devicesOf(c *cli.Context) ([]string, error) {
-	if !c.IsSet("devices") {
+	if c.IsSet("devices") {
+		return sweep.ParseDevices(c.String("devices"))
+	}
+	dev, given := givenDevice(c)
+	if !given {
 		return nil, nil
 	}
-	return sweep.ParseDevices(c.String("devices"))
+	if dev == "auto" {
+		var err error
+		if dev, err = checkDevice(dev, c.App.ErrWriter); err != nil {
+			return nil, err
+		}
+	}
+	return sweep.ParseDevices(dev)
 }
 
 // planDevices are the devices of the runs when --devices is not given.
@@ -336,8 +342,8 @@ func sweepSlurm(c *cli.Context) error {
 		Memory: c.String("mem"), Time: c.String("time"), MaxParallel: c.Int("max-parallel"),
 	}
 	// The tasks see the data as this command did.
-	if env := os.Getenv("CIFAR10_DIR"); env != "" {
-		opt.Env = append(opt.Env, "CIFAR10_DIR="+absPath(env))
+	if d := defaultDataDir(); d != "" {
+		opt.Env = append(opt.Env, "CIFAR10_DIR="+d)
 	}
 	if c.IsSet("data") {
 		opt.RunOneArgs = append(opt.RunOneArgs, "--data", absPath(c.String("data")))
@@ -426,60 +432,4 @@ func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg m
 		return nil, err
 	}
 	return tr.Result, nil
-}
-
-// interspersed lets the flags of cmd follow its arguments, as in
-// 'gtrain sweep run FILE --out DIR': urfave/cli v2 stops reading flags at
-// the first argument. The returned command takes its arguments unparsed,
-// puts the flags first and runs cmd on them in an app of its own that
-// writes where the caller's app writes.
-func interspersed(cmd *cli.Command) *cli.Command {
-	inner := *cmd
-	outer := *cmd
-	outer.SkipFlagParsing = true
-	outer.Flags = nil // inner parses them (and checks the required ones)
-	outer.Action = func(c *cli.Context) error {
-		app := &cli.App{
-			Name: "gtrain sweep", HelpName: "gtrain sweep", Writer: c.App.Writer, ErrWriter: c.App.ErrWriter,
-			Commands:        []*cli.Command{&inner},
-			HideHelpCommand: true, HideVersion: true,
-			ExitErrHandler: func(*cli.Context, error) {},
-			OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
-				return fmt.Errorf("%w (see 'gtrain sweep %s --help')", err, inner.Name)
-			},
-		}
-		return app.RunContext(c.Context, append([]string{"gtrain sweep", inner.Name}, flagsFirst(c.Args().Slice(), inner.Flags)...))
-	}
-	return &outer
-}
-
-// flagsFirst reorders args: the flags (with their values) first, then the
-// arguments; after "--" everything is an argument.
-func flagsFirst(args []string, defs []cli.Flag) []string {
-	takesValue := map[string]bool{}
-	for _, f := range defs {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			takesValue[n] = !isBool
-		}
-	}
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case len(a) > 1 && a[0] == '-':
-			flags = append(flags, a)
-			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			if !hasValue && takesValue[name] && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(append(flags, "--"), pos...)
 }

@@ -28,7 +28,7 @@ func gtrainSweep(ctx context.Context, args ...string) (error, string, string) {
 	}
 	var out, errb bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errb
-	err := app.RunContext(ctx, append([]string{"gtrain", "sweep"}, args...))
+	err := runApp(ctx, app, append([]string{"gtrain", "sweep"}, args...))
 	return err, out.String(), errb.String()
 }
 

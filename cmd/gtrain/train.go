@@ -37,7 +37,8 @@ func trainCommand() *cli.Command {
 			"(after every epoch), model.json and result.json. Ctrl-C stops after the current step\n" +
 			"with a checkpoint; 'gtrain train --resume DIR' continues it exactly.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "data", EnvVars: []string{"CIFAR10_DIR"}, Usage: "CIFAR-10: a cifar-10-batches-bin or -py directory, or cifar-10-binary.tar.gz"},
+			&cli.StringFlag{Name: "data", Usage: "CIFAR-10: a cifar-10-batches-bin or -py directory, or cifar-10-binary.tar.gz (" + dataDefault + ")"},
+			deviceFlag(),
 			&cli.StringFlag{Name: "loss", Value: def.Loss, Usage: "cross (softmax cross-entropy) or svm (multi-class hinge)"},
 			&cli.Float64Flag{Name: "lambda", Value: def.Lambda, Usage: "L2 regularization strength of lambda*||W||^2"},
 			&cli.Float64Flag{Name: "eta", Value: def.Eta, Usage: "learning rate"},
@@ -102,7 +103,7 @@ func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
 			return cfg, err
 		}
 	}
-	if c.IsSet("device") || cfg.Device == "" {
+	if _, given := givenDevice(c); given || cfg.Device == "" {
 		cfg.Device = dev
 	}
 	set := func(name string, apply func()) {
@@ -112,13 +113,11 @@ func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
 	}
 	set("data", func() { cfg.Data.Dir = c.String("data") })
 	if cfg.Data.Dir == "" {
-		cfg.Data.Dir = c.String("data") // from CIFAR10_DIR
-	}
-	if cfg.Data.Dir != "" {
-		if abs, err := filepath.Abs(cfg.Data.Dir); err == nil {
-			cfg.Data.Dir = abs
+		if cfg.Data.Dir = defaultDataDir(); cfg.Data.Dir == "" {
+			return cfg, errNoData()
 		}
 	}
+	cfg.Data.Dir = absPath(cfg.Data.Dir)
 	set("loss", func() { cfg.Loss = c.String("loss") })
 	set("lambda", func() { cfg.Lambda = c.Float64("lambda") })
 	set("eta", func() { cfg.Eta = c.Float64("eta") })
