@@ -294,6 +294,11 @@ func sweepRunOne(c *cli.Context) error {
 	res, done, err := sweep.RunOne(c.Context, out, r, device, func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
 		return trainOne(ctx, cfg, dir)
 	}, true)
+	if errors.Is(err, sweep.ErrRunning) {
+		// A double submission or a requeue: the run is that task's.
+		fmt.Fprintf(c.App.ErrWriter, "%v: another task has it; nothing to do\n", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

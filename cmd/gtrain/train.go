@@ -35,7 +35,8 @@ func trainCommand() *cli.Command {
 			"batches of 100) on the course's split: train data_batch_1, validate on data_batch_2,\n" +
 			"test on test_batch. The run directory receives config.json, metrics.csv, checkpoint.json\n" +
 			"(after every epoch), model.json and result.json. Ctrl-C stops after the current step\n" +
-			"with a checkpoint; 'gtrain train --resume DIR' continues it exactly.",
+			"with a checkpoint; 'gtrain train --resume DIR' continues it exactly. One process at a\n" +
+			"time owns a run directory (its .lock); a complete run is printed, not trained again.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10: a cifar-10-batches-bin or -py directory, or cifar-10-binary.tar.gz (" + dataDefault + ")"},
 			deviceFlag(),
@@ -76,6 +77,11 @@ func trainCommand() *cli.Command {
 				log = io.Discard
 			}
 			if dir := c.String("resume"); dir != "" {
+				lock, err := lockRunDir("--resume", dir)
+				if err != nil {
+					return err
+				}
+				defer lock.Release()
 				return resume(c, dir, log)
 			}
 			cfg, err := configFromFlags(c, dev)
@@ -86,8 +92,20 @@ func trainCommand() *cli.Command {
 			if out == "" {
 				out = filepath.Join("runs", cfg.Hash())
 			}
-			if err := checkRunDir(out, &cfg, c.Bool("force")); err != nil {
+			// Taken before config.json is checked: the check and the run
+			// that follows are then one process's, start to end.
+			lock, err := lockRunDir("--out", out)
+			if err != nil {
 				return err
+			}
+			defer lock.Release()
+			done, err := checkRunDir(out, &cfg, c.Bool("force"), log)
+			if err != nil {
+				return err
+			}
+			if done != nil {
+				fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", out, len(done.EpochSeconds))
+				return models.WriteResultBlock(c.App.Writer, &cfg, done)
 			}
 			return train(c.Context, cfg, out, nil, c.App.Writer, log)
 		},
@@ -191,19 +209,44 @@ func batchNames(list string) ([]string, error) {
 }
 
 // checkRunDir refuses a directory that holds a run of another
-// configuration, so that no earlier result is overwritten by mistake.
-func checkRunDir(dir string, cfg *models.Config, force bool) error {
+// configuration, so that no earlier result is overwritten by mistake. Of a
+// complete run of cfg it returns the result: training it again would only
+// repeat it.
+func checkRunDir(dir string, cfg *models.Config, force bool, log io.Writer) (*models.Result, error) {
 	old, err := models.ReadConfig(dir)
 	if errors.Is(err, os.ErrNotExist) || force {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
+		return nil, fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
 	}
 	if old.Hash() != cfg.Hash() {
-		return fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
+		return nil, fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
 	}
-	return nil
+	res, missing, finished := models.FinishedRun(dir, cfg)
+	if finished && len(missing) > 0 {
+		// Trained again, as always; the hint saves that next time.
+		fmt.Fprintf(log, "%s holds this run, finished but without %s: training it again ('gtrain train --resume %s' would only write the missing files)\n", dir, strings.Join(missing, " and "), dir)
+	}
+	return res, nil
+}
+
+// lockRunDir takes the lock of the run directory dir, given by flag, for
+// the rest of the process (or until Release): another gtrain process
+// owning it is refused with its pid.
+func lockRunDir(flag, dir string) (*models.Lock, error) {
+	lock, err := models.AcquireLock(dir)
+	var notDir *models.NotDirError
+	var locked *models.LockedError
+	switch {
+	case errors.As(err, &notDir):
+		return nil, fmt.Errorf("%s %v", flag, err)
+	case errors.As(err, &locked):
+		return nil, fmt.Errorf("%s %v: wait for it to finish, or choose another directory", flag, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s %s: %w", flag, dir, err)
+	}
+	return lock, nil
 }
 
 // resume continues the run in dir from its checkpoint, with its own

@@ -22,26 +22,37 @@ import (
 type RunFunc func(ctx context.Context, run *Run, cfg models.Config, dir string) (*models.Result, error)
 
 // ErrRunning is returned by RunOne for a run that another live process
-// is training.
+// is training: it holds the run directory's lock, or (without takeOver) a
+// live marker.
 var ErrRunning = errors.New("another process is running it")
 
 // RunOne trains run r into its directory under out on device, unless it is
 // done already (then it returns the stored result and done = true). It
-// marks the directory as running while it trains (with a heartbeat), and
-// writes the failed file if fn fails. With takeOver, a live marker of
-// another process is ignored (a Slurm task owns its run); without, such a
-// run is left alone and RunOne returns ErrRunning. An interrupted run
-// (ctx cancelled) leaves neither marker nor failed file: it is missing and
-// a rerun trains it again.
+// holds the run directory's lock (models.AcquireLock) while it trains, and
+// returns ErrRunning at once if another process holds it. It marks the
+// directory as running (with a heartbeat), and writes the failed file if
+// fn fails. With takeOver, a live marker of another process is ignored (a
+// Slurm task owns its run: the lock was free, so the marker's process is
+// gone); without, such a run is left alone and RunOne returns ErrRunning.
+// An interrupted run (ctx cancelled) leaves neither marker nor failed
+// file: it is missing and a rerun trains it again.
 func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, takeOver bool) (res *models.Result, done bool, err error) {
 	dir := RunDir(out, r)
 	if IsDone(dir, r) {
 		res, err := models.ReadResult(dir)
 		return res, true, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, false, err
+	// The lock makes this process the run directory's only writer for the
+	// run's life; the marker below only tells others (status) about it.
+	lock, err := models.AcquireLock(dir)
+	var locked *models.LockedError
+	if errors.As(err, &locked) {
+		return nil, false, fmt.Errorf("run %s: %w (%v)", r.ID, ErrRunning, err)
 	}
+	if err != nil {
+		return nil, false, fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	defer lock.Release()
 	markerPath := filepath.Join(dir, RunningFile)
 	if err := claim(dir, markerPath, device, takeOver); err != nil {
 		return nil, false, fmt.Errorf("run %s: %w", r.ID, err)

@@ -415,3 +415,32 @@ func TestClaimIsExclusive(t *testing.T) {
 		t.Fatalf("%d trainings, %d ok, %d refused", calls.Load(), ok, running)
 	}
 }
+
+// TestRunOneRespectsTheLock: a run whose directory another owner has
+// locked is not trained, by run-one (takeOver) nor by a sweep, and is
+// reported as running by that owner.
+func TestRunOneRespectsTheLock(t *testing.T) {
+	out := t.TempDir()
+	p := gridPlan(t, 2, Options{})
+	lock, err := models.AcquireLock(RunDir(out, &p.Runs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	fn := fakeRun(&calls, 0)
+	_, _, err = RunOne(context.Background(), out, &p.Runs[0], "cpu", fn, true)
+	if !errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) || calls.Load() != 0 {
+		t.Fatalf("run-one of a locked run: %v, %d trainings", err, calls.Load())
+	}
+	sum, err := (&Runner{Out: out, Run: fn}).Execute(context.Background(), p)
+	if err != nil || calls.Load() != 1 || sum.Done != 1 || sum.Skipped != 1 || sum.Outcomes[0].State != Running {
+		t.Fatalf("sweep: %v, %d trainings, %+v", err, calls.Load(), sum)
+	}
+	lock.Release()
+	if _, done, err := RunOne(context.Background(), out, &p.Runs[0], "cpu", fn, true); err != nil || done || calls.Load() != 2 {
+		t.Fatalf("after Release: %v, done %v, %d trainings", err, done, calls.Load())
+	}
+	if _, err := os.Stat(filepath.Join(RunDir(out, &p.Runs[0]), models.LockFile)); !os.IsNotExist(err) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+}
