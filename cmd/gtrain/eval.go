@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -42,25 +43,36 @@ func evalCommand() *cli.Command {
 			if d := c.String("data"); d != "" {
 				cfg.Data.Dir, _ = filepath.Abs(d)
 			}
+			// The model is checked before the data is read, so that a bad
+			// model.json fails at once.
+			m, err := models.ReadModel(dir)
+			fromCheckpoint := errors.Is(err, fs.ErrNotExist)
+			if err != nil && !fromCheckpoint {
+				return fmt.Errorf("--model %s: %w", dir, err)
+			}
 			splits, err := models.LoadSplits(cfg.Data)
 			if err != nil {
 				return err
 			}
-			m, err := models.ReadModel(dir)
-			if errors.Is(err, fs.ErrNotExist) {
+			if fromCheckpoint {
 				// A run killed before it wrote its model still has the
 				// checkpoint of its last finished epoch.
-				m, err = modelFromCheckpoint(dir, cfg, splits)
+				if m, err = models.ModelFromCheckpoint(dir, cfg, splits); err != nil {
+					return fmt.Errorf("--model %s: %w", dir, err)
+				}
 			}
-			if err != nil {
-				return fmt.Errorf("--model %s: %w", dir, err)
+			// A signal stops eval between its stages, with the signal's
+			// exit status and no table.
+			ctx := c.Context
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
 			}
 			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
 			var evals map[string]models.Eval
 			if m.Dtype == "float32" {
-				evals, err = models.EvaluateModel(m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
+				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
 			} else {
-				evals, err = models.EvaluateModel(m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
+				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
 			}
 			if err != nil {
 				return err
@@ -165,18 +177,4 @@ func topK(p []float64, k int) []int {
 		}
 	}
 	return idx[:k]
-}
-
-// modelFromCheckpoint rebuilds the model of a run from its checkpoint; the
-// normalization is fitted to the training split again, as training did.
-func modelFromCheckpoint(dir string, cfg *models.Config, splits *data.Splits) (*models.Model, error) {
-	ck, err := models.ReadCheckpoint(dir, cfg)
-	if err != nil {
-		return nil, err
-	}
-	k := len(ck.B)
-	p := &graph.Params[float64]{K: k, D: len(ck.W) / k, W: ck.W, B: ck.B}
-	m := models.NewModel(p, splits.Train.Classes, data.FitNormalizer(splits.Train))
-	m.Dtype = ck.Dtype
-	return m, nil
 }
