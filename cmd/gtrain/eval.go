@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // predict reads JPEG too
 	_ "image/png"  // predict reads PNG
 	"io"
@@ -100,8 +101,10 @@ func writeEvals(w io.Writer, cfg *models.Config, evals map[string]models.Eval, s
 
 func predictCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "predict",
-		Usage:     "classify 32×32 images (PNG or JPEG) with a trained run's model",
+		Name:  "predict",
+		Usage: "classify 32×32 images (PNG or JPEG) with a trained run's model (alpha is ignored)",
+		Description: "Transparency is ignored: each pixel's colour is used as the file stores it, whatever its\n" +
+			"alpha (not composited on a background), as CIFAR-10's images have no alpha.",
 		ArgsUsage: "IMAGE...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding model.json"},
@@ -155,12 +158,28 @@ func readImage(path string) ([]uint8, error) {
 	plane := data.Side * data.Side
 	for y := 0; y < data.Side; y++ {
 		for x := 0; x < data.Side; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			r, g, bl := storedRGB(img.At(b.Min.X+x, b.Min.Y+y))
 			i := y*data.Side + x
-			pix[i], pix[plane+i], pix[2*plane+i] = uint8(r>>8), uint8(g>>8), uint8(bl>>8)
+			pix[i], pix[plane+i], pix[2*plane+i] = r, g, bl
 		}
 	}
 	return pix, nil
+}
+
+// storedRGB returns a pixel's colour as the file stores it, ignoring
+// alpha. Color.RGBA() would premultiply by alpha and turn a nearly
+// transparent red into black; PNG stores colours unpremultiplied, which Go
+// decodes as NRGBA (or NRGBA64), so those are read as they are. Other
+// colours (JPEG, opaque PNG) are converted, which is exact when opaque.
+func storedRGB(c color.Color) (r, g, b uint8) {
+	switch c := c.(type) {
+	case color.NRGBA:
+		return c.R, c.G, c.B
+	case color.NRGBA64:
+		return uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8)
+	}
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	return n.R, n.G, n.B
 }
 
 // topK returns the indices of the k largest probabilities, largest first.

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -104,6 +107,59 @@ func TestEvalPredictBadModel(t *testing.T) {
 		code, stdout, stderr := gtrain(t, "eval", "--model", run)
 		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, tc.want) {
 			t.Errorf("checkpoint %s: exit %d, stdout %q, stderr %q; want %q", tc.name, code, stdout, stderr, want+"..."+tc.want)
+		}
+	}
+}
+
+// TestReadImageIgnoresAlpha: predict uses each pixel's colour as the file
+// stores it. Before, the colours were premultiplied by alpha, so a red
+// image of alpha 1/255 was read as black.
+func TestReadImageIgnoresAlpha(t *testing.T) {
+	dir := t.TempDir()
+	rect := image.Rect(0, 0, 32, 32)
+	fill := func(img interface {
+		image.Image
+		Set(x, y int, c color.Color)
+	}, c color.Color) image.Image {
+		for y := 0; y < 32; y++ {
+			for x := 0; x < 32; x++ {
+				img.Set(x, y, c)
+			}
+		}
+		return img
+	}
+	read := func(name string, img image.Image) []uint8 {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pix, err := readImage(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pix
+	}
+	opaque := read("opaque.png", fill(image.NewNRGBA(rect), color.NRGBA{255, 0, 0, 255}))
+	plane := 32 * 32
+	if opaque[0] != 255 || opaque[plane-1] != 255 || opaque[plane] != 0 || opaque[3*plane-1] != 0 {
+		t.Fatalf("opaque red read as r %d, g %d, b %d", opaque[0], opaque[plane], opaque[2*plane])
+	}
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"rgba alpha 1 of 255", fill(image.NewNRGBA(rect), color.NRGBA{255, 0, 0, 1})},
+		{"rgba alpha 0", fill(image.NewNRGBA(rect), color.NRGBA{255, 0, 0, 0})},
+		{"rgba64 alpha 1 of 255", fill(image.NewNRGBA64(rect), color.NRGBA64{0xffff, 0, 0, 0x101})},
+		{"paletted alpha 1 of 255", fill(image.NewPaletted(rect, color.Palette{color.NRGBA{255, 0, 0, 1}}), color.NRGBA{255, 0, 0, 1})},
+	} {
+		if got := read(tc.name+".png", tc.img); !bytes.Equal(got, opaque) {
+			t.Errorf("%s: read as r %d, g %d, b %d; want the opaque red's 255, 0, 0", tc.name, got[0], got[plane], got[2*plane])
 		}
 	}
 }
