@@ -8,13 +8,21 @@ import (
 )
 
 // readMetaText reads class names from batches.meta.txt: one name per
-// line, surrounding white space and blank lines ignored (the official
-// file ends in blank lines).
+// line, surrounding white space ignored. Blank lines may only end the file
+// (the official file may end in blank lines): a blank line before a name
+// would be a class with an empty name.
 func readMetaText(r io.Reader, name string) ([]string, error) {
 	var names []string
+	blank := 0 // the first blank line after the last name, or 0
 	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		switch {
+		case s == "" && blank == 0:
+			blank = line
+		case s != "" && blank != 0:
+			return nil, fmt.Errorf("%s: line %d is blank: class names must not be empty", name, blank)
+		case s != "":
 			names = append(names, s)
 		}
 	}
@@ -28,15 +36,21 @@ func readMetaText(r io.Reader, name string) ([]string, error) {
 	return names, nil
 }
 
-// checkClasses reports whether names can label CIFAR-10 classes.
+// checkClasses reports whether names can label CIFAR-10 classes: ten
+// distinct, non-blank names.
 func checkClasses(names []string) ([]string, error) {
 	if len(names) != NumClasses {
 		return nil, fmt.Errorf("%d class names, want %d", len(names), NumClasses)
 	}
+	seen := make(map[string]int, len(names))
 	for i, s := range names {
-		if s == "" {
+		if strings.TrimSpace(s) == "" {
 			return nil, fmt.Errorf("class %d has an empty name", i)
 		}
+		if j, ok := seen[s]; ok {
+			return nil, fmt.Errorf("classes %d and %d are both named %q: class names must be distinct", j, i, s)
+		}
+		seen[s] = i
 	}
 	return names, nil
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/gtrain/gtrain/data"
@@ -55,22 +56,76 @@ func WriteModel(dir string, m *Model) error {
 	return WriteFileAtomic(filepath.Join(dir, ModelFile), append(b, '\n'))
 }
 
-// ReadModel reads and checks model.json from a run directory.
+// ReadModel reads model.json from a run directory and validates it; every
+// reader of model.json goes through here. An error names the file and the
+// field at fault.
 func ReadModel(dir string) (*Model, error) {
-	var m Model
 	path := filepath.Join(dir, ModelFile)
-	if err := readJSON(path, &m); err != nil {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
 	}
-	switch {
-	case m.Version != modelVersion:
-		return nil, fmt.Errorf("%s: format version %d, this gtrain reads %d", path, m.Version, modelVersion)
-	case m.K <= 0 || m.D <= 0 || len(m.W) != m.K*m.D || len(m.B) != m.K:
-		return nil, fmt.Errorf("%s: parameters do not match K=%d d=%d", path, m.K, m.D)
-	case len(m.Classes) != m.K:
-		return nil, fmt.Errorf("%s: %d class names for %d classes", path, len(m.Classes), m.K)
-	case len(m.Mean) != m.D || len(m.Std) != m.D:
-		return nil, fmt.Errorf("%s: normalization of %d/%d dimensions, want %d", path, len(m.Mean), len(m.Std), m.D)
+	m, err := DecodeModel(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &m, nil
+	return m, nil
+}
+
+// modelJSON is model.json as decoded. The numbers are read through
+// pointers because encoding/json silently leaves a null element as 0.
+type modelJSON struct {
+	Version int        `json:"version"`
+	Dtype   string     `json:"dtype"`
+	K       int        `json:"k"`
+	D       int        `json:"d"`
+	Classes []*string  `json:"classes"`
+	W       []*float64 `json:"w"`
+	B       []*float64 `json:"b"`
+	Mean    []*float64 `json:"mean"`
+	Std     []*float64 `json:"std"`
+}
+
+// DecodeModel parses and validates the bytes of a model.json.
+func DecodeModel(b []byte) (*Model, error) {
+	var j modelJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("not a gtrain model: %w", err)
+	}
+	if j.Version != modelVersion {
+		return nil, fmt.Errorf("version: format version %d, this gtrain reads %d", j.Version, modelVersion)
+	}
+	m := &Model{Version: j.Version, Dtype: j.Dtype, K: j.K, D: j.D, Classes: make([]string, len(j.Classes))}
+	for i, s := range j.Classes {
+		if s == nil {
+			return nil, fmt.Errorf("classes[%d] is null", i)
+		}
+		m.Classes[i] = *s
+	}
+	var err error
+	for _, f := range []struct {
+		name string
+		src  []*float64
+		dst  *[]float64
+	}{{"w", j.W, &m.W}, {"b", j.B, &m.B}, {"mean", j.Mean, &m.Mean}, {"std", j.Std, &m.Std}} {
+		if *f.dst, err = derefAll(f.name, f.src); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// derefAll returns the values of p, refusing a null element.
+func derefAll(name string, p []*float64) ([]float64, error) {
+	out := make([]float64, len(p))
+	for i, v := range p {
+		if v == nil {
+			return nil, fmt.Errorf("%s[%d] is null", name, i)
+		}
+		out[i] = *v
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -30,8 +31,12 @@ type Prediction struct {
 }
 
 // Predict classifies one image of d raw pixels (channel-major, as in the
-// CIFAR-10 files). The scores are computed in float64.
+// CIFAR-10 files). The scores are computed in float64. m must be valid
+// (ReadModel's are); a model of the wrong shape is an error, not a panic.
 func (m *Model) Predict(pixels []uint8) (Prediction, error) {
+	if err := m.checkShape(); err != nil {
+		return Prediction{}, fmt.Errorf("model: %w", err)
+	}
 	if len(pixels) != m.D {
 		return Prediction{}, fmt.Errorf("image of %d values, the model takes %d", len(pixels), m.D)
 	}
@@ -73,8 +78,16 @@ func PrepareWith[T graph.Float](s *data.Splits, nz *data.Normalizer) *Prepared[T
 }
 
 // EvaluateModel evaluates a model on the splits of d with the graph of the
-// given loss and λ, on the device of spec.
-func EvaluateModel[T graph.Float](m *Model, d *Prepared[T], spec EngineSpec) (map[string]Eval, error) {
+// given loss and λ, on the device of spec. It stops between splits when ctx
+// is cancelled and returns the context's cause.
+func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T], spec EngineSpec) (map[string]Eval, error) {
+	if err := m.checkShape(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	// The splits' one-hot labels have a column per class of the data.
+	if m.K != data.NumClasses {
+		return nil, fmt.Errorf("model of %d classes; the data has %d", m.K, data.NumClasses)
+	}
 	p := ModelParams[T](m)
 	spec.Batch = 1 // no training graph is run; the smallest to build
 	eng, err := NewEngine(p, spec)
@@ -84,6 +97,9 @@ func EvaluateModel[T graph.Float](m *Model, d *Prepared[T], spec EngineSpec) (ma
 	defer eng.Close()
 	out := map[string]Eval{}
 	for i, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		ev, err := eng.Evaluate(s)
 		if err != nil {
 			return nil, err

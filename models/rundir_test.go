@@ -82,8 +82,13 @@ func TestResultBlock(t *testing.T) {
 
 func TestModelRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	p := &graph.Params[float32]{K: 2, D: 3, W: []float32{1, 2, 3, 4, 5, 0.1}, B: []float32{-1, 1}}
-	nz := &data.Normalizer{Mean: []float64{0.1, 0.2, 0.3}, Std: []float64{1, 2, 3}}
+	p := graph.NewParams[float32](2, data.ImageSize)
+	copy(p.W, []float32{1, 2, 3, 4, 5, 0.1})
+	copy(p.B, []float32{-1, 1})
+	nz := &data.Normalizer{Mean: make([]float64, data.ImageSize), Std: make([]float64, data.ImageSize)}
+	for i := range nz.Std {
+		nz.Mean[i], nz.Std[i] = 0.1, float64(1+i%3)
+	}
 	if err := WriteModel(dir, NewModel(p, []string{"a", "b"}, nz)); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +99,8 @@ func TestModelRoundTrip(t *testing.T) {
 	if m.Dtype != "float32" || m.W[5] != float64(float32(0.1)) || m.B[0] != -1 || m.Std[2] != 3 || m.Classes[1] != "b" {
 		t.Errorf("model round trip: %+v", m)
 	}
-	os.WriteFile(filepath.Join(dir, ModelFile), []byte(`{"version":1,"k":2,"d":3,"w":[1],"b":[0,0]}`), 0o644)
-	if _, err := ReadModel(dir); err == nil || !strings.Contains(err.Error(), "do not match") {
+	os.WriteFile(filepath.Join(dir, ModelFile), []byte(`{"version":1,"dtype":"float64","k":2,"d":3072,"classes":["a","b"],"w":[1],"b":[0,0]}`), 0o644)
+	if _, err := ReadModel(dir); err == nil || !strings.Contains(err.Error(), "w: 1 values, want k×d = 6144") {
 		t.Errorf("corrupt model: err = %v", err)
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // predict reads JPEG too
 	_ "image/png"  // predict reads PNG
 	"io"
@@ -43,25 +45,36 @@ func evalCommand() *cli.Command {
 			if d := c.String("data"); d != "" {
 				cfg.Data.Dir, _ = filepath.Abs(d)
 			}
+			// The model is checked before the data is read, so that a bad
+			// model.json fails at once.
+			m, err := models.ReadModel(dir)
+			fromCheckpoint := errors.Is(err, fs.ErrNotExist)
+			if err != nil && !fromCheckpoint {
+				return fmt.Errorf("--model %s: %w", dir, err)
+			}
 			splits, err := models.LoadSplits(cfg.Data)
 			if err != nil {
 				return err
 			}
-			m, err := models.ReadModel(dir)
-			if errors.Is(err, fs.ErrNotExist) {
+			if fromCheckpoint {
 				// A run killed before it wrote its model still has the
 				// checkpoint of its last finished epoch.
-				m, err = modelFromCheckpoint(dir, cfg, splits)
+				if m, err = models.ModelFromCheckpoint(dir, cfg, splits); err != nil {
+					return fmt.Errorf("--model %s: %w", dir, err)
+				}
 			}
-			if err != nil {
-				return fmt.Errorf("--model %s: %w", dir, err)
+			// A signal stops eval between its stages, with the signal's
+			// exit status and no table.
+			ctx := c.Context
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
 			}
 			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
 			var evals map[string]models.Eval
 			if m.Dtype == "float32" {
-				evals, err = models.EvaluateModel(m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
+				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
 			} else {
-				evals, err = models.EvaluateModel(m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
+				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
 			}
 			if err != nil {
 				return err
@@ -89,8 +102,10 @@ func writeEvals(w io.Writer, cfg *models.Config, evals map[string]models.Eval, s
 
 func predictCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "predict",
-		Usage:     "classify 32×32 images (PNG or JPEG) with a trained run's model",
+		Name:  "predict",
+		Usage: "classify 32×32 images (PNG or JPEG) with a trained run's model (alpha is ignored)",
+		Description: "Transparency is ignored: each pixel's colour is used as the file stores it, whatever its\n" +
+			"alpha (not composited on a background), as CIFAR-10's images have no alpha.",
 		ArgsUsage: "IMAGE...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Required: true, Usage: "run directory holding model.json"},
@@ -144,12 +159,28 @@ func readImage(path string) ([]uint8, error) {
 	plane := data.Side * data.Side
 	for y := 0; y < data.Side; y++ {
 		for x := 0; x < data.Side; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			r, g, bl := storedRGB(img.At(b.Min.X+x, b.Min.Y+y))
 			i := y*data.Side + x
-			pix[i], pix[plane+i], pix[2*plane+i] = uint8(r>>8), uint8(g>>8), uint8(bl>>8)
+			pix[i], pix[plane+i], pix[2*plane+i] = r, g, bl
 		}
 	}
 	return pix, nil
+}
+
+// storedRGB returns a pixel's colour as the file stores it, ignoring
+// alpha. Color.RGBA() would premultiply by alpha and turn a nearly
+// transparent red into black; PNG stores colours unpremultiplied, which Go
+// decodes as NRGBA (or NRGBA64), so those are read as they are. Other
+// colours (JPEG, opaque PNG) are converted, which is exact when opaque.
+func storedRGB(c color.Color) (r, g, b uint8) {
+	switch c := c.(type) {
+	case color.NRGBA:
+		return c.R, c.G, c.B
+	case color.NRGBA64:
+		return uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8)
+	}
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	return n.R, n.G, n.B
 }
 
 // topK returns the indices of the k largest probabilities, largest first.
@@ -166,18 +197,4 @@ func topK(p []float64, k int) []int {
 		}
 	}
 	return idx[:k]
-}
-
-// modelFromCheckpoint rebuilds the model of a run from its checkpoint; the
-// normalization is fitted to the training split again, as training did.
-func modelFromCheckpoint(dir string, cfg *models.Config, splits *data.Splits) (*models.Model, error) {
-	ck, err := models.ReadCheckpoint(dir, cfg)
-	if err != nil {
-		return nil, err
-	}
-	k := len(ck.B)
-	p := &graph.Params[float64]{K: k, D: len(ck.W) / k, W: ck.W, B: ck.B}
-	m := models.NewModel(p, splits.Train.Classes, data.FitNormalizer(splits.Train))
-	m.Dtype = ck.Dtype
-	return m, nil
 }

@@ -38,6 +38,9 @@ func writeRunDir(t *testing.T, dir string, cfg models.Config, testAcc float64) {
 		p.W[i] = float64(i%101) - 50
 	}
 	nz := &data.Normalizer{Mean: make([]float64, data.ImageSize), Std: make([]float64, data.ImageSize)}
+	for i := range nz.Std {
+		nz.Std[i] = 1 // ReadModel refuses a deviation of 0
+	}
 	if err := models.WriteModel(dir, models.NewModel(p, data.DefaultClasses(), nz)); err != nil {
 		t.Fatal(err)
 	}
