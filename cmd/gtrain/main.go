@@ -24,9 +24,11 @@ func main() {
 		// The first signal lets the current step finish and the run write
 		// its checkpoint; a second one exits at once (files are written
 		// atomically, so none is left half-written).
+		// Cancelled before the message, so that whoever reads the message
+		// (a user, a test) sees a context that is already cancelled.
 		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "\ngtrain: %v: stopping after the current step (again to exit at once)\n", sig)
 		cancel(signalError{sig})
+		fmt.Fprintf(os.Stderr, "\ngtrain: %v: stopping after the current step (again to exit at once)\n", sig)
 		os.Exit(signalError{<-sigs}.exitCode())
 	}()
 	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
