@@ -1,8 +1,11 @@
 package models
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,11 +17,19 @@ import (
 // CheckpointFile is the checkpoint's file in a run directory.
 const CheckpointFile = "checkpoint.json"
 
-// checkpointVersion is the version of the checkpoint format. Version 1:
-// a JSON object (the fields of Checkpoint); float arrays are base64 of
-// their little-endian IEEE-754 float64 bytes, so that values round-trip
-// exactly; RNG states are math/rand/v2 PCG MarshalBinary outputs.
-const checkpointVersion = 1
+// checkpointVersion is the version of the checkpoint format. Version 2:
+// a JSON object (the fields of Checkpoint) exactly as encoding/json writes
+// it, whose field "sha256" is the hex SHA-256 of the same encoding with
+// that field left out; float arrays are base64 of their little-endian
+// IEEE-754 float64 bytes, so that values round-trip exactly; RNG states are
+// math/rand/v2 PCG MarshalBinary outputs.
+//
+// Version 1 had no checksum. Such files are refused rather than trusted:
+// an edited v1 file (or a v2 file whose checksum was deleted and version
+// lowered) cannot be told from a good one, and a resume from an altered
+// checkpoint gives a silently different result. Checkpoints only live
+// while a run is unfinished, so the cost is retraining those runs.
+const checkpointVersion = 2
 
 // Checkpoint is everything needed to continue a run exactly where it
 // stopped: parameters, position (epoch and step), learning rate, RNG
@@ -49,6 +60,9 @@ type Checkpoint struct {
 	BestEpoch int     `json:"best_epoch"`
 	BestW     floats  `json:"best_w,omitempty"`
 	BestB     floats  `json:"best_b,omitempty"`
+
+	// Checksum is set by EncodeCheckpoint and checked by DecodeCheckpoint.
+	Checksum string `json:"sha256,omitempty"`
 }
 
 // floats is a float64 slice stored as base64 of little-endian bytes.
@@ -82,10 +96,32 @@ func (f *floats) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// EncodeCheckpoint returns the file form of ck, checksum included.
+func EncodeCheckpoint(ck *Checkpoint) ([]byte, error) {
+	c := *ck
+	var err error
+	if c.Checksum, err = checkpointSum(ck); err != nil {
+		return nil, err
+	}
+	return json.Marshal(&c)
+}
+
+// checkpointSum is the SHA-256 of ck's encoding without its checksum.
+func checkpointSum(ck *Checkpoint) (string, error) {
+	c := *ck
+	c.Checksum = ""
+	body, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:]), nil
+}
+
 // WriteCheckpoint writes ck atomically into dir: a crash leaves the
 // previous checkpoint or the new one, never a broken file.
 func WriteCheckpoint(dir string, ck *Checkpoint) error {
-	b, err := json.Marshal(ck)
+	b, err := EncodeCheckpoint(ck)
 	if err != nil {
 		return err
 	}
@@ -93,7 +129,7 @@ func WriteCheckpoint(dir string, ck *Checkpoint) error {
 }
 
 // ReadCheckpoint reads the checkpoint of a run directory and checks that it
-// belongs to cfg.
+// is intact and belongs to cfg. Check then compares it with the data.
 func ReadCheckpoint(dir string, cfg *Config) (*Checkpoint, error) {
 	path := filepath.Join(dir, CheckpointFile)
 	b, err := os.ReadFile(path)
@@ -113,7 +149,8 @@ func ReadCheckpoint(dir string, cfg *Config) (*Checkpoint, error) {
 	return ck, nil
 }
 
-// DecodeCheckpoint parses and checks a checkpoint's bytes.
+// DecodeCheckpoint parses a checkpoint's bytes and checks its checksum and
+// its internal consistency.
 func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	var ck Checkpoint
 	if err := json.Unmarshal(b, &ck); err != nil {
@@ -124,6 +161,21 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoint format version %d is newer than this gtrain's %d", ck.Version, checkpointVersion)
 	case ck.Version < 1:
 		return nil, fmt.Errorf("checkpoint without a format version")
+	case ck.Version < checkpointVersion:
+		return nil, fmt.Errorf("checkpoint format version %d has no checksum and cannot be verified; resume it with the gtrain that wrote it, or train again", ck.Version)
+	case ck.Checksum == "":
+		return nil, fmt.Errorf("checkpoint without its checksum (field sha256): refusing a file that cannot be verified")
+	}
+	// The checksum covers the content; the byte comparison also refuses
+	// changes that decode to the same content (a key's case, escapes,
+	// spacing, base64 padding bits), so that no altered byte passes.
+	if sum, err := checkpointSum(&ck); err != nil || sum != ck.Checksum {
+		return nil, fmt.Errorf("checksum mismatch: the checkpoint was changed after gtrain wrote it, or damaged")
+	}
+	if again, err := json.Marshal(&ck); err != nil || !bytes.Equal(again, bytes.TrimSuffix(b, []byte("\n"))) {
+		return nil, fmt.Errorf("the checkpoint's bytes are not as gtrain wrote them: it was edited or damaged")
+	}
+	switch {
 	case ck.Epoch < 0 || ck.Step < 0 || len(ck.Epochs) != ck.Epoch || len(ck.EpochSeconds) != ck.Epoch:
 		return nil, fmt.Errorf("checkpoint at epoch %d, step %d holds %d epochs of metrics", ck.Epoch, ck.Step, len(ck.Epochs))
 	case len(ck.W) == 0 || len(ck.B) == 0 || len(ck.W)%len(ck.B) != 0:
@@ -139,4 +191,16 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 		}
 	}
 	return &ck, nil
+}
+
+// RunComplete reports whether the run directory dir holds the final files
+// of a finished run: model.json and a result.json not marked partial. A
+// finished checkpoint without them is a run that failed while writing them
+// (a full disk); resuming it writes them.
+func RunComplete(dir string) bool {
+	if _, err := ReadModel(dir); err != nil {
+		return false
+	}
+	res, err := ReadResult(dir)
+	return err == nil && !res.Partial
 }

@@ -206,3 +206,37 @@ func TestEarlyStopping(t *testing.T) {
 		t.Errorf("stopped after %d epochs, best %d, patience %d", n, r.BestEpoch, cfg.EarlyStop)
 	}
 }
+
+// TestDivergenceNamesCheckpoint: the divergence error names the last
+// checkpoint written, and says so when there is none (a run that diverges
+// in its first epoch, or one run without checkpoints).
+func TestDivergenceNamesCheckpoint(t *testing.T) {
+	d := Prepare[float32](synthetic(25, 40))
+	first := smallConfig()
+	first.Dtype, first.Eta, first.Lambda = "float32", 1e38, 1e30
+	// Cyclic with one update per epoch: epoch 1 runs at eta_min, epoch 2
+	// at a rate that overflows float32.
+	second := smallConfig()
+	second.Dtype, second.Lambda, second.Batch = "float32", 0, 40
+	second.Schedule, second.EtaMin, second.EtaMax, second.CycleSteps = "cyclic", 0.001, 1e38, 2
+	write := func(*Checkpoint) error { return nil }
+	for _, c := range []struct {
+		name  string
+		cfg   Config
+		hook  func(*Checkpoint) error
+		want  string
+		avoid string
+	}{
+		{"epoch 1, checkpoints on", first, write, "no checkpoint was written (the run diverged in its first epoch)", "epoch 0"},
+		{"epoch 1, no checkpoints", first, nil, "no checkpoint was written (the run diverged in its first epoch)", "epoch 0"},
+		{"epoch 2, checkpoints on", second, write, "the last good checkpoint is that of epoch 1", "no checkpoint"},
+		{"epoch 2, no checkpoints", second, nil, "no checkpoint was written;", "last good"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Train(context.Background(), c.cfg, d, Options{OnCheckpoint: c.hook})
+			if err == nil || !strings.Contains(err.Error(), "diverged") || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.avoid) {
+				t.Fatalf("err = %v, want %q and not %q", err, c.want, c.avoid)
+			}
+		})
+	}
+}

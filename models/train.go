@@ -81,6 +81,7 @@ type trainer[T graph.Float] struct {
 	shuffle, augRNG    *rand.Rand
 
 	ck    Checkpoint // the state, kept in checkpoint form
+	saved string     // the last checkpoint on disk, for error messages ("" if none)
 	start time.Time
 }
 
@@ -124,14 +125,8 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 
 // restore sets the trainer's state from a checkpoint.
 func (t *trainer[T]) restore(r *Checkpoint) error {
-	if r.ConfigHash != t.cfg.Hash() {
-		return fmt.Errorf("resume: the checkpoint belongs to configuration %s, not %s", r.ConfigHash, t.cfg.Hash())
-	}
-	if len(r.W) != len(t.p.W) || len(r.B) != len(t.p.B) {
-		return fmt.Errorf("resume: checkpoint parameters of %d and %d values, the data need %d and %d", len(r.W), len(r.B), len(t.p.W), len(t.p.B))
-	}
-	if r.Order != nil && len(r.Order) != t.n {
-		return fmt.Errorf("resume: checkpoint order of %d samples, the training split has %d", len(r.Order), t.n)
+	if err := r.Check(&t.cfg, shapeOfPrepared(t.d)); err != nil {
+		return fmt.Errorf("resume: checkpoint refused: %w", err)
 	}
 	if err := t.shuffleSrc.UnmarshalBinary(r.Shuffle); err != nil {
 		return fmt.Errorf("resume: shuffle RNG state: %w", err)
@@ -146,6 +141,8 @@ func (t *trainer[T]) restore(r *Checkpoint) error {
 		t.p.B[i] = T(v)
 	}
 	t.ck = *r
+	t.ck.Checksum = ""
+	t.saved = r.position()
 	t.ck.Epochs = append([]EpochMetrics(nil), r.Epochs...)
 	t.ck.EpochSeconds = append([]float64(nil), r.EpochSeconds...)
 	return nil
@@ -227,7 +224,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return nil, err
 			}
 			if math.IsNaN(c) || math.IsInf(c, 0) {
-				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", c, epoch, step+1, eta, t.ck.Epoch)
+				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); %s; try a smaller eta", c, epoch, step+1, eta, t.lastGood())
 			}
 			if t.opt.OnStep != nil {
 				t.opt.OnStep(epoch, step+1, steps, c)
@@ -271,7 +268,7 @@ func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []in
 	}
 	for s, c := range costs {
 		if math.IsNaN(c) || math.IsInf(c, 0) {
-			return fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", c, epoch, s+1, etas[s], t.ck.Epoch)
+			return fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); %s; try a smaller eta", c, epoch, s+1, etas[s], t.lastGood())
 		}
 		if t.opt.OnStep != nil {
 			t.opt.OnStep(epoch, s+1, steps, c)
@@ -292,7 +289,7 @@ func (t *trainer[T]) endEpoch(epoch int, secs float64) (EpochMetrics, error) {
 		return EpochMetrics{}, err
 	}
 	if math.IsNaN(tr.Cost) || math.IsInf(tr.Cost, 0) {
-		return EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); the last good checkpoint is that of epoch %d; try a smaller eta", tr.Cost, epoch, t.ck.Eta, t.ck.Epoch)
+		return EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); %s; try a smaller eta", tr.Cost, epoch, t.ck.Eta, t.lastGood())
 	}
 	m := EpochMetrics{
 		Epoch: epoch, Eta: t.ck.Eta, Seconds: secs,
@@ -345,7 +342,27 @@ func (t *trainer[T]) checkpoint() error {
 	if err := t.opt.OnCheckpoint(&ck); err != nil {
 		return fmt.Errorf("writing the checkpoint after epoch %d: %w", t.ck.Epoch, err)
 	}
+	t.saved = t.ck.position()
 	return nil
+}
+
+// position names where a checkpoint stands.
+func (ck *Checkpoint) position() string {
+	if ck.Order != nil {
+		return fmt.Sprintf("epoch %d, step %d", ck.Epoch, ck.Step)
+	}
+	return fmt.Sprintf("epoch %d", ck.Epoch)
+}
+
+// lastGood says, for a divergence error, which checkpoint to go back to.
+func (t *trainer[T]) lastGood() string {
+	switch {
+	case t.saved != "":
+		return "the last good checkpoint is that of " + t.saved
+	case t.ck.Epoch == 0:
+		return "no checkpoint was written (the run diverged in its first epoch)"
+	}
+	return "no checkpoint was written"
 }
 
 func (t *trainer[T]) interrupted(ctx context.Context, epoch int) (*Trained[T], error) {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,5 +164,155 @@ func TestEvalAndPredict(t *testing.T) {
 	}
 	if code, _, stderr := gtrain(t, "eval", "--model", t.TempDir()); code == 0 || !bytes.Contains([]byte(stderr), []byte("config.json")) {
 		t.Errorf("eval of an empty dir: exit %d %q", code, stderr)
+	}
+}
+
+// interruptedRun trains the configuration of the run directory done (a
+// finished run) into a new run directory, stops it after the given step of
+// the given epoch and returns that directory: config.json and the
+// checkpoint, as an interrupted 'gtrain train' leaves them.
+func interruptedRun(t *testing.T, done string, epoch, step int) string {
+	t.Helper()
+	run := filepath.Join(t.TempDir(), "run")
+	cfg, err := models.ReadConfig(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.WriteConfig(run, cfg); err != nil {
+		t.Fatal(err)
+	}
+	splits, err := models.LoadSplits(cfg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	_, err = models.Train(ctx, *cfg, models.Prepare[float64](splits), models.Options{
+		OnStep: func(e, s, _ int, _ float64) {
+			if e == epoch && s == step {
+				cancel(errors.New("test interrupt"))
+			}
+		},
+		OnCheckpoint: func(ck *models.Checkpoint) error { return models.WriteCheckpoint(run, ck) },
+	})
+	if !errors.Is(err, models.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	return run
+}
+
+// snapshot returns every file of dir with its bytes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		files[path] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestResumeRefusesCorrupt: a checkpoint.json edited by hand is refused
+// with one error line naming it, the run directory left byte for byte as
+// it was; never a panic, never a resumed run that ends differently. The
+// unedited checkpoint resumes into the uninterrupted run's model.
+func TestResumeRefusesCorrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the subprocess test")
+	}
+	bin := buildGtrain(t)
+	dir := syntheticDir(t, 50)
+	whole := filepath.Join(t.TempDir(), "whole")
+	if code, _, stderr := gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "10", "--eta", "0.01", "--shuffle",
+		"--augment", "flip:0.5", "--seed", "3", "--out", whole, "-q"); code != 0 {
+		t.Fatalf("uninterrupted run: %s", stderr)
+	}
+	base := interruptedRun(t, whole, 2, 2)
+	otherRNG, _ := rand.NewPCG(5, 6).MarshalBinary()
+	type edit struct {
+		name  string
+		edit  func(ck map[string]any)     // nil: unedited, resumes
+		typed func(ck *models.Checkpoint) // an edit with the checksum recomputed
+	}
+	edits := []edit{
+		{"unedited", nil, nil},
+		{"order[0] huge", func(ck map[string]any) { ck["order"].([]any)[0] = 10000000 }, nil},
+		{"order[last] -1", func(ck map[string]any) { o := ck["order"].([]any); o[len(o)-1] = -1 }, nil},
+		{"order index duplicated", func(ck map[string]any) { o := ck["order"].([]any); o[1] = o[0] }, nil},
+		{"order indices swapped", func(ck map[string]any) { o := ck["order"].([]any); o[0], o[1] = o[1], o[0] }, nil},
+		{"order deleted", func(ck map[string]any) { delete(ck, "order") }, nil},
+		{"step past the epoch", func(ck map[string]any) { ck["step"] = 9 }, nil},
+		{"eta 0", func(ck map[string]any) { ck["eta"] = 0 }, nil},
+		{"untrained deleted", func(ck map[string]any) { delete(ck, "untrained") }, nil},
+		{"another valid RNG state", func(ck map[string]any) { ck["rng_shuffle"] = base64.StdEncoding.EncodeToString(otherRNG) }, nil},
+		{"one base64 character of w", func(ck map[string]any) {
+			w := []byte(ck["w"].(string))
+			w[20] = map[bool]byte{true: 'B', false: 'A'}[w[20] == 'A']
+			ck["w"] = string(w)
+		}, nil},
+		{"checksum deleted", func(ck map[string]any) { delete(ck, "sha256") }, nil},
+	}
+	// Edits that keep the checksum right are refused by the checks
+	// against the configuration and the data.
+	for name, f := range map[string]func(*models.Checkpoint){
+		"order[0] huge":     func(ck *models.Checkpoint) { ck.Order[0] = 10000000 },
+		"step past":         func(ck *models.Checkpoint) { ck.Step = 9 },
+		"eta 0":             func(ck *models.Checkpoint) { ck.Eta = 0 },
+		"untrained deleted": func(ck *models.Checkpoint) { ck.Untrained = nil },
+		"another RNG state": func(ck *models.Checkpoint) { ck.Shuffle = otherRNG },
+	} {
+		edits = append(edits, edit{name + " (checksum recomputed)", func(map[string]any) {}, f})
+	}
+	for _, c := range edits {
+		t.Run(c.name, func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			os.CopyFS(run, os.DirFS(base))
+			path := filepath.Join(run, models.CheckpointFile)
+			if c.typed != nil {
+				cfg, _ := models.ReadConfig(run)
+				ck, err := models.ReadCheckpoint(run, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.typed(ck)
+				models.WriteCheckpoint(run, ck)
+			} else if c.edit != nil {
+				raw, _ := os.ReadFile(path)
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				var ck map[string]any
+				if err := dec.Decode(&ck); err != nil {
+					t.Fatal(err)
+				}
+				c.edit(ck)
+				raw, _ = json.Marshal(ck)
+				os.WriteFile(path, raw, 0o644)
+			}
+			before := snapshot(t, run)
+			out, err := exec.Command(bin, "train", "--resume", run, "-q").CombinedOutput()
+			if c.edit == nil {
+				a, _ := os.ReadFile(filepath.Join(whole, models.ModelFile))
+				b, _ := os.ReadFile(filepath.Join(run, models.ModelFile))
+				if err != nil || len(a) == 0 || !bytes.Equal(a, b) {
+					t.Fatalf("resume of the unedited checkpoint: %v, model equal %v\n%s", err, bytes.Equal(a, b), out)
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if err == nil || strings.Contains(string(out), "panic") || !strings.Contains(lines[len(lines)-1], path) {
+				t.Fatalf("resume of the edited checkpoint: %v, want an error naming %s:\n%s", err, path, out)
+			}
+			t.Log(lines[len(lines)-1])
+			if after := snapshot(t, run); !reflect.DeepEqual(before, after) {
+				t.Errorf("the refused resume changed the run directory")
+			}
+		})
 	}
 }

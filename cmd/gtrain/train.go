@@ -268,10 +268,16 @@ func resume(c *cli.Context, dir string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--resume %s: %w", dir, err)
 	}
-	if ck.Finished {
+	switch {
+	case ck.Finished && models.RunComplete(dir):
 		return fmt.Errorf("--resume %s: the run is complete (%d epochs)", dir, ck.Epoch)
+	case ck.Finished:
+		// It failed while writing its final files (a full disk): they
+		// are written from the checkpoint, as the run would have.
+		fmt.Fprintf(log, "%s finished its %d epochs without its final files; writing them from the checkpoint\n", dir, ck.Epoch)
+	default:
+		fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, ck.Epoch+1, ck.Step+1)
 	}
-	fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, ck.Epoch+1, ck.Step+1)
 	return train(c.Context, *cfg, dir, ck, c.App.Writer, log)
 }
 
@@ -285,20 +291,40 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 	if cfg.Batch > splits.Train.Len() {
 		return fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, splits.Train.Len())
 	}
+	// So is the checkpoint against the data: a refused resume leaves the
+	// run directory as it was.
+	if ck != nil {
+		if err := ck.Check(&cfg, models.ShapeOf(splits)); err != nil {
+			return fmt.Errorf("--resume %s: %s: %w", out, filepath.Join(out, models.CheckpointFile), err)
+		}
+	}
 	if err := models.WriteConfig(out, &cfg); err != nil {
 		return err
 	}
+	var previewErr error
 	if len(cfg.Augment) > 0 && ck == nil {
-		if err := writeAugmentGrid(out, &cfg, splits.Train); err != nil {
-			fmt.Fprintln(log, "gtrain: warning: augmentation preview:", err)
-		}
+		previewErr = writeAugmentGrid(out, &cfg, splits.Train)
 	}
 	fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), out)
 	if cfg.Dtype == "float32" {
-		return trainAs(ctx, models.Prepare[float32](splits), cfg, out, ck, stdout, log)
+		err = trainAs(ctx, models.Prepare[float32](splits), cfg, out, ck, stdout, log)
+	} else {
+		err = trainAs(ctx, models.Prepare[float64](splits), cfg, out, ck, stdout, log)
 	}
-	return trainAs(ctx, models.Prepare[float64](splits), cfg, out, ck, stdout, log)
+	if err == nil && previewErr != nil {
+		// A picture that could not be written is an error, reported
+		// after the run wrote everything else.
+		return fmt.Errorf("augmentation preview: %w (the run's other files are in %s)", previewErr, out)
+	}
+	return err
 }
+
+// picturesError is a failure to write a run's pictures after its other
+// files were written.
+type picturesError struct{ err error }
+
+func (e *picturesError) Error() string { return "pictures: " + e.err.Error() }
+func (e *picturesError) Unwrap() error { return e.err }
 
 func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
@@ -309,6 +335,13 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 	prog := newProgress(log, cfg.Epochs, log == io.Discard)
 	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck, OnStep: prog.Step, OnEpoch: prog.Epoch}, log)
 	prog.Done()
+	var pe *picturesError
+	if errors.As(err, &pe) {
+		if werr := models.WriteResultBlock(stdout, &cfg, tr.Result); werr != nil {
+			return werr
+		}
+		return fmt.Errorf("%w (model.json, result.json and metrics are in %s)", err, out)
+	}
 	if err != nil {
 		if tr != nil {
 			fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
@@ -326,7 +359,9 @@ func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg mode
 // the sweeps do: after every epoch the metrics so far and the checkpoint are
 // on disk (an interrupted or crashed run keeps what it measured); at the end
 // the metrics, model, result and pictures. An interrupted run returns its
-// partial result (also written, marked partial) with the error.
+// partial result (also written, marked partial) with the error; a run
+// whose pictures could not be written returns its result with a
+// *picturesError.
 func runTraining[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, opt models.Options, log io.Writer) (*models.Trained[T], error) {
 	opt.OnCheckpoint = func(ck *models.Checkpoint) error {
 		if err := models.WriteMetrics(out, ck.Epochs); err != nil {
@@ -344,7 +379,9 @@ func runTraining[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg 
 	if werr := writeResults(out, tr, d); werr != nil {
 		return nil, errors.Join(err, werr)
 	}
-	if perr := report.WriteRunPictures(out); perr != nil {
+	if perr := report.WriteRunPictures(out); perr != nil && err == nil {
+		return tr, &picturesError{perr}
+	} else if perr != nil {
 		fmt.Fprintln(log, "gtrain: warning: pictures:", perr)
 	}
 	return tr, err
