@@ -192,15 +192,3 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	}
 	return &ck, nil
 }
-
-// RunComplete reports whether the run directory dir holds the final files
-// of a finished run: model.json and a result.json not marked partial. A
-// finished checkpoint without them is a run that failed while writing them
-// (a full disk); resuming it writes them.
-func RunComplete(dir string) bool {
-	if _, err := ReadModel(dir); err != nil {
-		return false
-	}
-	res, err := ReadResult(dir)
-	return err == nil && !res.Partial
-}

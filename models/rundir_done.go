@@ -1,10 +1,5 @@
 package models
 
-import (
-	"os"
-	"path/filepath"
-)
-
 // FinishedRun tells whether dir holds the finished training of cfg:
 // config.json of cfg's hash and a finished checkpoint. When it does, res is
 // the run's result and missing is empty if model.json and a (not partial)
@@ -19,7 +14,7 @@ func FinishedRun(dir string, cfg *Config) (res *Result, missing []string, finish
 	if err != nil || !ck.Finished {
 		return nil, nil, false
 	}
-	if _, err := os.Stat(filepath.Join(dir, ModelFile)); err != nil {
+	if _, err := ReadModel(dir); err != nil {
 		missing = append(missing, ModelFile)
 	}
 	res, err = ReadResult(dir)

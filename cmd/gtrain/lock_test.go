@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,11 +273,25 @@ func TestCompleteRunNotRetrained(t *testing.T) {
 		t.Errorf("--force: exit %d, result.json rewritten: %v\n%s", code, !bytes.Equal(b, result), stderr)
 	}
 
-	// Trained again, as before, with a hint.
+	// Finished without its model (a full disk at the end): the missing
+	// files are written from the checkpoint, without training again.
+	model, _ := os.ReadFile(filepath.Join(out, models.ModelFile))
 	os.Remove(filepath.Join(out, models.ModelFile))
 	code, _, stderr = gtrain(t, args...)
-	want := fmt.Sprintf("%s holds this run, finished but without model.json: training it again ('gtrain train --resume %s' would only write the missing files)\n", out, out)
-	if _, err := os.Stat(filepath.Join(out, models.ModelFile)); code != 0 || !strings.HasPrefix(stderr, want) || err != nil {
-		t.Errorf("without model.json: exit %d, model.json %v, stderr %q; want it trained again after %q", code, err, stderr, want)
+	want := out + " finished its 2 epochs without its final files; writing them from the checkpoint\n"
+	if b, _ := os.ReadFile(filepath.Join(out, models.ModelFile)); code != 0 || !strings.HasPrefix(stderr, want) || !bytes.Equal(b, model) || strings.Contains(stderr, "epoch 1") {
+		t.Errorf("without model.json: exit %d, model.json rewritten as it was: %v, stderr %q; want %q and no training", code, bytes.Equal(b, model), stderr, want)
+	}
+
+	// Interrupted: refused, pointing at --resume; nothing is touched.
+	run := interruptedRun(t, out, 2, 1)
+	before := snapshot(t, run)
+	code, _, stderr = gtrain(t, "train", "--data", dataDir, "--epochs", "2", "--batch", "20", "--out", run)
+	want = fmt.Sprintf("gtrain: --out %s holds this run, interrupted after epoch 1 of 2: continue it with 'gtrain train --resume %s', or start over with --force\n", run, run)
+	if code == 0 || stderr != want {
+		t.Errorf("interrupted: exit %d, stderr %q; want non-zero and %q", code, stderr, want)
+	}
+	if after := snapshot(t, run); !maps.Equal(before, after) {
+		t.Error("the refused train changed the interrupted run's directory")
 	}
 }

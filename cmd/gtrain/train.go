@@ -99,15 +99,17 @@ func trainCommand() *cli.Command {
 				return err
 			}
 			defer lock.Release()
-			done, err := checkRunDir(out, &cfg, c.Bool("force"), log)
-			if err != nil {
+			done, finish, err := checkRunDir(out, &cfg, c.Bool("force"))
+			switch {
+			case err != nil:
 				return err
-			}
-			if done != nil {
+			case done != nil:
 				fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", out, len(done.EpochSeconds))
 				return models.WriteResultBlock(c.App.Writer, &cfg, done)
+			case finish != nil:
+				fmt.Fprintf(log, "%s finished its %d epochs without its final files; writing them from the checkpoint\n", out, finish.Epoch)
 			}
-			return train(c.Context, cfg, out, nil, c.App.Writer, log)
+			return train(c.Context, cfg, out, finish, c.App.Writer, log)
 		},
 	}
 }
@@ -209,26 +211,34 @@ func batchNames(list string) ([]string, error) {
 }
 
 // checkRunDir refuses a directory that holds a run of another
-// configuration, so that no earlier result is overwritten by mistake. Of a
-// complete run of cfg it returns the result: training it again would only
-// repeat it.
-func checkRunDir(dir string, cfg *models.Config, force bool, log io.Writer) (*models.Result, error) {
+// configuration, or an interrupted run of this one, so that nothing
+// already trained is overwritten by mistake (--force starts over). For a
+// finished run of cfg it returns its result when the final files are all
+// there, and otherwise its checkpoint, from which they are written.
+func checkRunDir(dir string, cfg *models.Config, force bool) (*models.Result, *models.Checkpoint, error) {
 	old, err := models.ReadConfig(dir)
 	if errors.Is(err, os.ErrNotExist) || force {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
+		return nil, nil, fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
 	}
 	if old.Hash() != cfg.Hash() {
-		return nil, fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
+		return nil, nil, fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
 	}
-	res, missing, finished := models.FinishedRun(dir, cfg)
-	if finished && len(missing) > 0 {
-		// Trained again, as always; the hint saves that next time.
-		fmt.Fprintf(log, "%s holds this run, finished but without %s: training it again ('gtrain train --resume %s' would only write the missing files)\n", dir, strings.Join(missing, " and "), dir)
+	ck, err := models.ReadCheckpoint(dir, cfg)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, nil // stopped before its first checkpoint: nothing to keep
+	case err != nil:
+		return nil, nil, fmt.Errorf("--out %s: %v (use --force to start over)", dir, err)
+	case !ck.Finished:
+		return nil, nil, fmt.Errorf("--out %s holds this run, interrupted after epoch %d of %d: continue it with 'gtrain train --resume %s', or start over with --force", dir, ck.Epoch, cfg.Epochs, dir)
 	}
-	return res, nil
+	if res, missing, _ := models.FinishedRun(dir, cfg); len(missing) == 0 {
+		return res, nil, nil
+	}
+	return nil, ck, nil
 }
 
 // lockRunDir takes the lock of the run directory dir, given by flag, for
@@ -268,8 +278,9 @@ func resume(c *cli.Context, dir string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--resume %s: %w", dir, err)
 	}
+	_, missing, _ := models.FinishedRun(dir, cfg)
 	switch {
-	case ck.Finished && models.RunComplete(dir):
+	case ck.Finished && len(missing) == 0:
 		return fmt.Errorf("--resume %s: the run is complete (%d epochs)", dir, ck.Epoch)
 	case ck.Finished:
 		// It failed while writing its final files (a full disk): they
