@@ -411,9 +411,16 @@ func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Resul
 	if err := models.WriteConfig(out, &cfg); err != nil {
 		return nil, err
 	}
-	var ck *models.Checkpoint
-	if old, err := models.ReadCheckpoint(out, &cfg); err == nil && !old.Finished {
-		ck = old
+	// An interrupted run continues from its checkpoint, and a finished one
+	// whose final files are missing (a full disk) gets them from it. A
+	// checkpoint that cannot be trusted fails the run rather than being
+	// trained over: removing it is the user's decision.
+	ck, err := models.ReadCheckpoint(out, &cfg)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		ck = nil
+	case err != nil:
+		return nil, fmt.Errorf("%w (remove it to train the run from the start)", err)
 	}
 	if cfg.Dtype == "float32" {
 		d, err := sweep.Prepared[float32](sweepData, cfg)

@@ -110,11 +110,41 @@ func TestSweepCommands(t *testing.T) {
 		t.Errorf("%d dataset reads for 4 runs of the same data", n)
 	}
 
-	// A run is lost; the same command trains it alone.
-	os.Remove(filepath.Join(out, p.Runs[2].ID, models.ResultFile))
+	// A run's result is lost (a full disk at its end); the same command
+	// writes it from the finished checkpoint, without training again (the
+	// epoch timings in metrics.csv stay those of the first training).
+	lost := filepath.Join(out, p.Runs[2].ID)
+	metrics, _ := os.ReadFile(filepath.Join(lost, models.MetricsFile))
+	os.Remove(filepath.Join(lost, models.ResultFile))
 	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
 	if err != nil || !strings.Contains(stderr, "4 runs, 3 done earlier, 0 running elsewhere, 1 to run") || !strings.Contains(stderr, "[1/1] done    "+p.Runs[2].ID) {
 		t.Fatalf("rerun: %v\n%s", err, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(lost, models.MetricsFile)); !bytes.Equal(b, metrics) {
+		t.Errorf("the finished run was trained again:\n%s\nwas\n%s", b, metrics)
+	}
+
+	// A checkpoint that fails its checks fails the run instead of being
+	// trained over, and stays as it was.
+	ckPath := filepath.Join(lost, models.CheckpointFile)
+	ck, _ := os.ReadFile(ckPath)
+	edited := bytes.Replace(ck, []byte(`"epoch":1`), []byte(`"epoch":0`), 1)
+	if bytes.Equal(edited, ck) {
+		t.Fatal("no epoch field to edit in the checkpoint")
+	}
+	os.WriteFile(ckPath, edited, 0o644)
+	os.Remove(filepath.Join(lost, models.ResultFile))
+	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
+	if err == nil || !strings.Contains(stderr, ckPath) {
+		t.Errorf("corrupt checkpoint: %v\n%s\nwant the run failed naming %s", err, stderr, ckPath)
+	}
+	if b, _ := os.ReadFile(ckPath); !bytes.Equal(b, edited) {
+		t.Error("the corrupt checkpoint was overwritten")
+	}
+	os.WriteFile(ckPath, ck, 0o644)
+	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
+	if err != nil {
+		t.Fatalf("restored checkpoint: %v\n%s", err, stderr)
 	}
 
 	err, stdout, _ = gtrainSweep(context.Background(), "status", out)
