@@ -102,9 +102,14 @@ func ModelFromCheckpoint(dir string, cfg *Config, splits *data.Splits) (*Model, 
 	if k == 0 {
 		return nil, fmt.Errorf("%s: %w", path, errors.New("b: no values"))
 	}
+	w, b := ck.W, ck.B
+	if ck.Finished && cfg.EarlyStop > 0 && ck.BestEpoch > 0 {
+		// The run's model is its best epoch's, as Train's final files.
+		w, b = ck.BestW, ck.BestB
+	}
 	nz := data.FitNormalizer(splits.Train)
-	m := &Model{Version: modelVersion, Dtype: ck.Dtype, K: k, D: len(ck.W) / k, Classes: splits.Train.Classes,
-		W: ck.W, B: ck.B, Mean: nz.Mean, Std: nz.Std}
+	m := &Model{Version: modelVersion, Dtype: ck.Dtype, K: k, D: len(w) / k, Classes: splits.Train.Classes,
+		W: w, B: b, Mean: nz.Mean, Std: nz.Std}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -188,6 +188,35 @@ func TestModelFromCheckpoint(t *testing.T) {
 	}
 }
 
+// TestModelFromCheckpointEarlyStop: the model of a run finished by early
+// stopping is its best epoch's, as in the model.json it would have written;
+// an unfinished run's is its current parameters.
+func TestModelFromCheckpointEarlyStop(t *testing.T) {
+	cfg := smallConfig()
+	cfg.EarlyStop = 2
+	splits := randomSplits(4)
+	k, d := data.NumClasses, data.ImageSize
+	for _, finished := range []bool{true, false} {
+		dir := t.TempDir()
+		ck := &Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.Eta,
+			W: fill(k*d, 0.01), B: fill(k, 0.5), Finished: finished, BestEpoch: 1, BestW: fill(k*d, 0.02), BestB: fill(k, 0.25)}
+		if err := WriteCheckpoint(dir, ck); err != nil {
+			t.Fatal(err)
+		}
+		m, err := ModelFromCheckpoint(dir, &cfg, splits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantW, wantB := 0.02, 0.25
+		if !finished {
+			wantW, wantB = 0.01, 0.5
+		}
+		if m.W[0] != wantW || m.W[k*d-1] != wantW || m.B[0] != wantB {
+			t.Errorf("finished %v: w %v, b %v; want %v, %v", finished, m.W[0], m.B[0], wantW, wantB)
+		}
+	}
+}
+
 // TestPredictBadShape: a model built in code of the wrong shape is an
 // error from Predict, not a panic in the normalization.
 func TestPredictBadShape(t *testing.T) {
