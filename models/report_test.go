@@ -215,8 +215,8 @@ func TestReportSVMTable(t *testing.T) {
 
 // TestReportImprovements reproduces the report's improvement experiments
 // within 1.0 point, and pins our own figures. The 500-epoch run is
-// included, not left to a flag: 12.5 times a 40-epoch run, 184 s measured
-// on two cores shared with other jobs, about half that on idle ones.
+// included, not left to a flag: 12.5 times a 40-epoch run, 77 to 184 s
+// measured on two cores shared with other jobs.
 func TestReportImprovements(t *testing.T) {
 	runExamples(t, []reportRun{
 		{"decay.yaml", 0.3933, 0.010, ours{0.3929, 0.4637, 1.691782064}},
