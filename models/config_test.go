@@ -41,11 +41,39 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// hashFixture is a configuration with every field away from its default,
+// the omitempty ones included, so that a pinned hash covers them all.
+func hashFixture() Config {
+	c := DefaultConfig()
+	c.Loss, c.Lambda, c.Eta, c.Epochs, c.Batch = "svm", 0.25, 0.02, 7, 50
+	c.Shuffle, c.Seed, c.Dtype, c.InitStd = true, 42, "float32", 0.02
+	c.Schedule, c.StepEvery, c.StepGamma = "step", 3, 0.5
+	c.Augment, c.EarlyStop = []string{"flip:0.5", "gaussian:0.01"}, 4
+	c.Data = DataConfig{Dir: "/data/cifar", Train: []string{"data_batch_1", "data_batch_3"}, Test: []string{"test_batch"}, ValHoldout: 100}
+	return c
+}
+
+// TestConfigHash pins the hashes of two configurations as literals: run
+// directories, sweep run ids and checkpoints are keyed by them, so a
+// change of the digest's bytes or of its encoding must fail here, not only
+// show as "another configuration" on old runs.
 func TestConfigHash(t *testing.T) {
-	a, b := DefaultConfig(), DefaultConfig()
-	if a.Hash() != b.Hash() || len(a.Hash()) != 12 {
-		t.Errorf("hash %q vs %q", a.Hash(), b.Hash())
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"default", DefaultConfig(), "969a977c9642"},
+		{"fixture", hashFixture(), "57d240dbdd20"},
+	} {
+		if err := c.cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := c.cfg.Hash(); got != c.want {
+			t.Errorf("%s: hash %s, pinned %s", c.name, got, c.want)
+		}
 	}
+	a, b := DefaultConfig(), DefaultConfig()
 	b.Lambda = 0.2
 	if a.Hash() == b.Hash() {
 		t.Error("different configs, same hash")

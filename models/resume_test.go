@@ -184,26 +184,42 @@ func TestSchedules(t *testing.T) {
 }
 
 // TestEarlyStopping: the kept weights are those of the best validation
-// epoch, and training stops patience epochs after it.
+// epoch, and training stops patience epochs after it. The validation split
+// is the training split with every label moved to the next class, so the
+// better the model learns the training split the worse it does there:
+// epoch 1 is the best by construction, and training must stop after epoch
+// 1 + patience with the weights of a one-epoch run.
 func TestEarlyStopping(t *testing.T) {
-	d := Prepare[float64](synthetic(24, 60))
+	s := synthetic(24, 60)
+	val := *s.Train
+	val.Name, val.Labels = "val", make([]uint8, s.Train.Len())
+	for i, y := range s.Train.Labels {
+		val.Labels[i] = (y + 1) % 10
+	}
+	s.Val = &val
+	d := Prepare[float64](s)
 	cfg := smallConfig()
-	cfg.Epochs, cfg.Eta, cfg.EarlyStop = 12, 0.5, 2 // a large eta makes validation accuracy wander
-	r := mustTrain(t, cfg, d).Result
-	best := 0
-	for i, m := range r.Epochs {
-		if m.ValAcc > r.Epochs[best].ValAcc {
-			best = i
+	cfg.Epochs, cfg.EarlyStop, cfg.Eta = 12, 2, 0.003 // val accuracy 5, 2, 1, 0, … of 60
+	tr := mustTrain(t, cfg, d)
+	r := tr.Result
+	for i, m := range r.Epochs[1:] {
+		if m.ValAcc >= r.Epochs[0].ValAcc {
+			t.Fatalf("epoch %d: val accuracy %v, epoch 1's %v: the fixture must make epoch 1 the best", i+2, m.ValAcc, r.Epochs[0].ValAcc)
 		}
 	}
-	if r.BestEpoch != best+1 {
-		t.Errorf("best epoch %d, want %d (%+v)", r.BestEpoch, best+1, r.Epochs)
+	if r.BestEpoch != 1 {
+		t.Errorf("best epoch %d, want 1 (%+v)", r.BestEpoch, r.Epochs)
 	}
-	if got := r.Splits["val"].AccuracyTrained; got != r.Epochs[best].ValAcc {
-		t.Errorf("final val accuracy %v, best epoch's %v: best weights not restored", got, r.Epochs[best].ValAcc)
+	if n := len(r.Epochs); n != 1+cfg.EarlyStop {
+		t.Errorf("stopped after %d epochs, want %d (best epoch 1, patience %d)", n, 1+cfg.EarlyStop, cfg.EarlyStop)
 	}
-	if n := len(r.Epochs); n < cfg.Epochs && n-r.BestEpoch != cfg.EarlyStop {
-		t.Errorf("stopped after %d epochs, best %d, patience %d", n, r.BestEpoch, cfg.EarlyStop)
+	if got := r.Splits["val"].AccuracyTrained; got != r.Epochs[0].ValAcc {
+		t.Errorf("final val accuracy %v, best epoch's %v: best weights not restored", got, r.Epochs[0].ValAcc)
+	}
+	one := cfg
+	one.Epochs, one.EarlyStop = 1, 0
+	if want := mustTrain(t, one, d).Params; !reflect.DeepEqual(tr.Params, want) {
+		t.Error("the returned parameters are not those of epoch 1")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -233,5 +234,36 @@ func TestConfigFile(t *testing.T) {
 	os.WriteFile(file, []byte("loss: svm\nlamda: 0.5\n"), 0o644)
 	if code, _, stderr := gtrain(t, "train", "--data", dir, "--config", file, "--out", out); code == 0 || !strings.Contains(stderr, "lamda") || !strings.Contains(stderr, "c.yaml:2") {
 		t.Errorf("unknown key: exit %d %q", code, stderr)
+	}
+}
+
+// TestAugmentOrder pins the pipeline order that --noise and --augment make
+// in config.json: the --noise specs first, then the --augment ones, each in
+// the order given, whatever the order of the flags on the command line.
+// The order matters: noise added before a translation moves with the
+// image, noise added after it covers the filled border too.
+func TestAugmentOrder(t *testing.T) {
+	dir := syntheticDir(t, 20)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--augment", "flip:0.5", "--noise", "gaussian:0.01", "--augment", "translate:2", "--noise", "sp:0.02"},
+			[]string{"gaussian:0.01", "sp:0.02:value", "flip:0.5", "translate:2:zero"}},
+		{[]string{"--noise", "sp:0.02", "--augment", "translate:2", "--augment", "flip:0.5"},
+			[]string{"sp:0.02:value", "translate:2:zero", "flip:0.5"}},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		args := append([]string{"train", "--data", dir, "--epochs", "1", "--batch", "10", "--out", out, "-q"}, c.args...)
+		if code, _, stderr := gtrain(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
+		}
+		cfg, err := models.ReadConfig(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cfg.Augment, c.want) {
+			t.Errorf("%v: config.json augment %q, want %q", c.args, cfg.Augment, c.want)
+		}
 	}
 }

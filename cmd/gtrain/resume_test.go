@@ -7,16 +7,23 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
 )
 
@@ -151,12 +158,10 @@ func TestEvalAndPredict(t *testing.T) {
 	if code, _, stderr := gtrain(t, "train", "--data", dir, "--epochs", "3", "--batch", "10", "--eta", "0.01", "--out", run, "-q"); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
-	// predict: a 32×32 PNG made from a training image is classified; other sizes are refused.
-	img := filepath.Join(t.TempDir(), "x.png")
-	writePNG(t, img, 32)
-	if code, stdout, stderr := gtrain(t, "predict", "--model", run, img); code != 0 || !bytes.Contains([]byte(stdout), []byte("x.png: ")) {
-		t.Errorf("predict: exit %d %q %q", code, stdout, stderr)
-	}
+	// predict: 32×32 PNGs made from training images are classified as the
+	// model's normalized scores say (computed here by hand); other sizes are
+	// refused.
+	checkPredict(t, run, dir)
 	big := filepath.Join(t.TempDir(), "big.png")
 	writePNG(t, big, 40)
 	if code, _, stderr := gtrain(t, "predict", "--model", run, big); code == 0 || !bytes.Contains([]byte(stderr), []byte("40×40")) {
@@ -314,5 +319,77 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 				t.Errorf("the refused resume changed the run directory")
 			}
 		})
+	}
+}
+
+// checkPredict writes three training images of the data in dataDir as PNGs,
+// runs 'gtrain predict' on them and compares each line with the class and
+// top-3 probabilities computed from model.json by hand: x = (pixels/255 −
+// mean)/std, softmax(Wx + b).
+func checkPredict(t *testing.T, run, dataDir string) {
+	t.Helper()
+	m, err := models.ReadModel(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := data.ReadBinaryFile(filepath.Join(dataDir, "data_batch_1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"predict", "--model", run}
+	var want []string
+	for i := 0; i < 3; i++ {
+		img := filepath.Join(t.TempDir(), fmt.Sprintf("img%d.png", i))
+		writeImagePNG(t, img, train.Image(i))
+		args = append(args, img)
+		scores := make([]float64, m.K)
+		for k := range scores {
+			scores[k] = m.B[k]
+			for j, p := range train.Image(i) {
+				scores[k] += m.W[k*m.D+j] * ((float64(p)/255 - m.Mean[j]) / m.Std[j])
+			}
+		}
+		order := make([]int, m.K)
+		for k := range order {
+			order[k] = k
+		}
+		sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+		var z float64
+		for _, s := range scores {
+			z += math.Exp(s - scores[order[0]])
+		}
+		line := fmt.Sprintf("%s: %s", img, m.Classes[order[0]])
+		for _, k := range order[:3] {
+			line += fmt.Sprintf("  %s %.3f", m.Classes[k], math.Exp(scores[k]-scores[order[0]])/z)
+		}
+		want = append(want, line)
+	}
+	code, stdout, stderr := gtrain(t, args...)
+	if code != 0 {
+		t.Fatalf("predict: exit %d %q", code, stderr)
+	}
+	if got := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n"); !reflect.DeepEqual(got, want) {
+		t.Errorf("predict printed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// writeImagePNG writes a CIFAR image (channel-major pixels) as a PNG.
+func writeImagePNG(t *testing.T, path string, pix []uint8) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, data.Side, data.Side))
+	plane := data.Side * data.Side
+	for y := 0; y < data.Side; y++ {
+		for x := 0; x < data.Side; x++ {
+			i := y*data.Side + x
+			img.Set(x, y, color.RGBA{pix[i], pix[plane+i], pix[2*plane+i], 255})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/sweep"
@@ -192,49 +192,67 @@ func TestSweepCommandErrors(t *testing.T) {
 	}
 }
 
+// cancelAtCheckpoint is a context that cancels itself the first time its
+// Err is asked for once a file matching glob exists. The trainer asks
+// before every step, in the goroutine that has just written its checkpoint,
+// so the first run to finish epoch 1 is interrupted at its next step,
+// however fast the machine: a deterministic Ctrl-C.
+type cancelAtCheckpoint struct {
+	context.Context
+	cancel context.CancelFunc
+	glob   string
+}
+
+func (c *cancelAtCheckpoint) Err() error {
+	if c.Context.Err() == nil {
+		if m, _ := filepath.Glob(c.glob); len(m) > 0 {
+			c.cancel()
+		}
+	}
+	return c.Context.Err()
+}
+
 // A sweep interrupted midway (Ctrl-C) leaves its runs missing, not failed;
-// the same command finishes them, continuing a run from its checkpoint.
+// the same command finishes them, continuing a run from its checkpoint,
+// and ends with the models of a sweep that was never interrupted.
 func TestSweepInterruptAndResume(t *testing.T) {
+	const epochs = 5
 	dataDir := syntheticDir(t, 40)
 	path := filepath.Join(t.TempDir(), "long.yaml")
-	os.WriteFile(path, []byte(fmt.Sprintf("name: long\nepochs: 150\nbatch: 20\ndata: {dir: %q}\ngrid: {eta: [0.01, 0.02]}\n", dataDir)), 0o644)
+	os.WriteFile(path, []byte(fmt.Sprintf("name: long\nepochs: %d\nbatch: 20\ndata: {dir: %q}\ngrid: {eta: [0.01, 0.02]}\n", epochs, dataDir)), 0o644)
 	out := filepath.Join(t.TempDir(), "sweep")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		// Cancel once a checkpoint is on disk.
-		defer close(done)
-		for ctx.Err() == nil {
-			if m, _ := filepath.Glob(filepath.Join(out, "*", models.CheckpointFile)); len(m) > 0 {
-				time.Sleep(20 * time.Millisecond)
-				cancel()
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx := &cancelAtCheckpoint{Context: parent, cancel: cancel, glob: filepath.Join(out, "*", models.CheckpointFile)}
 	err, _, stderr := gtrainSweep(ctx, "run", path, "--out", out, "--workers", "2", "--no-html")
-	cancel()
-	<-done
 	st, serr := sweep.StatusDir(out)
 	if serr != nil {
 		t.Fatal(serr)
 	}
-	if err == nil {
-		t.Skipf("the sweep finished before it was interrupted: %s", st.Summary())
-	}
 	if !errors.Is(err, context.Canceled) || !strings.Contains(stderr, "interrupted") || st.Counts[sweep.Failed] != 0 || st.Counts[sweep.Missing] == 0 {
 		t.Fatalf("%v; %s\n%s", err, st.Summary(), stderr)
 	}
+	// The run that wrote the first checkpoint stopped at epoch 2 with a
+	// checkpoint of epoch 1. Its epoch 1 gets a marker duration, which
+	// only a continued run (not one trained again) carries into
+	// metrics.csv.
+	const marker = 1234.5
 	var resumed string
 	for _, rs := range st.Runs {
 		dir := sweep.RunDir(out, rs.Run)
 		if _, err := os.Stat(filepath.Join(dir, sweep.RunningFile)); err == nil {
 			t.Errorf("run %s: running marker left by the interrupted sweep", rs.Run.ID)
 		}
-		if ck, err := models.ReadCheckpoint(dir, &rs.Run.Config); rs.State == sweep.Missing && err == nil && ck.Epoch > 0 {
+		if ck, err := models.ReadCheckpoint(dir, &rs.Run.Config); rs.State == sweep.Missing && err == nil && ck.Epoch > 0 && resumed == "" {
 			resumed = dir
+			ck.Epochs[0].Seconds, ck.EpochSeconds[0] = marker, marker
+			if err := models.WriteCheckpoint(dir, ck); err != nil {
+				t.Fatal(err)
+			}
 		}
+	}
+	if resumed == "" {
+		t.Fatalf("no interrupted run holds a checkpoint of a finished epoch: %s", st.Summary())
 	}
 	err, _, stderr = gtrainSweep(context.Background(), "run", path, "--out", out, "--workers", "2", "--no-html")
 	if err != nil {
@@ -243,11 +261,24 @@ func TestSweepInterruptAndResume(t *testing.T) {
 	if st := sweep.StatusPlan(out, st.Plan); st.Counts[sweep.Done] != 2 {
 		t.Fatalf("after the rerun: %s", st.Summary())
 	}
-	if resumed != "" {
-		t.Logf("continued from its checkpoint: %s", resumed)
-		b, _ := os.ReadFile(filepath.Join(resumed, models.MetricsFile))
-		if rows := strings.Count(string(b), "\n"); rows != 151 {
-			t.Errorf("the resumed run's metrics.csv has %d lines, want a header and 150 epochs", rows)
+	rows := metricsWithoutSeconds(t, resumed)
+	f, _ := os.ReadFile(filepath.Join(resumed, models.MetricsFile))
+	if len(rows) != 1+epochs {
+		t.Errorf("the resumed run's metrics.csv has %d rows, want a header and %d epochs", len(rows), epochs)
+	}
+	if first := strings.Split(string(f), "\n")[1]; !strings.HasSuffix(first, ","+strconv.FormatFloat(marker, 'g', -1, 64)) {
+		t.Errorf("epoch 1 of the resumed run is %q: trained again, not continued from its checkpoint", first)
+	}
+	// Bit for bit the models of an uninterrupted sweep.
+	whole := filepath.Join(t.TempDir(), "whole")
+	if err, _, stderr := gtrainSweep(context.Background(), "run", path, "--out", whole, "--workers", "2", "--no-html"); err != nil {
+		t.Fatal(err, stderr)
+	}
+	for _, r := range st.Plan.Runs {
+		a, _ := os.ReadFile(filepath.Join(whole, r.ID, models.ModelFile))
+		b, _ := os.ReadFile(filepath.Join(out, r.ID, models.ModelFile))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("run %s: model.json differs from the uninterrupted sweep's", r.ID)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eta-min", Usage: "schedule cyclic: lowest learning rate"},
 			&cli.Float64Flag{Name: "eta-max", Usage: "schedule cyclic: highest learning rate"},
 			&cli.IntFlag{Name: "cycle-steps", Usage: "schedule cyclic: updates per half cycle"},
-			&cli.StringSliceFlag{Name: "noise", Usage: "noise on training batches, in [0,1] pixel units: gaussian:SIGMA or sp:FRACTION (repeatable)"},
+			&cli.StringSliceFlag{Name: "noise", Usage: "noise on training batches, in [0,1] pixel units: gaussian:SIGMA or sp:FRACTION (repeatable, applied in order before --augment)"},
 			&cli.StringSliceFlag{Name: "augment", Usage: "augmentation of training batches: flip:P, translate:K[:zero|edge], jitter:brightness=B,contrast=C,saturation=S, gaussian:SIGMA, sp:F (repeatable, applied in order after --noise)"},
 			&cli.IntFlag{Name: "early-stop", Usage: "stop when validation accuracy has not improved for N epochs and keep the best weights (0: off)"},
 			&cli.BoolFlag{Name: "all-batches", Usage: "train on data_batch_1..5 and validate on the last --val-holdout of them"},

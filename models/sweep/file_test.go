@@ -105,10 +105,14 @@ func TestStableIDs(t *testing.T) {
 	if a.Runs[0].ID == a.Runs[1].ID || len(a.Runs[0].ID) != 12 {
 		t.Fatalf("ids %s %s", a.Runs[0].ID, a.Runs[1].ID)
 	}
-	// Pinned: the id of the default configuration must not drift (it
-	// names run directories on disk).
-	if got, want := mustParse(t, "{}\n").Runs[0].ID, models.DefaultConfig(); got != want.Hash() {
-		t.Fatalf("default id %s, config hash %s", got, want.Hash())
+	// Pinned as literals: the ids name run directories on disk and must not
+	// drift (comparing with DefaultConfig().Hash() would hold whatever
+	// bytes Hash took).
+	if got := mustParse(t, "{}\n").Runs[0].ID; got != "969a977c9642" {
+		t.Fatalf("default id %s, pinned 969a977c9642", got)
+	}
+	if got := a.Runs[1].ID; got != "737cc8ee7b9d" {
+		t.Fatalf("id of eta 0.01 %s, pinned 737cc8ee7b9d", got)
 	}
 	c := models.DefaultConfig()
 	c.Device = "cuda:0"
@@ -116,6 +120,9 @@ func TestStableIDs(t *testing.T) {
 	d.Device = "cuda:1"
 	if RunID(c) != RunID(d) || RunID(c) == RunID(models.DefaultConfig()) {
 		t.Fatal("RunID must ignore the GPU index and keep the device kind")
+	}
+	if got := RunID(d); got != "7b6f3d064ada" {
+		t.Fatalf("id on cuda:1 %s, pinned 7b6f3d064ada", got)
 	}
 }
 
