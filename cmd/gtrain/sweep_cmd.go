@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -330,6 +331,10 @@ func sweepSlurm(c *cli.Context) error {
 	}
 	if c.IsSet("data") {
 		opt.RunOneArgs = append(opt.RunOneArgs, "--data", absPath(c.String("data")))
+	}
+	// The tasks expand the file again: under the same limit.
+	if c.IsSet("max-runs") {
+		opt.RunOneArgs = append(opt.RunOneArgs, "--max-runs", strconv.Itoa(c.Int("max-runs")))
 	}
 	script, err := sweep.SlurmScript(p, opt)
 	if err != nil {

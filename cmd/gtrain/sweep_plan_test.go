@@ -66,6 +66,12 @@ func TestSweepMaxRuns(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "4 runs") {
 		t.Fatalf("at the limit: %v\n%s", err, stdout)
 	}
+	// The array's tasks expand the file under the limit of the script.
+	err, _, stderr := gtrainSweep(context.Background(), "slurm", small, "--max-runs", "4", "--out", out)
+	script, _ := os.ReadFile(filepath.Join(out, sweep.SlurmScriptName))
+	if err != nil || !strings.Contains(string(script), " --max-runs 4\n") {
+		t.Fatalf("slurm: %v %s\n%s", err, stderr, script)
+	}
 }
 
 // The plan's table and JSON are what a tabwriter and json.MarshalIndent
