@@ -11,7 +11,8 @@ build:
 	$(GO) build -o $(BIN) ./cmd/gtrain
 
 # The test command of the README and of CI. Tests on the real CIFAR-10 run
-# when CIFAR10_DIR names its directory and are skipped (saying so) otherwise.
+# when CIFAR10_DIR names its directory and are skipped (saying so) otherwise,
+# or fail under GTRAIN_REQUIRE_DATA=1 (as in CI).
 test: vet fmt
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 
