@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+
 	"github.com/gtrain/gtrain/models"
 )
 
@@ -22,10 +23,7 @@ import (
 // logic, the argument order of every launch and the fused descriptors;
 // what only a GPU checks is left: NVRTC, the driver, cuBLAS, real threads.
 func TestKernelsOnHost(t *testing.T) {
-	gxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("no g++")
-	}
+	gxx := lookGXX(t, "the kernels are run on the GPU only")
 	dir := t.TempDir()
 	bins := map[string]string{}
 	for _, real := range []string{"float", "double"} {
@@ -252,10 +250,7 @@ func runHarness(t *testing.T, bin, input string) map[string][]float64 {
 // on the CPU, and compares the costs, W, b, the counters and the count
 // with the CPU engine.
 func TestTrainingStepsOnHost(t *testing.T) {
-	gxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("no g++")
-	}
+	gxx := lookGXX(t, "the kernels are run on the GPU only")
 	bin := filepath.Join(t.TempDir(), "harness")
 	if out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-include", "testdata/cuda_shim.h", "-DREAL=double", "-DREAL_IS_FLOAT=0",
 		"-o", bin, "testdata/host_harness.cpp").CombinedOutput(); err != nil {

@@ -42,10 +42,7 @@ func TestKernelFusedConstants(t *testing.T) {
 // TestKernelSyntax compiles kernels.cu with the host C++ compiler and a shim
 // of CUDA's built-ins (syntax and types only: the GPU check runs them).
 func TestKernelSyntax(t *testing.T) {
-	gxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skip("no g++: kernels.cu is checked by NVRTC on the GPU only")
-	}
+	gxx := lookGXX(t, "kernels.cu is checked by NVRTC on the GPU only")
 	for _, real := range []string{"float", "double"} {
 		out, err := exec.Command(gxx, "-fsyntax-only", "-Wall", "-include", "testdata/cuda_shim.h", "-DREAL="+real, "-DREAL_IS_FLOAT="+map[string]string{"float": "1", "double": "0"}[real], "-x", "c++", "kernels.cu").CombinedOutput()
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gtrain/gtrain/data/datatest"
 )
 
 // fixturePixel and fixtureLabel give the contents of every test image; the
@@ -177,14 +179,11 @@ func wantErr(t *testing.T, err error, subs ...string) {
 }
 
 // cifarDir returns the real cifar-10-batches-bin directory named by
-// CIFAR10_DIR, skipping the test when it is unset.
+// CIFAR10_DIR, skipping the test when it is unset (failing it under
+// GTRAIN_REQUIRE_DATA=1).
 func cifarDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CIFAR10_DIR")
-	if dir == "" {
-		t.Skip("CIFAR10_DIR not set: set it to a cifar-10-batches-bin directory to test on the real data")
-	}
-	return dir
+	return datatest.CIFAR10Dir(t)
 }
 
 // miniPythonDir lays out the pickle fixtures of testdata/mini-py (stored

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 		}
 	}
 	spec := EngineSpec{Device: "cpu", Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
-	evals, err := EvaluateModel(m, PrepareWith[float64](splits, m.Normalizer()), spec)
+	evals, err := EvaluateModel(context.Background(), m, PrepareWith[float64](splits, m.Normalizer()), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 	ds := *test
 	ds.Labels = predicted
 	relabelled.Test = &ds
-	evals, err = EvaluateModel(m, PrepareWith[float64](&relabelled, m.Normalizer()), spec)
+	evals, err = EvaluateModel(context.Background(), m, PrepareWith[float64](&relabelled, m.Normalizer()), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

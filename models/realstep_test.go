@@ -1,8 +1,8 @@
 package models
 
 import (
+	"github.com/gtrain/gtrain/data/datatest"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/gtrain/gtrain/data"
@@ -18,10 +18,7 @@ import (
 // on top of reading the data), so -short runs it too: CI's short run of the
 // OpenBLAS build then checks that build's steps as well.
 func TestRealDataSteps(t *testing.T) {
-	dir := os.Getenv("CIFAR10_DIR")
-	if dir == "" {
-		t.Skip("CIFAR10_DIR is unset: skipping the gradient steps on the real CIFAR-10")
-	}
+	dir := datatest.CIFAR10Dir(t)
 	dc := DefaultConfig().Data
 	dc.Dir = dir
 	splits, err := LoadSplits(dc)

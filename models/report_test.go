@@ -4,20 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/gtrain/gtrain/data/datatest"
 )
 
 // realData returns the course's split of the real CIFAR-10, normalized, or
-// skips the test when CIFAR10_DIR is unset.
+// skips the test when CIFAR10_DIR is unset (fails it under
+// GTRAIN_REQUIRE_DATA=1).
 func realData(t *testing.T) DataConfig {
 	t.Helper()
-	dir := os.Getenv("CIFAR10_DIR")
-	if dir == "" {
-		t.Skip("CIFAR10_DIR is unset: skipping the test on the real CIFAR-10")
-	}
+	dir := datatest.CIFAR10Dir(t)
 	if testing.Short() {
 		t.Skip("-short: skipping 40-epoch training on the real CIFAR-10")
 	}

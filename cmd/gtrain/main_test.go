@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/data/datatest"
 	"github.com/gtrain/gtrain/models"
 )
 
@@ -167,10 +168,7 @@ func TestGradcheckCommand(t *testing.T) {
 // TestGradcheckRealData is the acceptance check: on real images, both
 // losses, λ = 0 and λ > 0, float64, every pair within 1e-6.
 func TestGradcheckRealData(t *testing.T) {
-	dir := os.Getenv("CIFAR10_DIR")
-	if dir == "" {
-		t.Skip("CIFAR10_DIR is unset: skipping the gradient check on the real CIFAR-10")
-	}
+	dir := datatest.CIFAR10Dir(t)
 	for _, loss := range []string{"cross", "svm"} {
 		for _, lambda := range []string{"0", "0.1"} {
 			code, stdout, stderr := gtrain(t, "gradcheck", "--data", dir, "--loss", loss, "--lambda", lambda)

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,6 +26,7 @@ func sweepCommand() *cli.Command {
 	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR, else the data 'gtrain data download' put in the cache directory)"}
 	devicesFlag := &cli.StringFlag{Name: "devices", Aliases: []string{"device"}, Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers; default: gtrain --device when given, else the file's)"}
 	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
+	maxRunsFlag := &cli.IntFlag{Name: "max-runs", Value: sweep.DefaultMaxRuns, Usage: "refuse a sweep file of more runs than `N` (counted before they are expanded)"}
 	cmd := &cli.Command{
 		Name:  "sweep",
 		Usage: "run many trainings from one sweep file: locally in parallel, or as a Slurm job array",
@@ -41,14 +41,14 @@ func sweepCommand() *cli.Command {
 				Name:      "plan",
 				Usage:     "print the runs of a sweep file with their ids",
 				ArgsUsage: "FILE",
-				Flags:     []cli.Flag{dataFlag, devicesFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
+				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
 				Action:    sweepPlan,
 			},
 			{
 				Name:      "run",
 				Usage:     "run every run of a sweep that is not done, in parallel",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag,
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag,
 					&cli.IntFlag{Name: "workers", Usage: "runs at once, spread over the devices (default: one per device)"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
 					&cli.StringFlag{Name: "html", Usage: "the HTML report of the sweep's runs (default DIR/report.html)"},
@@ -60,7 +60,7 @@ func sweepCommand() *cli.Command {
 				Name:      "run-one",
 				Usage:     "train run --index of a sweep (a Slurm array task runs this)",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag,
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag,
 					&cli.IntFlag{Name: "index", Required: true, Usage: "the run's index in the plan"},
 					&cli.StringFlag{Name: "expect-id", Usage: "refuse unless run --index has this id (the file changed since the job was submitted)"},
 				},
@@ -70,7 +70,7 @@ func sweepCommand() *cli.Command {
 				Name:      "slurm",
 				Usage:     "write (and with --submit, submit) an sbatch job array whose task i runs run i",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, outFlag,
+				Flags: []cli.Flag{dataFlag, outFlag, maxRunsFlag,
 					&cli.StringFlag{Name: "partition", Usage: "Slurm partition (default: the cluster's)"},
 					&cli.IntFlag{Name: "gpus-per-task", Usage: "GPUs of each task; > 0 trains on cuda:0 of the task"},
 					&cli.IntFlag{Name: "cpus-per-task", Usage: "CPUs of each task (default: the cluster's)"},
@@ -107,7 +107,10 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 	if c.IsSet("data") {
 		dataDir = absPath(c.String("data"))
 	}
-	opt := sweep.Options{Base: base, Override: func(cfg *models.Config) {
+	if c.Int("max-runs") < 1 {
+		return nil, fmt.Errorf("--max-runs %d: must be ≥ 1", c.Int("max-runs"))
+	}
+	opt := sweep.Options{Base: base, MaxRuns: c.Int("max-runs"), Override: func(cfg *models.Config) {
 		if dataDir != "" {
 			cfg.Data.Dir = dataDir
 		}
@@ -115,8 +118,22 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 			cfg.Device = sweep.DeviceKind(devices[0])
 		}
 	}}
-	return sweep.Load(c.Args().First(), opt)
+	// A plan this large takes a while to expand: say so first.
+	opt.Counted = func(n int) {
+		if n >= bigPlan {
+			fmt.Fprintf(c.App.ErrWriter, "expanding %d runs of %s\n", n, c.Args().First())
+		}
+	}
+	p, err := sweep.LoadContext(c.Context, c.Args().First(), opt)
+	var tooMany *sweep.TooManyRunsError
+	if errors.As(err, &tooMany) {
+		return nil, fmt.Errorf("%w (--max-runs N raises the limit)", err)
+	}
+	return p, err
 }
+
+// bigPlan is the number of runs from which loadSweep says it is expanding.
+const bigPlan = 100000
 
 func absPath(p string) string {
 	if abs, err := filepath.Abs(p); err == nil {
@@ -162,33 +179,6 @@ func sweepOut(c *cli.Context, p *sweep.Plan) string {
 		return absPath(out)
 	}
 	return absPath(filepath.Join("sweeps", p.Name))
-}
-
-func sweepPlan(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
-	if err != nil {
-		return err
-	}
-	w := c.App.Writer
-	if c.Bool("json") {
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	fmt.Fprintf(w, "sweep %s: %d runs (%s)\n", p.Name, len(p.Runs), p.File)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tid\trun")
-	for _, r := range p.Runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Index, r.ID, r.Label())
-	}
-	return tw.Flush()
 }
 
 func sweepRun(c *cli.Context) error {
@@ -352,6 +342,10 @@ func sweepSlurm(c *cli.Context) error {
 	}
 	if c.IsSet("data") {
 		opt.RunOneArgs = append(opt.RunOneArgs, "--data", absPath(c.String("data")))
+	}
+	// The tasks expand the file again: under the same limit.
+	if c.IsSet("max-runs") {
+		opt.RunOneArgs = append(opt.RunOneArgs, "--max-runs", strconv.Itoa(c.Int("max-runs")))
 	}
 	script, err := sweep.SlurmScript(p, opt)
 	if err != nil {

@@ -14,10 +14,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("grid: {lambda: []}\n"))
 	f.Add([]byte("grid: {lamda: [1]}\n"))
 	f.Add([]byte("runs: [{eta: 0.1}, {eta: 0.1}]\n"))
+	f.Add([]byte("grid: {epochs: [1, 2, 3], batch: [1, 2, 3]}\nrepeats: 1000000000000\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		base := models.DefaultConfig()
 		base.Data.Dir = "/data"
-		p, err := Parse(text, "fuzz.yaml", Options{Base: base})
+		// A small limit keeps each input quick (the limit is checked
+		// before any run is made) and so the executions many.
+		p, err := Parse(text, "fuzz.yaml", Options{Base: base, MaxRuns: 256})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")

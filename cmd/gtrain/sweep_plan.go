@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/models/sweep"
+)
+
+func sweepPlan(c *cli.Context) error {
+	devices, err := devicesOf(c)
+	if err != nil {
+		return err
+	}
+	p, err := loadSweep(c, devices)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(c.App.Writer, 1<<16)
+	if c.Bool("json") {
+		err = writePlanJSON(c.Context, w, p)
+	} else {
+		err = writePlanTable(c.Context, w, p)
+	}
+	if err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// linesEvery is how many lines of a plan are written between two looks at
+// the context: a plan of a million runs is stopped by a signal.
+const linesEvery = 1024
+
+// writePlanTable writes the plan as a table of index, id and label, in the
+// layout of a tabwriter with padding 2, a line at a time: a tabwriter
+// would hold the whole table, and Label's strings would be as much again
+// in garbage for a plan of a million runs.
+func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan) error {
+	if _, err := fmt.Fprintf(w, "sweep %s: %d runs (%s)\n", p.Name, len(p.Runs), p.File); err != nil {
+		return err
+	}
+	wIndex := len(strconv.Itoa(max(0, len(p.Runs)-1)))
+	wID := 2 // "id"
+	for _, r := range p.Runs {
+		wID = max(wID, utf8.RuneCountInString(r.ID))
+	}
+	var num []byte
+	cell := func(s []byte, width int) {
+		w.Write(s)
+		for n := utf8.RuneCount(s); n < width+2; n++ {
+			w.WriteByte(' ')
+		}
+	}
+	cell([]byte("#"), wIndex)
+	cell([]byte("id"), wID)
+	w.WriteString("run\n")
+	for i := range p.Runs {
+		if i%linesEvery == 0 && ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		r := &p.Runs[i]
+		num = strconv.AppendInt(num[:0], int64(r.Index), 10)
+		cell(num, wIndex)
+		num = append(num[:0], r.ID...)
+		cell(num, wID)
+		writeLabel(w, r)
+		if err := w.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeLabel writes r.Label().
+func writeLabel(w *bufio.Writer, r *sweep.Run) {
+	w.WriteString(r.Name)
+	if r.Name != "" && len(r.Params) > 0 {
+		w.WriteString(": ")
+	}
+	for i, p := range r.Params {
+		if i > 0 {
+			w.WriteByte(' ')
+		}
+		w.WriteString(p.Key)
+		w.WriteByte('=')
+		w.WriteString(p.Value)
+	}
+}
+
+// writePlanJSON writes what json.MarshalIndent(p, "", "  ") would, one run
+// at a time.
+func writePlanJSON(ctx context.Context, w *bufio.Writer, p *sweep.Plan) error {
+	if len(p.Runs) == 0 {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	name, _ := json.Marshal(p.Name)
+	fmt.Fprintf(w, "{\n  \"name\": %s,\n", name)
+	if p.File != "" {
+		file, _ := json.Marshal(p.File)
+		fmt.Fprintf(w, "  \"file\": %s,\n", file)
+	}
+	io.WriteString(w, "  \"runs\": [\n")
+	// One encoder and buffer for all the runs: MarshalIndent's bytes are
+	// the encoder's without the final newline.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	for i := range p.Runs {
+		if i%linesEvery == 0 && ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		buf.Reset()
+		if err := enc.Encode(&p.Runs[i]); err != nil {
+			return err
+		}
+		w.WriteString("    ")
+		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		sep := ",\n"
+		if i == len(p.Runs)-1 {
+			sep = "\n"
+		}
+		if _, err := w.WriteString(sep); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "  ]\n}\n")
+	return err
+}

@@ -1,0 +1,45 @@
+// Package datatest finds what tests need from the machine beyond Go, the
+// real CIFAR-10 first. Where it is missing a test is skipped, saying so;
+// where the environment asks for it (CI sets GTRAIN_REQUIRE_DATA=1, and
+// GTRAIN_REQUIRE_GXX=1 for cuda's host compiler, once it has provided
+// them) the test fails instead, so that a missing dependency cannot turn
+// a CI run into a run of skips.
+package datatest
+
+import (
+	"os"
+	"testing"
+)
+
+// The variables that turn a missing dependency into a failure.
+const (
+	RequireData = "GTRAIN_REQUIRE_DATA"
+)
+
+// Missing skips t, saying why, or, when the variable require is set (to
+// anything but "" and "0"), fails it.
+func Missing(t testing.TB, require, why string) {
+	t.Helper()
+	if v := os.Getenv(require); v != "" && v != "0" {
+		t.Fatalf("%s, and %s=%s requires it", why, require, v)
+		return
+	}
+	t.Skip("skipping: " + why)
+}
+
+// CIFAR10Dir returns the real cifar-10-batches-bin directory named by
+// CIFAR10_DIR; without it the test is skipped, or fails under
+// GTRAIN_REQUIRE_DATA.
+func CIFAR10Dir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("CIFAR10_DIR")
+	if dir == "" {
+		Missing(t, RequireData, "CIFAR10_DIR is unset (it names the real CIFAR-10, a cifar-10-batches-bin directory)")
+		return ""
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("CIFAR10_DIR=%s: %v", dir, err)
+		return ""
+	}
+	return dir
+}
