@@ -15,19 +15,20 @@ func TestFinishedRun(t *testing.T) {
 		name                 string
 		ckCfg                *Config // nil: no checkpoint
 		finished             bool
-		model                bool
+		model                string  // "good", "bad" (refused by ReadModel) or "": none
 		result               *Result // nil: no result.json
 		wantFinished, wantOK bool
 		wantMissing          string
 	}{
-		{"complete", &cfg, true, true, &Result{ConfigHash: cfg.Hash()}, true, true, "[]"},
-		{"no model", &cfg, true, false, &Result{ConfigHash: cfg.Hash()}, true, false, "[model.json]"},
-		{"no result", &cfg, true, true, nil, true, false, "[result.json]"},
-		{"partial result", &cfg, true, true, &Result{ConfigHash: cfg.Hash(), Partial: true}, true, false, "[result.json]"},
-		{"result of another run", &cfg, true, false, &Result{ConfigHash: other.Hash()}, true, false, "[model.json result.json]"},
-		{"unfinished", &cfg, false, true, &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
-		{"no checkpoint", nil, false, true, &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
-		{"checkpoint of another run", &other, true, true, &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
+		{"complete", &cfg, true, "good", &Result{ConfigHash: cfg.Hash()}, true, true, "[]"},
+		{"no model", &cfg, true, "", &Result{ConfigHash: cfg.Hash()}, true, false, "[model.json]"},
+		{"no result", &cfg, true, "good", nil, true, false, "[result.json]"},
+		{"partial result", &cfg, true, "good", &Result{ConfigHash: cfg.Hash(), Partial: true}, true, false, "[result.json]"},
+		{"bad model", &cfg, true, "bad", &Result{ConfigHash: cfg.Hash()}, true, false, "[model.json]"},
+		{"result of another run", &cfg, true, "", &Result{ConfigHash: other.Hash()}, true, false, "[model.json result.json]"},
+		{"unfinished", &cfg, false, "good", &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
+		{"no checkpoint", nil, false, "good", &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
+		{"checkpoint of another run", &other, true, "good", &Result{ConfigHash: cfg.Hash()}, false, false, "[]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -35,12 +36,17 @@ func TestFinishedRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.ckCfg != nil {
-				ck := &Checkpoint{Version: 1, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: floats{1}, B: floats{1}}
+				ck := &Checkpoint{Version: checkpointVersion, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: floats{1}, B: floats{1}}
 				if err := WriteCheckpoint(dir, ck); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if c.model {
+			switch c.model {
+			case "good":
+				if err := WriteModel(dir, validModel()); err != nil {
+					t.Fatal(err)
+				}
+			case "bad":
 				os.WriteFile(filepath.Join(dir, ModelFile), []byte("{}\n"), 0o644)
 			}
 			if c.result != nil {
