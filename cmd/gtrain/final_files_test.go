@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,8 +37,9 @@ func TestResumeWritesMissingFinalFiles(t *testing.T) {
 		t.Run(blocked, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			block(t, filepath.Join(run, blocked))
-			if code, _, stderr := gtrain(t, append(args, "--out", run)...); code == 0 || !strings.Contains(stderr, blocked) {
-				t.Fatalf("run with %s unwritable: exit %d, %s", blocked, code, stderr)
+			hint := fmt.Sprintf("'gtrain train --resume %s' writes the missing files)", run)
+			if code, _, stderr := gtrain(t, append(args, "--out", run)...); code == 0 || !strings.Contains(stderr, blocked) || !strings.Contains(stderr, hint) {
+				t.Fatalf("run with %s unwritable: exit %d, %s\nwant the error and %q", blocked, code, stderr, hint)
 			}
 			if _, err := os.Stat(filepath.Join(run, models.ResultFile)); !os.IsNotExist(err) && blocked == models.ModelFile {
 				t.Fatalf("result.json after a failed model.json: %v", err)

@@ -388,6 +388,10 @@ func runTraining[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg 
 		return nil, err
 	}
 	if werr := writeResults(out, tr, d); werr != nil {
+		if err == nil {
+			// Trained to the end: the finished checkpoint holds it all.
+			werr = fmt.Errorf("%w (the trained run is in %s; once the write can succeed, 'gtrain train --resume %s' writes the missing files)", werr, filepath.Join(out, models.CheckpointFile), out)
+		}
 		return nil, errors.Join(err, werr)
 	}
 	if perr := report.WriteRunPictures(out); perr != nil && err == nil {
