@@ -416,21 +416,19 @@ func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Resul
 	case err != nil:
 		return nil, fmt.Errorf("%w (remove it to train the run from the start)", err)
 	}
-	if cfg.Dtype == "float32" {
-		d, err := sweep.Prepared[float32](sweepData, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return trainOneAs(ctx, d, cfg, out, ck)
-	}
-	d, err := sweep.Prepared[float64](sweepData, cfg)
+	trainDtype, err := graph.ForDtype(cfg.Dtype, trainOneAs[float32], trainOneAs[float64])
 	if err != nil {
 		return nil, err
 	}
-	return trainOneAs(ctx, d, cfg, out, ck)
+	return trainDtype(ctx, cfg, out, ck)
 }
 
-func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
+// trainOneAs trains cfg on its data from the cache, normalized as T.
+func trainOneAs[T graph.Float](ctx context.Context, cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
+	d, err := sweep.Prepared[T](sweepData, cfg)
+	if err != nil {
+		return nil, err
+	}
 	// An interrupted run keeps its checkpoint (the next attempt continues
 	// it); its result is marked partial, so it does not count as done.
 	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck}, io.Discard)
