@@ -17,6 +17,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/sweep"
 )
 
 // benchCommand times epochs of the training path, as gtrain train runs
@@ -138,8 +139,8 @@ func benchList(s, flag string, check func(string) error) ([]string, error) {
 }
 
 func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout, log io.Writer) error {
-	var d32 *models.Prepared[float32]
-	var d64 *models.Prepared[float64]
+	// Each dtype's normalized data are made on its first run, and kept.
+	prepared := sweep.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
 	var rows []*benchRow
 	for _, dt := range opt.Dtypes {
 		for _, loss := range opt.Losses {
@@ -159,19 +160,11 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			var res *models.Result
-			var err error
-			if r.Dtype == "float32" {
-				if d32 == nil {
-					d32 = models.Prepare[float32](splits)
-				}
-				res, err = benchTrain(ctx, cfg, d32)
-			} else {
-				if d64 == nil {
-					d64 = models.Prepare[float64](splits)
-				}
-				res, err = benchTrain(ctx, cfg, d64)
+			trainDtype, err := graph.ForDtype(r.Dtype, benchTrain[float32], benchTrain[float64])
+			if err != nil {
+				return err
 			}
+			res, err := trainDtype(ctx, cfg, prepared)
 			if err != nil {
 				return err
 			}
@@ -192,7 +185,12 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 	return writeBenchTable(stdout, rows, opt.Peer)
 }
 
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, d *models.Prepared[T]) (*models.Result, error) {
+// benchTrain trains cfg on its data from prepared, normalized as T.
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *sweep.DataCache) (*models.Result, error) {
+	d, err := sweep.Prepared[T](prepared, cfg)
+	if err != nil {
+		return nil, err
+	}
 	tr, err := models.Train(ctx, cfg, d, models.Options{})
 	if err != nil {
 		return nil, err

@@ -70,12 +70,11 @@ func evalCommand() *cli.Command {
 				return context.Cause(ctx)
 			}
 			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
-			var evals map[string]models.Eval
-			if m.Dtype == "float32" {
-				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float32](splits, m.Normalizer()), spec)
-			} else {
-				evals, err = models.EvaluateModel(ctx, m, models.PrepareWith[float64](splits, m.Normalizer()), spec)
+			evaluate, err := graph.ForDtype(m.Dtype, evaluateAs[float32], evaluateAs[float64])
+			if err != nil {
+				return fmt.Errorf("--model %s: %w", dir, err)
 			}
+			evals, err := evaluate(ctx, m, splits, spec)
 			if err != nil {
 				return err
 			}
@@ -83,6 +82,12 @@ func evalCommand() *cli.Command {
 			return writeEvals(c.App.Writer, cfg, evals, stored)
 		},
 	}
+}
+
+// evaluateAs evaluates m on splits normalized as T with the model's
+// normalizer.
+func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *data.Splits, spec models.EngineSpec) (map[string]models.Eval, error) {
+	return models.EvaluateModel(ctx, m, models.PrepareWith[T](splits, m.Normalizer()), spec)
 }
 
 func writeEvals(w io.Writer, cfg *models.Config, evals map[string]models.Eval, stored *models.Result) error {

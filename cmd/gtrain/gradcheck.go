@@ -89,15 +89,11 @@ func gradcheckCommand() *cli.Command {
 				return fmt.Errorf("--samples %d: the training batch has %d images", samples, splits.Train.Len())
 			}
 			cfg := graph.GradCheckConfig{Loss: loss, Lambda: lambda, H: h, Method: method, Floor: floor}
-			var rows []graph.GradComparison
-			switch c.String("dtype") {
-			case "float64":
-				rows, err = gradcheck[float64](dev, splits, dims, samples, c.Uint64("seed"), cfg)
-			case "float32":
-				rows, err = gradcheck[float32](dev, splits, dims, samples, c.Uint64("seed"), cfg)
-			default:
-				return fmt.Errorf("--dtype %q: want float64 or float32", c.String("dtype"))
+			check, err := graph.ForDtype(c.String("dtype"), gradcheck[float32], gradcheck[float64])
+			if err != nil {
+				return fmt.Errorf("--%w", err) // --dtype "…": want …
 			}
+			rows, err := check(dev, splits, dims, samples, c.Uint64("seed"), cfg)
 			if err != nil {
 				return err
 			}

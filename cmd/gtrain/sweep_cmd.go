@@ -1,27 +1,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
-	"github.com/gtrain/gtrain/models/report"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
-// sweepData holds the datasets of this process's sweep runs: each is read
-// and normalized once, however many runs share it.
-var sweepData = sweep.NewDataCache(models.LoadSplits)
-
+// sweepCommand is the sweep command tree and its flags; the actions are in
+// sweep_plan.go, sweep_run.go and sweep_slurm.go, status below.
 func sweepCommand() *cli.Command {
 	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR, else the data 'gtrain data download' put in the cache directory)"}
 	devicesFlag := &cli.StringFlag{Name: "devices", Aliases: []string{"device"}, Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers; default: gtrain --device when given, else the file's)"}
@@ -181,207 +172,7 @@ func sweepOut(c *cli.Context, p *sweep.Plan) string {
 	return absPath(filepath.Join("sweeps", p.Name))
 }
 
-func sweepRun(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
-	if err != nil {
-		return err
-	}
-	if devices == nil {
-		devices = planDevices(p)
-	}
-	out := sweepOut(c, p)
-	log := c.App.ErrWriter
-	if c.Bool("quiet") {
-		log = io.Discard
-	}
-	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Log: log, Cache: sweepData,
-		Run: func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
-			return trainOne(ctx, cfg, dir)
-		}}
-	_, runErr := rn.Execute(c.Context, p)
-	if errors.Is(runErr, context.Canceled) {
-		fmt.Fprintf(c.App.ErrWriter, "interrupted: the same command finishes the sweep (%s)\n", out)
-		return runErr
-	}
-	st := sweep.StatusPlan(out, p)
-	if err := st.Write(c.App.Writer); err != nil {
-		return err
-	}
-	html := c.String("html")
-	if html == "" {
-		html = filepath.Join(out, "report.html")
-	}
-	if c.Bool("no-html") {
-		html = ""
-	}
-	if err := sweepReport(c.App.Writer, c.App.ErrWriter, st, out, html); err != nil {
-		return errors.Join(runErr, err)
-	}
-	return runErr
-}
-
-// sweepReport prints the comparison table of the sweep's finished runs,
-// in plan order, one table per loss (the report's tables), and writes the
-// HTML report with their pictures to html unless it is "".
-func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) error {
-	var runs []*report.Run
-	for _, rs := range st.Runs {
-		if rs.State != sweep.Done {
-			continue
-		}
-		r, err := report.ReadRun(sweep.RunDir(out, rs.Run))
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
-	}
-	if len(runs) == 0 {
-		return nil
-	}
-	t := report.NewTable(runs)
-	fmt.Fprintln(stdout)
-	if err := writeTable(stdout, t, "markdown"); err != nil {
-		return err
-	}
-	if html == "" {
-		return nil
-	}
-	return writeHTMLReport(html, "gtrain sweep "+st.Plan.Name, t, log)
-}
-
-func sweepRunOne(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
-	if err != nil {
-		return err
-	}
-	i := c.Int("index")
-	if i < 0 || i >= len(p.Runs) {
-		return fmt.Errorf("--index %d: the sweep %s has runs 0..%d", i, p.Name, len(p.Runs)-1)
-	}
-	r := &p.Runs[i]
-	if want := c.String("expect-id"); want != "" && want != r.ID {
-		return fmt.Errorf("run %d of %s is now %s, not %s: the sweep file (or --data) changed since the job was written; write it again with 'gtrain sweep slurm'", i, p.File, r.ID, want)
-	}
-	out := sweepOut(c, p)
-	if _, err := sweep.ReadPlan(out); err != nil {
-		if err := sweep.WritePlan(out, p); err != nil {
-			return err
-		}
-	}
-	device := r.Config.Device
-	if devices != nil {
-		device = devices[0]
-	}
-	fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", i, len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
-	res, done, err := sweep.RunOne(c.Context, out, r, device, func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
-		return trainOne(ctx, cfg, dir)
-	}, true)
-	if errors.Is(err, sweep.ErrRunning) {
-		// A double submission or a requeue: the run is that task's.
-		fmt.Fprintf(c.App.ErrWriter, "%v: another task has it; nothing to do\n", err)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if done {
-		fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
-	}
-	return models.WriteResultBlock(c.App.Writer, &r.Config, res)
-}
-
-func sweepSlurm(c *cli.Context) error {
-	var devices []string
-	if c.Int("gpus-per-task") > 0 {
-		devices = []string{"cuda:0"}
-	} else {
-		devices = []string{"cpu"}
-	}
-	p, err := loadSweep(c, devices)
-	if err != nil {
-		return err
-	}
-	out := sweepOut(c, p)
-	if err := os.MkdirAll(filepath.Join(out, "slurm"), 0o755); err != nil {
-		return err
-	}
-	if err := sweep.WritePlan(out, p); err != nil {
-		return err
-	}
-	var indices []int
-	if !c.Bool("all") {
-		st := sweep.StatusPlan(out, p)
-		indices = st.Incomplete()
-		if len(indices) == 0 {
-			fmt.Fprintf(c.App.Writer, "sweep %s: nothing to submit: %s\n", p.Name, st.Summary())
-			return nil
-		}
-	}
-	bin := c.String("gtrain")
-	if bin == "" {
-		if bin, err = os.Executable(); err != nil {
-			return fmt.Errorf("finding this gtrain binary: %w (give --gtrain)", err)
-		}
-	}
-	opt := sweep.SlurmOptions{
-		Gtrain: absPath(bin), File: p.File, Out: out, Indices: indices,
-		Partition: c.String("partition"), GPUsPerTask: c.Int("gpus-per-task"), CPUsPerTask: c.Int("cpus-per-task"),
-		Memory: c.String("mem"), Time: c.String("time"), MaxParallel: c.Int("max-parallel"),
-	}
-	// The tasks see the data as this command did.
-	if d := defaultDataDir(); d != "" {
-		opt.Env = append(opt.Env, "CIFAR10_DIR="+d)
-	}
-	if c.IsSet("data") {
-		opt.RunOneArgs = append(opt.RunOneArgs, "--data", absPath(c.String("data")))
-	}
-	// The tasks expand the file again: under the same limit.
-	if c.IsSet("max-runs") {
-		opt.RunOneArgs = append(opt.RunOneArgs, "--max-runs", strconv.Itoa(c.Int("max-runs")))
-	}
-	script, err := sweep.SlurmScript(p, opt)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(out, sweep.SlurmScriptName)
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		return err
-	}
-	n := len(indices)
-	if indices == nil {
-		n = len(p.Runs)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s: a job array of %d tasks (array %s)\n", path, n, arrayOf(script))
-	if !c.Bool("submit") {
-		fmt.Fprintf(c.App.ErrWriter, "submit it with: sbatch %s\n", path)
-		return nil
-	}
-	id, err := sweep.Submit(c.Context, "", path)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.App.Writer, id)
-	fmt.Fprintf(c.App.ErrWriter, "submitted job %s; follow it with: gtrain sweep status %s\n", id, out)
-	return nil
-}
-
-func arrayOf(script string) string {
-	for _, line := range strings.Split(script, "\n") {
-		if v, ok := strings.CutPrefix(line, "#SBATCH --array="); ok {
-			return v
-		}
-	}
-	return "?"
-}
-
+// sweepStatus prints the state of each run of a sweep directory.
 func sweepStatus(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("want one sweep directory, got %d arguments", c.NArg())
@@ -391,51 +182,4 @@ func sweepStatus(c *cli.Context) error {
 		return err
 	}
 	return st.Write(c.App.Writer)
-}
-
-// trainOne trains cfg into the run directory out as 'gtrain train' does
-// (config.json, metrics.csv and checkpoint.json after every epoch,
-// model.json, result.json last), quietly, with the data from the process's
-// cache. A checkpoint of the same configuration left in out by an
-// interrupted attempt is continued.
-func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := models.WriteConfig(out, &cfg); err != nil {
-		return nil, err
-	}
-	// An interrupted run continues from its checkpoint, and a finished one
-	// whose final files are missing (a full disk) gets them from it. A
-	// checkpoint that cannot be trusted fails the run rather than being
-	// trained over: removing it is the user's decision.
-	ck, err := models.ReadCheckpoint(out, &cfg)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		ck = nil
-	case err != nil:
-		return nil, fmt.Errorf("%w (remove it to train the run from the start)", err)
-	}
-	if cfg.Dtype == "float32" {
-		d, err := sweep.Prepared[float32](sweepData, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return trainOneAs(ctx, d, cfg, out, ck)
-	}
-	d, err := sweep.Prepared[float64](sweepData, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return trainOneAs(ctx, d, cfg, out, ck)
-}
-
-func trainOneAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
-	// An interrupted run keeps its checkpoint (the next attempt continues
-	// it); its result is marked partial, so it does not count as done.
-	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck}, io.Discard)
-	if err != nil {
-		return nil, err
-	}
-	return tr.Result, nil
 }

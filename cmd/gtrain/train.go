@@ -293,6 +293,10 @@ func resume(c *cli.Context, dir string, log io.Writer) error {
 }
 
 func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+	trainDtype, err := graph.ForDtype(cfg.Dtype, trainAs[float32], trainAs[float64])
+	if err != nil {
+		return err
+	}
 	splits, err := models.LoadSplits(cfg.Data)
 	if err != nil {
 		return err
@@ -317,11 +321,7 @@ func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkp
 		previewErr = writeAugmentGrid(out, &cfg, splits.Train)
 	}
 	fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), out)
-	if cfg.Dtype == "float32" {
-		err = trainAs(ctx, models.Prepare[float32](splits), cfg, out, ck, stdout, log)
-	} else {
-		err = trainAs(ctx, models.Prepare[float64](splits), cfg, out, ck, stdout, log)
-	}
+	err = trainDtype(ctx, splits, cfg, out, ck, stdout, log)
 	if err == nil && previewErr != nil {
 		// A picture that could not be written is an error, reported
 		// after the run wrote everything else.
@@ -337,7 +337,9 @@ type picturesError struct{ err error }
 func (e *picturesError) Error() string { return "pictures: " + e.err.Error() }
 func (e *picturesError) Unwrap() error { return e.err }
 
-func trainAs[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+// trainAs trains cfg on splits normalized as T.
+func trainAs[T graph.Float](ctx context.Context, splits *data.Splits, cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
+	d := models.Prepare[T](splits)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keeps the peak RSS of a run near the data's own size: without a
 		// limit the collector lets the steps' garbage double the heap.
