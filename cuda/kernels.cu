@@ -3,7 +3,7 @@
 // -DREAL=double (and -DREAL_IS_FLOAT=1 or 0). Every scalar parameter is a 64-bit long long or double
 // (gorgonia.org/cu's Launch copies each kernel argument as 8 bytes).
 //
-// The function codes are those of lower.go (FnAdd ...): keep them in step.
+// The function codes are those of fn.go (FnAdd ...): keep them in step.
 
 typedef REAL real;
 

@@ -9,17 +9,17 @@ import (
 )
 
 // TestKernelFunctionCodes checks that kernels.cu numbers the functions as
-// lower.go does.
+// fn.go does.
 func TestKernelFunctionCodes(t *testing.T) {
 	re := regexp.MustCompile(`(?m)^#define FN_([A-Z0-9]+) ([0-9]+)$`)
 	ms := re.FindAllStringSubmatch(kernelSource, -1)
 	if len(ms) != len(fnNames) {
-		t.Fatalf("kernels.cu defines %d function codes, lower.go %d", len(ms), len(fnNames))
+		t.Fatalf("kernels.cu defines %d function codes, fn.go %d", len(ms), len(fnNames))
 	}
 	for _, m := range ms {
 		code, _ := strconv.Atoi(m[2])
 		if got := fnNames[code]; got != strings.ToLower(m[1]) {
-			t.Errorf("code %d is %s in kernels.cu and %q in lower.go", code, m[1], got)
+			t.Errorf("code %d is %s in kernels.cu and %q in fn.go", code, m[1], got)
 		}
 	}
 }

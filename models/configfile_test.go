@@ -124,35 +124,3 @@ func TestConfigKeysFollowConfig(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, cfg)
 	}
 }
-
-func TestDecodeYAMLIntoGeneric(t *testing.T) {
-	type inner struct {
-		A []int `json:"a"`
-	}
-	type embedded struct {
-		E string `json:"e"`
-	}
-	type outer struct {
-		embedded
-		M    map[string]float64 `json:"m"`
-		P    *inner             `json:"p"`
-		Skip int                `json:"-"`
-		Raw  string
-	}
-	doc, err := ParseYAML(strings.NewReader("e: x\nm: {a: 1}\np: {a: [1, 2]}\nRaw: r\n"), "f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := map[string]float64{"b": 2}
-	o := outer{M: base}
-	if err := DecodeYAMLInto(doc, "f", "", &o); err != nil {
-		t.Fatal(err)
-	}
-	if o.E != "x" || o.M["a"] != 1 || o.M["b"] != 2 || len(base) != 1 || o.P == nil || len(o.P.A) != 2 || o.Raw != "r" {
-		t.Fatalf("%+v", o)
-	}
-	doc, _ = ParseYAML(strings.NewReader("Skip: 1\n"), "f")
-	if err := DecodeYAMLInto(doc, "f", "", &o); err == nil || !strings.Contains(err.Error(), "f:1: Skip: unknown key") {
-		t.Fatalf("json:\"-\" field accepted: %v", err)
-	}
-}

@@ -45,6 +45,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
 // Reserved keys of a sweep file (top level) and of a runs entry.
@@ -214,7 +215,7 @@ type spec struct {
 }
 
 func parseSpec(text []byte, name string, opt Options) (*spec, error) {
-	root, err := models.ParseYAML(bytes.NewReader(text), name)
+	root, err := yamlstrict.Parse(bytes.NewReader(text), name)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +224,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 	}
 	f := &file{name: name}
 	if root.Kind != yaml.MappingNode {
-		return nil, f.errf(root, "", "want a mapping of settings, grid, runs and repeats, got %s", describe(root))
+		return nil, f.errf(root, "", "want a mapping of settings, grid, runs and repeats, got %s", yamlstrict.Describe(root))
 	}
 	s := &spec{f: f, repeats: 1, opt: opt}
 	var gridNode, runsNode *yaml.Node
@@ -233,7 +234,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 		switch k.Value {
 		case "name":
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
-				return nil, f.errf(v, "name", "want a name, got %s", describe(v))
+				return nil, f.errf(v, "name", "want a name, got %s", yamlstrict.Describe(v))
 			}
 			s.name = v.Value
 		case "grid":
@@ -243,7 +244,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 		case "repeats":
 			n, err := strconv.Atoi(v.Value)
 			if v.Kind != yaml.ScalarNode || err != nil || n < 1 {
-				return nil, f.errf(v, "repeats", "want an integer ≥ 1, got %s", describe(v))
+				return nil, f.errf(v, "repeats", "want an integer ≥ 1, got %s", yamlstrict.Describe(v))
 			}
 			s.repeats = n
 		default:

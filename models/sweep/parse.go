@@ -3,23 +3,19 @@ package sweep
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
 // file names the sweep file in errors.
 type file struct{ name string }
 
 func (f *file) errf(n *yaml.Node, key, format string, args ...any) error {
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	return &models.ConfigFileError{File: f.name, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+	return yamlstrict.Errorf(f.name, n, key, format, args...)
 }
 
 // axis is one key of a grid with its values.
@@ -52,7 +48,7 @@ func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis
 		return nil, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil, f.errf(n, where, "want a mapping of keys to lists of values, got %s", describe(n))
+		return nil, f.errf(n, where, "want a mapping of keys to lists of values, got %s", yamlstrict.Describe(n))
 	}
 	if len(n.Content) == 0 {
 		return nil, f.errf(n, where, "empty grid: give at least one key with a list of values, or leave grid out")
@@ -62,10 +58,10 @@ func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis
 		k, v := n.Content[i], n.Content[i+1]
 		key := where + "." + k.Value
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
-			return nil, f.errf(k, where, "a grid key must be a setting's name, got %s", describe(k))
+			return nil, f.errf(k, where, "a grid key must be a setting's name, got %s", yamlstrict.Describe(k))
 		}
 		if v.Kind != yaml.SequenceNode {
-			return nil, f.errf(v, key, "want a list of values, got %s (write [%s] for one value)", describe(v), v.Value)
+			return nil, f.errf(v, key, "want a list of values, got %s (write [%s] for one value)", yamlstrict.Describe(v), v.Value)
 		}
 		if len(v.Content) == 0 {
 			return nil, f.errf(v, key, "empty list of values: give at least one")
@@ -105,7 +101,7 @@ func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis
 
 func (f *file) parseRuns(n *yaml.Node, base models.Config, grid []axis) ([]entry, error) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, f.errf(n, "runs", "want a list of runs (each a mapping of settings), got %s", describe(n))
+		return nil, f.errf(n, "runs", "want a list of runs (each a mapping of settings), got %s", yamlstrict.Describe(n))
 	}
 	if len(n.Content) == 0 {
 		return nil, f.errf(n, "runs", "empty list: give at least one run, or leave runs out")
@@ -114,7 +110,7 @@ func (f *file) parseRuns(n *yaml.Node, base models.Config, grid []axis) ([]entry
 	for i, rn := range n.Content {
 		where := fmt.Sprintf("runs[%d]", i)
 		if rn.Kind != yaml.MappingNode {
-			return nil, f.errf(rn, where, "want a mapping of settings, got %s", describe(rn))
+			return nil, f.errf(rn, where, "want a mapping of settings, got %s", yamlstrict.Describe(rn))
 		}
 		e := entry{origin: fmt.Sprintf("%s (line %d)", where, rn.Line), overrides: &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: rn.Line}}
 		var gridNode *yaml.Node
@@ -123,7 +119,7 @@ func (f *file) parseRuns(n *yaml.Node, base models.Config, grid []axis) ([]entry
 			switch k.Value {
 			case "name":
 				if v.Kind != yaml.ScalarNode || v.Value == "" {
-					return nil, f.errf(v, where+".name", "want a name, got %s", describe(v))
+					return nil, f.errf(v, where+".name", "want a name, got %s", yamlstrict.Describe(v))
 				}
 				e.name = v.Value
 			case "grid":
@@ -233,21 +229,6 @@ func render(n *yaml.Node) string {
 		return "{" + strings.Join(parts, ",") + "}"
 	}
 	return "?"
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "no value"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "a YAML node"
 }
 
 // reservedCollisions lists the reserved sweep keys that are also config
