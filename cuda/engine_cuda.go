@@ -5,7 +5,6 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -224,26 +223,6 @@ type devProg[T graph.Float] struct {
 	plan       []Launch
 }
 
-// fuseEnabled: GTRAIN_CUDA_FUSE=0 runs the unfused program (one launch
-// per elementwise instruction), to tell a fused-kernel bug from others.
-func fuseEnabled() bool { return os.Getenv("GTRAIN_CUDA_FUSE") != "0" }
-
-// segmentEnabled: GTRAIN_CUDA_SEGMENT=0 launches a training step's small
-// instructions one by one instead of as segments (plan.go's Segment).
-func segmentEnabled() bool { return os.Getenv("GTRAIN_CUDA_SEGMENT") != "0" }
-
-// program lowers a net, fused unless disabled.
-func lowerForDevice[T graph.Float](net *graph.Net[T]) (*Program, error) {
-	p, err := LowerNet(net)
-	if err != nil {
-		return nil, err
-	}
-	if fuseEnabled() {
-		p = Fuse(p)
-	}
-	return p, nil
-}
-
 // ---- the engine ----
 
 // hostIO holds the host ends of the engine's small copies; it has no Go
@@ -382,7 +361,7 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *En
 		if err != nil {
 			return nil, err
 		}
-		prog, err := lowerForDevice(net)
+		prog, err := lowerForDevice(net, spec.Tuning)
 		net.Close()
 		if err != nil {
 			return nil, err
@@ -438,10 +417,7 @@ func (e *Engine[T]) sync() error {
 
 func (e *Engine[T]) newProg(p *Program) (*devProg[T], error) {
 	dp := &devProg[T]{p: p, ptr: make([]cu.DevicePtr, len(p.Slots)), host: p.HostValues(e.spec.Lambda)}
-	dp.plan = Plan(p, dp.host)
-	if segmentEnabled() {
-		dp.plan = Segment(p, dp.host, dp.plan)
-	}
+	dp.plan = launchPlan(p, dp.host, e.spec.Tuning)
 	for i, s := range p.Slots {
 		switch s.Role {
 		case Temp, Const:
@@ -1001,7 +977,7 @@ func (e *Engine[T]) evalProg(rows int) (*devProg[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := lowerForDevice(net)
+	prog, err := lowerForDevice(net, e.spec.Tuning)
 	net.Close()
 	if err != nil {
 		return nil, err
@@ -1109,8 +1085,14 @@ func (e *Engine[T]) free() {
 // Gradients runs the training graph once on (x, y) without an update and
 // returns cost, ∂cost/∂W and ∂cost/∂b, computed on the GPU (for gradcheck).
 func Gradients[T graph.Float](device string, p *graph.Params[T], loss graph.Loss, lambda float64, x, y []T) (cost float64, dW, dB []T, err error) {
-	rows := len(y) / p.K
-	e, err := NewEngine(p.Clone(), models.EngineSpec{Device: device, Loss: loss, Lambda: lambda, Batch: rows})
+	return gradients(models.EngineSpec{Device: device, Loss: loss, Lambda: lambda}, p, x, y)
+}
+
+// gradients is Gradients on an engine of spec (its Batch set to the rows
+// of y), tuning included.
+func gradients[T graph.Float](spec models.EngineSpec, p *graph.Params[T], x, y []T) (cost float64, dW, dB []T, err error) {
+	spec.Batch = len(y) / p.K
+	e, err := NewEngine(p.Clone(), spec)
 	if err != nil {
 		return 0, nil, nil, err
 	}
