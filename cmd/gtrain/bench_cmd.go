@@ -30,7 +30,9 @@ func benchCommand() *cli.Command {
 		Description: "Each run trains as 'gtrain train' does (course split, no shuffling) for --epochs epochs and\n" +
 			"reports the median epoch time (gradient steps only, as result.json's epoch_seconds). With\n" +
 			"--peer the NumPy reference runs on the same data after each of ours (interleaved, --reps\n" +
-			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.",
+			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.\n" +
+			"--tape-reset, --no-avx2 (cpu), --cuda-no-fuse and --cuda-no-segments (cuda) turn a fast path\n" +
+			"off, to time what it saves or to tell its bugs from others; the header names those turned off.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory; " + dataDefault + ")"},
 			deviceFlag(),
@@ -42,6 +44,10 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Usage: "also run the NumPy peer on the same data and print the ratio"},
 			&cli.StringFlag{Name: "peer-script", Value: "../shared/peers/ref_numpy.py", EnvVars: []string{"GTRAIN_PEER_SCRIPT"}, Usage: "the NumPy peer"},
 			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
+			&cli.BoolFlag{Name: "tape-reset", Usage: "cpu: run Gorgonia's TapeMachine through Reset and RunAll, not package tapevm's shortcuts"},
+			&cli.BoolFlag{Name: "no-avx2", Usage: "cpu: run the matrix products without the AVX2+FMA kernels"},
+			&cli.BoolFlag{Name: "cuda-no-fuse", Usage: "cuda: run the unfused programs (a launch per elementwise instruction)"},
+			&cli.BoolFlag{Name: "cuda-no-segments", Usage: "cuda: launch a step's small instructions one by one, not as segments"},
 		},
 		Action: func(c *cli.Context) error {
 			dev, err := resolveDevice(c)
@@ -51,6 +57,8 @@ func benchCommand() *cli.Command {
 			opt := benchOptions{
 				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
 				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), Python: c.String("python"),
+				Tuning: models.EngineTuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
+				NoAVX2: c.Bool("no-avx2"),
 			}
 			if opt.Epochs < 1 || opt.Reps < 1 {
 				return fmt.Errorf("--epochs %d, --reps %d: both must be ≥ 1", opt.Epochs, opt.Reps)
@@ -108,6 +116,22 @@ type benchOptions struct {
 	Peer           bool
 	PeerScript     string
 	Python         string
+	Tuning         models.EngineTuning // the engine's fast paths turned off
+	NoAVX2         bool                // graph.BLASOptions.NoAVX2
+}
+
+// tuningOff names the fast paths turned off, by their flags: "" for none.
+func (o benchOptions) tuningOff() string {
+	var off []string
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{{o.Tuning.TapeReset, "--tape-reset"}, {o.NoAVX2, "--no-avx2"}, {o.Tuning.NoFuse, "--cuda-no-fuse"}, {o.Tuning.NoSegments, "--cuda-no-segments"}} {
+		if f.on {
+			off = append(off, f.flag)
+		}
+	}
+	return strings.Join(off, " ")
 }
 
 // benchRow is one configuration's result: median epoch seconds over the
@@ -138,6 +162,12 @@ func benchList(s, flag string, check func(string) error) ([]string, error) {
 }
 
 func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout, log io.Writer) error {
+	if opt.NoAVX2 {
+		// The BLAS is the process's: main installed the default one, which
+		// comes back when the bench is done.
+		graph.UseBLAS(graph.BLASOptions{NoAVX2: true})
+		defer graph.UseBLAS(graph.BLASOptions{})
+	}
 	var d32 *models.Prepared[float32]
 	var d64 *models.Prepared[float64]
 	var rows []*benchRow
@@ -149,8 +179,12 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 		}
 	}
 	n, dim := splits.Train.Len(), data.ImageSize
-	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s\n",
-		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
+	off := ""
+	if s := opt.tuningOff(); s != "" {
+		off = "; off: " + s
+	}
+	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s%s\n",
+		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg(), off)
 	for rep := 0; rep < opt.Reps; rep++ {
 		for _, r := range rows {
 			cfg := models.DefaultConfig()
@@ -165,12 +199,12 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 				if d32 == nil {
 					d32 = models.Prepare[float32](splits)
 				}
-				res, err = benchTrain(ctx, cfg, d32)
+				res, err = benchTrain(ctx, cfg, d32, opt.Tuning)
 			} else {
 				if d64 == nil {
 					d64 = models.Prepare[float64](splits)
 				}
-				res, err = benchTrain(ctx, cfg, d64)
+				res, err = benchTrain(ctx, cfg, d64, opt.Tuning)
 			}
 			if err != nil {
 				return err
@@ -192,8 +226,8 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 	return writeBenchTable(stdout, rows, opt.Peer)
 }
 
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, d *models.Prepared[T]) (*models.Result, error) {
-	tr, err := models.Train(ctx, cfg, d, models.Options{})
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, d *models.Prepared[T], tuning models.EngineTuning) (*models.Result, error) {
+	tr, err := models.Train(ctx, cfg, d, models.Options{Tuning: tuning})
 	if err != nil {
 		return nil, err
 	}
