@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,6 +24,20 @@ func needGPU(t testing.TB) {
 	if Count() == 0 {
 		t.Skip("no CUDA device")
 	}
+}
+
+// The engines of these tests run with the fast paths these flags turn
+// off (models.EngineTuning): gpucheck.sh runs the GPU tests again with
+// each, to tell a bug of the fused kernel or of the segments from others.
+var (
+	noFuse     = flag.Bool("cuda-no-fuse", false, "run the engines' unfused programs (a launch per elementwise instruction)")
+	noSegments = flag.Bool("cuda-no-segments", false, "launch a training step's small instructions one by one, not as segments")
+)
+
+// gpuSpec is the spec of a test's engine on cuda:0, tuned by the flags.
+func gpuSpec(loss graph.Loss, lambda float64, batch int) models.EngineSpec {
+	return models.EngineSpec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch,
+		Tuning: models.EngineTuning{NoFuse: *noFuse, NoSegments: *noSegments}}
 }
 
 // TestGPUGradientsMatchTapeMachine runs the lowered training graph of both
@@ -46,7 +61,7 @@ func gpuVsTape[T graph.Float](t *testing.T, loss graph.Loss, sz [3]int, tol floa
 	if err := net.Run(x, y, lambda); err != nil {
 		t.Fatal(err)
 	}
-	cost, dW, dB, err := Gradients("cuda", p, loss, lambda, x, y)
+	cost, dW, dB, err := gradients(gpuSpec(loss, lambda, 0), p, x, y)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +115,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	val := synthSplit[T]("val", 500, k, d, 2)
 	p0 := graph.NewParams[T](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	spec := models.EngineSpec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch}
+	spec := gpuSpec(loss, lambda, batch)
 	cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +232,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 	train := synthSplit[T]("train", n, k, d, 1)
 	p := graph.NewParams[T](k, d)
 	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	e, err := NewEngine(p, models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -287,7 +302,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	train := synthSplit[float32]("train", n, k, d, 3)
 	p0 := graph.NewParams[float32](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(6, 6)), 0.01)
-	spec := models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch}
+	spec := gpuSpec(graph.CrossEntropy, 0.1, batch)
 	a, err := NewEngine(p0.Clone(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +350,7 @@ func TestTrainEpochPerStepEta(t *testing.T) {
 	train := synthSplit[float64]("train", n, k, d, 7)
 	p0 := graph.NewParams[float64](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(8, 8)), 0.01)
-	spec := models.EngineSpec{Device: "cuda", Loss: graph.SVM, Lambda: 0.01, Batch: batch}
+	spec := gpuSpec(graph.SVM, 0.01, batch)
 	a, err := NewEngine(p0.Clone(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +403,7 @@ func TestParamsChangedInPlace(t *testing.T) {
 	train := synthSplit[float64]("train", n, k, d, 12)
 	p0 := graph.NewParams[float64](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(2, 2)), 0.01)
-	e, err := NewEngine(p0.Clone(), models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	e, err := NewEngine(p0.Clone(), gpuSpec(graph.CrossEntropy, 0.1, batch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +459,7 @@ func profileStep[T graph.Float](b *testing.B, batch int) {
 	train := synthSplit[T]("train", n, k, d, 1)
 	p := graph.NewParams[T](k, d)
 	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	e, err := NewEngine(p, models.EngineSpec{Device: "cuda", Loss: graph.CrossEntropy, Lambda: 0.1, Batch: batch})
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch))
 	if err != nil {
 		b.Fatal(err)
 	}

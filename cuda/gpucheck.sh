@@ -155,17 +155,17 @@ else
   rec "cuda tests" FAIL "$(grep -E '^(--- FAIL|panic|.*error while loading)' "$logs/tests.log" | head -3 | tr '\n' ' ')"
 fi
 
-# The GPU tests again without kernel fusion (GTRAIN_CUDA_FUSE=0): tells a
-# fused-kernel bug from the rest.
-if (cd "$root/cuda" && GTRAIN_CUDA_FUSE=0 timeout "$(tmo 100)" "$testbin" -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unfused.log" 2>&1; then
+# The GPU tests again without kernel fusion (the test flag -cuda-no-fuse):
+# tells a fused-kernel bug from the rest.
+if (cd "$root/cuda" && timeout "$(tmo 100)" "$testbin" -cuda-no-fuse -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unfused.log" 2>&1; then
   rec "cuda tests, unfused" PASS "$(grep -c '^--- PASS' "$logs/tests-unfused.log") passed"
 else
   rec "cuda tests, unfused" FAIL "$(grep -E '^(--- FAIL|panic)' "$logs/tests-unfused.log" | head -3 | tr '\n' ' ')"
 fi
 
-# And without segments (GTRAIN_CUDA_SEGMENT=0: each small instruction its
-# own launch).
-if (cd "$root/cuda" && GTRAIN_CUDA_SEGMENT=0 timeout "$(tmo 100)" "$testbin" -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unsegmented.log" 2>&1; then
+# And without segments (-cuda-no-segments: each small instruction its own
+# launch).
+if (cd "$root/cuda" && timeout "$(tmo 100)" "$testbin" -cuda-no-segments -test.v -test.count=1 -test.run 'GPU|Engine|Resident|TrainEpoch|Params' -test.timeout 90s) >"$logs/tests-unsegmented.log" 2>&1; then
   rec "cuda tests, unsegmented" PASS "$(grep -c '^--- PASS' "$logs/tests-unsegmented.log") passed"
 else
   rec "cuda tests, unsegmented" FAIL "$(grep -E '^(--- FAIL|panic)' "$logs/tests-unsegmented.log" | head -3 | tr '\n' ' ')"
@@ -225,7 +225,7 @@ log "4/4 timings"
 # and the epoch without segments.
 (cd "$root/cuda" && timeout "$(tmo 90)" "$testbin" -test.run XXX_NONE -test.bench BenchmarkStepLaunches -test.benchtime 200x) >"$logs/profile.log" 2>&1 ||
   log "BenchmarkStepLaunches failed: $(tail -3 "$logs/profile.log")"
-(cd "$root/cuda" && GTRAIN_CUDA_SEGMENT=0 timeout "$(tmo 60)" "$testbin" -test.run XXX_NONE -test.bench 'BenchmarkEpoch/float32/batch100/epoch' -test.benchtime 20x) >"$logs/bench-unsegmented.log" 2>&1 ||
+(cd "$root/cuda" && timeout "$(tmo 60)" "$testbin" -cuda-no-segments -test.run XXX_NONE -test.bench 'BenchmarkEpoch/float32/batch100/epoch' -test.benchtime 20x) >"$logs/bench-unsegmented.log" 2>&1 ||
   log "BenchmarkEpoch without segments failed: $(tail -3 "$logs/bench-unsegmented.log")"
 timings=$out/timings.tsv
 printf 'dtype\tbatch\tgtrain train (Step)\tTrainEpoch (synthetic)\tStep (synthetic)\tPyTorch\n' >"$timings"

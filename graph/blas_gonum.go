@@ -2,19 +2,13 @@
 
 package graph
 
-import (
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-)
+import G "gorgonia.org/gorgonia"
 
 // By default Gorgonia's graphs and the tensor package run their matrix
-// products on SkinnyBLAS: gonum's pure-Go BLAS with a gemm for products with
-// a small side. Build with -tags openblas for OpenBLAS.
-func init() {
-	impl := SkinnyBLAS{}
-	G.Use(impl)
-	tensor.Use(impl)
-}
+// products on SkinnyBLAS (UseBLAS installs it): gonum's pure-Go BLAS with
+// a gemm for products with a small side. Build with -tags openblas for
+// OpenBLAS.
+func buildBLAS(opt BLASOptions) G.BLAS { return SkinnyBLAS{NoAVX2: opt.NoAVX2} }
 
-// BLAS names the BLAS the matrix products run on.
+// BLAS names the BLAS UseBLAS installs.
 const BLAS = "gonum"

@@ -21,8 +21,18 @@ import (
 // products beat a plain loop there), goes to gonum. The loops run in a
 // fixed order on one goroutine, so results are deterministic. Where the
 // CPU has AVX2 and FMA, both products run on the kernels of kernels.go
-// instead (2–4× faster); the axpy otherwise is gonum's (SSE assembly).
-type SkinnyBLAS struct{ gonum.Implementation }
+// instead (2–4× faster) unless NoAVX2 is set; the axpy otherwise is
+// gonum's (SSE assembly).
+type SkinnyBLAS struct {
+	gonum.Implementation
+	// NoAVX2 keeps the products off the AVX2 kernels (BLASOptions.NoAVX2):
+	// then they are gonum's, but for the dot of 1×1 products and the
+	// axpys of the skinny Aᵀ B.
+	NoAVX2 bool
+}
+
+// kernels reports whether the skinny products run on the AVX2 kernels.
+func (s SkinnyBLAS) kernels() bool { return simd.Available && !s.NoAVX2 }
 
 // skinnyMax is the largest small side handled by SkinnyBLAS's loops.
 const skinnyMax = 32
@@ -46,10 +56,10 @@ func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a [
 	if gemmDot(s.Implementation.Sdot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if s.kernels() && !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
-	if !skinnyGemm(s.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
+	if !skinnyGemm(s.kernels(), s.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
 		!splitRows(s.Implementation.Sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		s.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
@@ -60,10 +70,10 @@ func (s SkinnyBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a [
 	if gemmDot(s.Implementation.Ddot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if s.kernels() && !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
-	if !skinnyGemm(s.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
+	if !skinnyGemm(s.kernels(), s.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
 		!splitRows(s.Implementation.Dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		s.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
@@ -122,8 +132,10 @@ func isTrans(t blas.Transpose) bool { return t == blas.Trans || t == blas.ConjTr
 
 // skinnyGemm computes C = alpha op(A) op(B) + beta C (row-major) and
 // returns true when the product is one it handles; otherwise it leaves C
-// alone and returns false.
+// alone and returns false. kernels says whether it may use the AVX2
+// kernels (the caller checked that the CPU has them).
 func skinnyGemm[T Float](
+	kernels bool,
 	axpy func(n int, alpha T, x []T, incX int, y []T, incY int),
 	tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int,
 ) bool {
@@ -150,7 +162,7 @@ func skinnyGemm[T Float](
 		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
 		// is 1; the other rows to axpys.
 		m10 := 0
-		if simd.Available && alpha == 1 {
+		if kernels && alpha == 1 {
 			m10 = m / 10 * 10
 		}
 		cols := func(j0, j1 int) {

@@ -156,7 +156,7 @@ func BenchmarkGemm(b *testing.B) {
 // Tolerances: 1e-12 (float64) and 1e-4 (float32) relative to Σ|a·b|.
 func TestGemmKernels(t *testing.T) {
 	if !simd.Available {
-		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
+		t.Skip("no AVX2+FMA on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(8, 9))
 	for _, c := range []struct {
@@ -229,7 +229,7 @@ func TestGemmKernels(t *testing.T) {
 // goroutines, are the bits of one goroutine's.
 func TestGemmKernelsSplit(t *testing.T) {
 	if !simd.Available {
-		t.Skip("no AVX2+FMA on this CPU (or GTRAIN_NO_AVX2=1)")
+		t.Skip("no AVX2+FMA on this CPU")
 	}
 	const n, d, k = 10000, 3072, 10
 	rng := rand.New(rand.NewPCG(3, 7))

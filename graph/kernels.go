@@ -67,12 +67,13 @@ func lanes[T Float]() int {
 }
 
 // gemmNT computes C = alpha A Bᵀ + beta C (row-major; A m×k, B n×k, C m×n)
-// when the kernels can (n ≤ skinnyMax) and returns whether it did.
+// when the kernels can (n ≤ skinnyMax) and returns whether it did; the
+// caller checked that they are to be used (SkinnyBLAS.kernels).
 // Pairs of rows of A against groups of 5 rows of B go to the kernel; an
 // odd last row, n mod 5 columns and k's tail past the last full register
 // are summed in Go.
 func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
-	if !simd.Available || m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
+	if m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
@@ -208,13 +209,4 @@ func Scale[T Float](alpha T, x []T) {
 	case []float64:
 		gonum.Implementation{}.Dscal(len(x), float64(alpha), x, 1)
 	}
-}
-
-// BLASName describes what the matrix products run on: the build's BLAS,
-// and the AVX2 kernels when this CPU runs them.
-func BLASName() string {
-	if simd.Available && BLAS != "gonum (as it is)" {
-		return BLAS + " + AVX2 kernels"
-	}
-	return BLAS
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"os"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -60,6 +59,11 @@ type NetConfig struct {
 	//     clones W each Run.
 	// gradcheck and the CUDA lowering use the plain graph.
 	Lean bool
+	// TapeReset runs the TapeMachine through its public API, Reset and
+	// RunAll, instead of package tapevm's shortcuts (for comparisons and to
+	// tell a tapevm bug from others; gtrain bench --tape-reset). The
+	// outputs are the same bits either way (TestTapeShortcuts).
+	TapeReset bool
 }
 
 // NewNet builds and compiles the graph for cfg over the parameters p.
@@ -77,7 +81,7 @@ func NewNet[T Float](cfg NetConfig, p *Params[T]) (*Net[T], error) {
 	if err := n.build(cfg); err != nil {
 		return nil, fmt.Errorf("graph: building the %s graph: %w", cfg.Loss, err)
 	}
-	if err := n.compile(); err != nil {
+	if err := n.compile(cfg.TapeReset); err != nil {
 		return nil, fmt.Errorf("graph: compiling the %s graph: %w", cfg.Loss, err)
 	}
 	return n, nil
@@ -86,8 +90,8 @@ func NewNet[T Float](cfg NetConfig, p *Params[T]) (*Net[T], error) {
 // compile prunes the graph to what the outputs need and compiles it for
 // Gorgonia's TapeMachine. Pruning matters: Grad differentiates the matrix
 // product for both operands, so the full graph also computes ∂cost/∂X, an
-// n×d product that training never reads.
-func (n *Net[T]) compile() (err error) {
+// n×d product that training never reads. tapeReset is NetConfig.TapeReset.
+func (n *Net[T]) compile(tapeReset bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("gorgonia: %v", r)
@@ -113,7 +117,7 @@ func (n *Net[T]) compile() (err error) {
 		return err
 	}
 	n.vm = G.NewTapeMachine(n.g, G.WithPrecompiled(prog, locMap))
-	if os.Getenv("GTRAIN_TAPE_RESET") != "1" {
+	if !tapeReset {
 		n.rewind, n.run = tapevm.Rewinder(n.vm), tapevm.Runner(n.vm)
 	}
 	return nil

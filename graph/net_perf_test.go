@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"slices"
@@ -109,8 +110,8 @@ func TestNetOps(t *testing.T) {
 // K = 10: at d = 32 the matrix products
 // are negligible and the time is the graph's fixed cost per step (op
 // dispatch, the loss's small tensors), at d = 3072 a CIFAR step without
-// the update. GTRAIN_TAPE_RESET=1 compares with the public TapeMachine
-// API (tape.go).
+// the update. The test flag -tape-reset (go test -bench NetRun -args
+// -tape-reset) compares with the public TapeMachine API (tape.go).
 func BenchmarkNetRun(b *testing.B) {
 	for _, loss := range []Loss{CrossEntropy, SVM} {
 		for _, d := range []int{32, 3072} {
@@ -120,9 +121,11 @@ func BenchmarkNetRun(b *testing.B) {
 	}
 }
 
+var benchTapeReset = flag.Bool("tape-reset", false, "BenchmarkNetRun: run the Nets with NetConfig.TapeReset")
+
 func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
 	p, bt, y := randomProblem[T](1, 10, d, 100)
-	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true, Lean: true}, p)
+	n, err := NewNet(NetConfig{Loss: loss, Rows: 100, Grad: true, Lean: true, TapeReset: *benchTapeReset}, p)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,9 +146,10 @@ func benchNetRun[T Float](b *testing.B, loss Loss, d int) {
 
 // TestTapeShortcuts: a Net run through package tapevm (program counter
 // rewound, registers kept, the program run on the caller's goroutine)
-// gives the bits of a Net run through the public API (Reset, RunAll), run
-// after run on changing inputs. It also fails when tapevm no longer
-// recognizes Gorgonia's TapeMachine (an upgrade of gorgonia).
+// gives the bits of a Net run through the public API (Reset, RunAll:
+// NetConfig.TapeReset), run after run on changing inputs. It also fails
+// when tapevm no longer recognizes Gorgonia's TapeMachine (an upgrade of
+// gorgonia).
 func TestTapeShortcuts(t *testing.T) {
 	for _, loss := range []Loss{CrossEntropy, SVM} {
 		t.Run(string(loss)+"/float64", func(t *testing.T) { checkTapeShortcuts[float64](t, loss) })
@@ -164,14 +168,13 @@ func checkTapeShortcuts[T Float](t *testing.T, loss Loss) {
 	if fast.rewind == nil || fast.run == nil {
 		t.Fatal("package tapevm does not recognize gorgonia's TapeMachine")
 	}
-	t.Setenv("GTRAIN_TAPE_RESET", "1")
-	slow, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: true}, p)
+	slow, err := NewNet(NetConfig{Loss: loss, Rows: rows, Grad: true, Lean: true, TapeReset: true}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
 	if slow.rewind != nil || slow.run != nil {
-		t.Fatal("GTRAIN_TAPE_RESET=1 did not select the public API")
+		t.Fatal("TapeReset did not select the public API")
 	}
 	for i := 0; i < 4; i++ {
 		_, b, y := randomProblem[T](uint64(10+i), k, d, rows)

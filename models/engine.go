@@ -40,21 +40,29 @@ const evalBlock = 10000
 
 // cpuEngine runs the Gorgonia graphs on Gorgonia's CPU VM (TapeMachine).
 type cpuEngine[T graph.Float] struct {
-	p      *graph.Params[T]
-	loss   graph.Loss
-	lambda float64
-	train  *graph.Net[T]
-	eval   map[int]*graph.Net[T] // by row count
+	p         *graph.Params[T]
+	loss      graph.Loss
+	lambda    float64
+	tapeReset bool // EngineTuning.TapeReset, for every graph
+	train     *graph.Net[T]
+	eval      map[int]*graph.Net[T] // by row count
 }
 
 // NewCPUEngine returns an Engine that runs on Gorgonia's CPU VM and updates
 // p in place.
 func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (Engine[T], error) {
-	train, err := graph.NewNet(graph.NetConfig{Loss: loss, Rows: batch, Grad: true, Lean: true}, p)
+	return newCPUEngine(p, EngineSpec{Device: "cpu", Loss: loss, Lambda: lambda, Batch: batch})
+}
+
+// newCPUEngine is NewCPUEngine for a whole spec, its tuning included (the
+// engine of the device kind "cpu").
+func newCPUEngine[T graph.Float](p *graph.Params[T], spec EngineSpec) (*cpuEngine[T], error) {
+	tapeReset := spec.Tuning.TapeReset
+	train, err := graph.NewNet(graph.NetConfig{Loss: spec.Loss, Rows: spec.Batch, Grad: true, Lean: true, TapeReset: tapeReset}, p)
 	if err != nil {
 		return nil, err
 	}
-	return &cpuEngine[T]{p: p, loss: loss, lambda: lambda, train: train, eval: map[int]*graph.Net[T]{}}, nil
+	return &cpuEngine[T]{p: p, loss: spec.Loss, lambda: spec.Lambda, tapeReset: tapeReset, train: train, eval: map[int]*graph.Net[T]{}}, nil
 }
 
 func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
@@ -102,7 +110,7 @@ func (e *cpuEngine[T]) evalNet(rows int) (*graph.Net[T], error) {
 	if n, ok := e.eval[rows]; ok {
 		return n, nil
 	}
-	n, err := graph.NewNet(graph.NetConfig{Loss: e.loss, Rows: rows}, e.p)
+	n, err := graph.NewNet(graph.NetConfig{Loss: e.loss, Rows: rows, TapeReset: e.tapeReset}, e.p)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,24 @@ type EngineSpec struct {
 	Loss   graph.Loss
 	Lambda float64
 	Batch  int // rows of a training step
+	Tuning EngineTuning
+}
+
+// EngineTuning turns an engine's fast paths off, for comparisons and to
+// tell a bug of a fast path from others (gtrain bench's flags). The zero
+// value is the default: every fast path on. Each engine reads the fields of
+// its own device and ignores the others; none changes what is computed
+// beyond rounding.
+type EngineTuning struct {
+	// TapeReset (cpu) runs the graphs' TapeMachines through Reset and
+	// RunAll (graph.NetConfig.TapeReset).
+	TapeReset bool
+	// NoFuse (cuda) runs the unfused programs: a launch per elementwise
+	// instruction, no fused kernel.
+	NoFuse bool
+	// NoSegments (cuda) launches a training step's small instructions one
+	// by one instead of as segments.
+	NoSegments bool
 }
 
 // EngineFactory builds engines of one device kind, for either dtype. The
@@ -29,10 +47,10 @@ var (
 	engines   = map[string]EngineFactory{
 		"cpu": {
 			Float32: func(p *graph.Params[float32], s EngineSpec) (Engine[float32], error) {
-				return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+				return newCPUEngine(p, s)
 			},
 			Float64: func(p *graph.Params[float64], s EngineSpec) (Engine[float64], error) {
-				return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+				return newCPUEngine(p, s)
 			},
 		},
 	}

@@ -34,8 +34,9 @@ type ours struct{ testAcc, trainAcc, trainCost float64 }
 
 // The tolerances of the pins: 0.05 points of accuracy (5 images of 10 000)
 // and 1e-6 relative of cost. They leave room for the rounding of other
-// kernels or BLAS (GTRAIN_NO_AVX2=1 measured the same figures to 9 digits)
-// and catch what ±1 point could not: at λ = 0.1 a missing 2λW leaves the
+// kernels or BLAS (without the AVX2 kernels, graph.BLASOptions.NoAVX2, the
+// run measured the same figures to 9 digits) and catch what ±1 point could
+// not: at λ = 0.1 a missing 2λW leaves the
 // test accuracy 0.1 point away (38.93 % for 39.03 %) but moves the
 // training accuracy by +0.5 points and the training cost from 1.762 to
 // 1.996; λW for 2λW moves them by +0.23 points and to 1.831.

@@ -39,6 +39,9 @@ type Options struct {
 	OnCheckpoint func(*Checkpoint) error
 	// Resume continues from a checkpoint of the same configuration.
 	Resume *Checkpoint
+	// Tuning turns the engine's fast paths off (gtrain bench's flags); it
+	// is not part of the configuration: the results are the same.
+	Tuning EngineTuning
 }
 
 // Trained is what Train returns: the result and the final parameters.
@@ -116,7 +119,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
 		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
 	}
-	t.eng, err = NewEngine(t.p, EngineSpec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch})
+	t.eng, err = NewEngine(t.p, EngineSpec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning})
 	if err != nil {
 		return nil, err
 	}

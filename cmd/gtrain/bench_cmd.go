@@ -31,7 +31,9 @@ func benchCommand() *cli.Command {
 		Description: "Each run trains as 'gtrain train' does (course split, no shuffling) for --epochs epochs and\n" +
 			"reports the median epoch time (gradient steps only, as result.json's epoch_seconds). With\n" +
 			"--peer the NumPy reference runs on the same data after each of ours (interleaved, --reps\n" +
-			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.",
+			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.\n" +
+			"--tape-reset, --no-avx2 (cpu), --cuda-no-fuse and --cuda-no-segments (cuda) turn a fast path\n" +
+			"off, to time what it saves or to tell its bugs from others; the header names those turned off.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory; " + dataDefault + ")"},
 			deviceFlag(),
@@ -43,6 +45,10 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Usage: "also run the NumPy peer on the same data and print the ratio"},
 			&cli.StringFlag{Name: "peer-script", Value: "../shared/peers/ref_numpy.py", EnvVars: []string{"GTRAIN_PEER_SCRIPT"}, Usage: "the NumPy peer"},
 			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
+			&cli.BoolFlag{Name: "tape-reset", Usage: "cpu: run Gorgonia's TapeMachine through Reset and RunAll, not package tapevm's shortcuts"},
+			&cli.BoolFlag{Name: "no-avx2", Usage: "cpu: run the matrix products without the AVX2+FMA kernels"},
+			&cli.BoolFlag{Name: "cuda-no-fuse", Usage: "cuda: run the unfused programs (a launch per elementwise instruction)"},
+			&cli.BoolFlag{Name: "cuda-no-segments", Usage: "cuda: launch a step's small instructions one by one, not as segments"},
 		},
 		Action: func(c *cli.Context) error {
 			dev, err := resolveDevice(c)
@@ -52,6 +58,8 @@ func benchCommand() *cli.Command {
 			opt := benchOptions{
 				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
 				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), Python: c.String("python"),
+				Tuning: models.EngineTuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
+				NoAVX2: c.Bool("no-avx2"),
 			}
 			if opt.Epochs < 1 || opt.Reps < 1 {
 				return fmt.Errorf("--epochs %d, --reps %d: both must be ≥ 1", opt.Epochs, opt.Reps)
@@ -109,6 +117,22 @@ type benchOptions struct {
 	Peer           bool
 	PeerScript     string
 	Python         string
+	Tuning         models.EngineTuning // the engine's fast paths turned off
+	NoAVX2         bool                // graph.BLASOptions.NoAVX2
+}
+
+// tuningOff names the fast paths turned off, by their flags: "" for none.
+func (o benchOptions) tuningOff() string {
+	var off []string
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{{o.Tuning.TapeReset, "--tape-reset"}, {o.NoAVX2, "--no-avx2"}, {o.Tuning.NoFuse, "--cuda-no-fuse"}, {o.Tuning.NoSegments, "--cuda-no-segments"}} {
+		if f.on {
+			off = append(off, f.flag)
+		}
+	}
+	return strings.Join(off, " ")
 }
 
 // benchRow is one configuration's result: median epoch seconds over the
@@ -139,6 +163,12 @@ func benchList(s, flag string, check func(string) error) ([]string, error) {
 }
 
 func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout, log io.Writer) error {
+	if opt.NoAVX2 {
+		// The BLAS is the process's: main installed the default one, which
+		// comes back when the bench is done.
+		graph.UseBLAS(graph.BLASOptions{NoAVX2: true})
+		defer graph.UseBLAS(graph.BLASOptions{})
+	}
 	// Each dtype's normalized data are made on its first run, and kept.
 	prepared := sweep.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
 	var rows []*benchRow
@@ -150,8 +180,12 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 		}
 	}
 	n, dim := splits.Train.Len(), data.ImageSize
-	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s\n",
-		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
+	off := ""
+	if s := opt.tuningOff(); s != "" {
+		off = "; off: " + s
+	}
+	fmt.Fprintf(stdout, "gtrain bench: %d training images, %d epochs per run, %d run(s) each; BLAS %s, GOMAXPROCS %d, %d CPUs%s%s\n",
+		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg(), off)
 	for rep := 0; rep < opt.Reps; rep++ {
 		for _, r := range rows {
 			cfg := models.DefaultConfig()
@@ -164,7 +198,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 			if err != nil {
 				return err
 			}
-			res, err := trainDtype(ctx, cfg, prepared)
+			res, err := trainDtype(ctx, cfg, prepared, opt.Tuning)
 			if err != nil {
 				return err
 			}
@@ -185,13 +219,14 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 	return writeBenchTable(stdout, rows, opt.Peer)
 }
 
-// benchTrain trains cfg on its data from prepared, normalized as T.
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *sweep.DataCache) (*models.Result, error) {
+// benchTrain trains cfg on its data from prepared, normalized as T, with
+// the fast paths that tuning leaves on.
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *sweep.DataCache, tuning models.EngineTuning) (*models.Result, error) {
 	d, err := sweep.Prepared[T](prepared, cfg)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := models.Train(ctx, cfg, d, models.Options{})
+	tr, err := models.Train(ctx, cfg, d, models.Options{Tuning: tuning})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/gtrain/gtrain/graph"
 )
 
 // benchApp is an app with the bench command alone (main.go wires it into
@@ -80,6 +82,36 @@ func TestBenchWithoutPeer(t *testing.T) {
 	}
 	if s := out.String(); strings.Contains(s, "numpy") || !strings.Contains(s, "svm    float64      25") {
 		t.Errorf("output:\n%s", s)
+	}
+}
+
+// TestBenchFastPathsOff: the flags that turn fast paths off parse, the
+// header names them, the BLAS runs without the AVX2 kernels meanwhile, and
+// the default BLAS comes back after the bench.
+func TestBenchFastPathsOff(t *testing.T) {
+	dir := syntheticDir(t, 100)
+	before := graph.BLASName()
+	var out, log bytes.Buffer
+	err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir,
+		"--loss", "cross", "--dtype", "float32", "--batch", "50", "--epochs", "1",
+		"--tape-reset", "--no-avx2", "--cuda-no-fuse", "--cuda-no-segments"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	head, _, _ := strings.Cut(out.String(), "\n")
+	if !strings.Contains(head, "; BLAS "+graph.BLAS+", ") || !strings.HasSuffix(head, "; off: --tape-reset --no-avx2 --cuda-no-fuse --cuda-no-segments") {
+		t.Errorf("header %q", head)
+	}
+	if got := graph.BLASName(); got != before {
+		t.Errorf("after the bench the BLAS is %q, was %q", got, before)
+	}
+	out.Reset()
+	if err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir,
+		"--loss", "cross", "--dtype", "float32", "--batch", "50", "--epochs", "1", "--tape-reset"}); err != nil {
+		t.Fatal(err)
+	}
+	if head, _, _ := strings.Cut(out.String(), "\n"); !strings.Contains(head, "; BLAS "+before+", ") || !strings.HasSuffix(head, "; off: --tape-reset") {
+		t.Errorf("header %q", head)
 	}
 }
 

@@ -12,8 +12,15 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/datatest"
+	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 )
+
+// The commands run here as main runs them: on the build's BLAS.
+func TestMain(m *testing.M) {
+	graph.UseBLAS(graph.BLASOptions{})
+	os.Exit(m.Run())
+}
 
 // syntheticDir writes a small CIFAR-10 binary directory: n images per
 // batch, each class brightening its own pixels, so training learns.

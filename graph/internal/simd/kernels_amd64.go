@@ -4,15 +4,12 @@
 // graph does in its OpenBLAS build.
 package simd
 
-import (
-	"os"
+import "golang.org/x/sys/cpu"
 
-	"golang.org/x/sys/cpu"
-)
-
-// Available reports whether the CPU has AVX2 and FMA (and GTRAIN_NO_AVX2
-// is not 1: for comparisons). Tests may turn it off.
-var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("GTRAIN_NO_AVX2") != "1"
+// Available reports whether the CPU has AVX2 and FMA: what the kernels
+// need. Whether they are used is package graph's choice, made by its
+// caller (graph.BLASOptions.NoAVX2).
+var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // SgemmNT2x5 sets out[8(5r+j) : 8(5r+j)+8] to the 8 lane sums of
 // Σ_l a_r[l]·b_j[l] over k8 chunks of 8 elements, for the rows a_0 = a0,

@@ -26,7 +26,7 @@ import (
 // its program loop directly. Each is checked at construction (the type,
 // the field) and the caller falls back to the public API when it does not
 // match; a gorgonia without the loop's method fails the build (the link
-// name). GTRAIN_TAPE_RESET=1 makes package graph use the public API. Its
+// name). graph.NetConfig.TapeReset makes package graph use the public API. Its
 // TestNetRunIsPure, TestNetOutputs and TestTapeShortcuts check the results
 // run after run, and against the public API bit for bit.
 

@@ -1,0 +1,340 @@
+//go:build gtrain_cuda
+
+package cuda
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/gtrain/gtrain/models"
+)
+
+// ---- training: resident splits, captured step graphs, Step, TrainEpoch ----
+
+// resident returns the device copy of the split whose host X and Y are x
+// and y (uploading it the first time).
+func (e *Engine[T]) resident(x, y []T, labels []uint8) (*devSplit[T], error) {
+	for _, s := range e.splits {
+		if len(s.hostX) == len(x) && unsafe.SliceData(s.hostX) == unsafe.SliceData(x) && unsafe.SliceData(s.hostY) == unsafe.SliceData(y) {
+			return s, nil
+		}
+	}
+	n := len(y) / e.p.K
+	s := &devSplit[T]{n: n, hostX: x, hostY: y}
+	var err error
+	if s.x, err = e.alloc(len(x) * e.elem); err != nil {
+		return nil, err
+	}
+	if s.y, err = e.alloc(len(y) * e.elem); err != nil {
+		return nil, err
+	}
+	if s.lab, err = e.alloc(4 * n); err != nil {
+		return nil, err
+	}
+	if err := e.upload(s.x, x); err != nil {
+		return nil, err
+	}
+	if err := e.upload(s.y, y); err != nil {
+		return nil, err
+	}
+	if labels != nil {
+		lab := make([]int32, n)
+		for i, l := range labels {
+			lab[i] = int32(l)
+		}
+		if err := cu.MemcpyHtoDAsync(s.lab, unsafe.Pointer(&lab[0]), int64(4*n), e.stream); err != nil {
+			return nil, err
+		}
+		if err := e.sync(); err != nil { // lab is Go memory
+			return nil, err
+		}
+	}
+	e.splits = append(e.splits, s)
+	return s, nil
+}
+
+// within returns the first row of batch x inside a resident split, or -1.
+func (e *Engine[T]) within(x, y []T) (*devSplit[T], int) {
+	d, k := e.p.D, e.p.K
+	px, py := uintptr(unsafe.Pointer(unsafe.SliceData(x))), uintptr(unsafe.Pointer(unsafe.SliceData(y)))
+	sz := uintptr(e.elem)
+	for _, s := range e.splits {
+		bx, by := uintptr(unsafe.Pointer(unsafe.SliceData(s.hostX))), uintptr(unsafe.Pointer(unsafe.SliceData(s.hostY)))
+		if px < bx || px+uintptr(len(x))*sz > bx+uintptr(len(s.hostX))*sz || (px-bx)%(uintptr(d)*sz) != 0 {
+			continue
+		}
+		row := int((px - bx) / (uintptr(d) * sz))
+		if py != by+uintptr(row*k)*sz {
+			continue
+		}
+		return s, row
+	}
+	return nil, -1
+}
+
+// stepGraph returns the captured training step reading from src (through
+// the epoch's order when idx; η per step from etas when perStep).
+func (e *Engine[T]) stepGraph(src *devSplit[T], idx, perStep bool) (*execGraph, error) {
+	key := graphKey{src: src.x, idx: idx, perStep: perStep}
+	if g, ok := e.graphs[key]; ok {
+		return g, nil
+	}
+	if err := e.ensureCosts(1); err != nil {
+		return nil, err
+	}
+	// A warm-up outside the capture (lazy module and cuBLAS loading), with
+	// η = 0 so that W and b do not move.
+	saved := e.hostEta
+	if err := e.setEta(0); err != nil {
+		return nil, err
+	}
+	if err := e.setCtr(0); err != nil {
+		return nil, err
+	}
+	if err := e.issueStep(src, idx, false); err != nil {
+		return nil, err
+	}
+	if err := e.sync(); err != nil {
+		return nil, err
+	}
+	if err := e.setEta(saved); err != nil {
+		return nil, err
+	}
+	if err := beginCapture(&e.stream); err != nil {
+		return nil, err
+	}
+	ierr := e.issueStep(src, idx, perStep)
+	g, err := endCapture(&e.stream)
+	if ierr != nil {
+		g.destroy()
+		return nil, ierr
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.graphs[key] = g
+	return g, nil
+}
+
+// issueStep issues one training step: gather, program, update.
+func (e *Engine[T]) issueStep(src *devSplit[T], idx, perStep bool) error {
+	gather, sgd := StepLaunches(e.train.p, idx, perStep)
+	etas := e.eta
+	if perStep {
+		etas = e.etas
+	}
+	bufs := map[string]cu.DevicePtr{"xs": src.x, "ys": src.y, "idx": e.idx, "ctr": e.ctr, "etas": etas, "cur": e.curEta, "costs": e.costs}
+	if err := e.launchPlanned(e.train, gather, 0, bufs); err != nil {
+		return err
+	}
+	if err := e.exec(e.train); err != nil {
+		return err
+	}
+	return e.launchPlanned(e.train, sgd, 0, bufs)
+}
+
+func (e *Engine[T]) setEta(eta float64) error {
+	if e.etaSet && eta == e.hostEta {
+		return nil
+	}
+	e.hostEta, e.etaSet = eta, true
+	e.io.eta = eta
+	return cu.MemcpyHtoDAsync(e.eta, unsafe.Pointer(&e.io.eta), 8, e.stream)
+}
+
+func (e *Engine[T]) setCtr(row int) error {
+	e.next.valid = false
+	e.io.ctr = [2]int64{int64(row), 0}
+	return cu.MemcpyHtoDAsync(e.ctr, unsafe.Pointer(&e.io.ctr[0]), 16, e.stream)
+}
+
+// ensureCosts grows the per-step cost record (steps are one graph launch
+// apart, so the buffer is fixed when a graph is captured: it is sized for
+// the largest epoch once, before the first capture).
+func (e *Engine[T]) ensureCosts(steps int) error {
+	if steps <= e.costsCap {
+		return nil
+	}
+	if len(e.graphs) > 0 {
+		// Captured graphs hold the old pointer: drop them.
+		for k, g := range e.graphs {
+			g.destroy()
+			delete(e.graphs, k)
+		}
+	}
+	e.next.valid = false
+	n := max(steps, 1024)
+	p, err := e.alloc(8 * n)
+	if err != nil {
+		return err
+	}
+	if e.etas, err = e.alloc(8 * n); err != nil {
+		return err
+	}
+	e.costs, e.costsCap = p, n
+	e.hostCost = make([]float64, n)
+	return nil
+}
+
+// Step implements models.Engine. A batch that is a contiguous view of a
+// split the engine has seen (Evaluate uploads it) is read on the device;
+// any other batch is uploaded. One graph launch and one 8-byte read-back.
+func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
+	if e.train == nil {
+		return 0, fmt.Errorf("cuda: the engine was built without a training batch size")
+	}
+	if len(x) != e.spec.Batch*e.p.D || len(y) != e.spec.Batch*e.p.K {
+		return 0, fmt.Errorf("cuda: Step got %d inputs and %d labels, want %d rows", len(x), len(y), e.spec.Batch)
+	}
+	leave, err := e.d.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if err := e.pushParams(); err != nil {
+		return 0, err
+	}
+	e.paramsOnHost = false
+	src, row := e.within(x, y)
+	if src == nil {
+		if e.staging == nil {
+			s := &devSplit[T]{n: e.spec.Batch}
+			if s.x, err = e.alloc(len(x) * e.elem); err != nil {
+				return 0, err
+			}
+			if s.y, err = e.alloc(len(y) * e.elem); err != nil {
+				return 0, err
+			}
+			e.staging = s
+		}
+		src, row = e.staging, 0
+		if err := e.upload(src.x, x); err != nil {
+			return 0, err
+		}
+		if err := e.upload(src.y, y); err != nil {
+			return 0, err
+		}
+	}
+	g, err := e.stepGraph(src, false, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.setEta(eta); err != nil {
+		return 0, err
+	}
+	// The sgd kernel advanced the counters: consecutive batches of one
+	// split (the trainer's unshuffled epoch) upload nothing.
+	n := e.next
+	if !n.valid || n.src != src || n.row != row || n.step >= e.costsCap {
+		if err := e.setCtr(row); err != nil {
+			return 0, err
+		}
+		n.step = 0
+	}
+	if err := g.launch(&e.stream); err != nil {
+		e.next.valid = false
+		return 0, err
+	}
+	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs+cu.DevicePtr(8*n.step), 8, e.stream); err != nil {
+		e.next.valid = false
+		return 0, err
+	}
+	if err := e.sync(); err != nil {
+		e.next.valid = false
+		return 0, err
+	}
+	e.next.valid, e.next.src, e.next.row, e.next.step = src != e.staging, src, row+e.spec.Batch, n.step+1
+	return e.hostCost[0], nil
+}
+
+// TrainEpoch runs the steps of one epoch over s without a host
+// synchronization between them: the batches are rows order[i·B:(i+1)·B] of
+// s (consecutive rows when order is nil), the last partial batch dropped;
+// etas holds one learning rate for the epoch or one per step. It returns
+// the cost of every step, read back once at the end.
+func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, etas []float64) ([]float64, error) {
+	if e.train == nil {
+		return nil, fmt.Errorf("cuda: the engine was built without a training batch size")
+	}
+	leave, err := e.d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := e.pushParams(); err != nil {
+		return nil, err
+	}
+	e.paramsOnHost = false
+	src, err := e.resident(s.X, s.Y, s.Labels)
+	if err != nil {
+		return nil, err
+	}
+	n := src.n
+	if order != nil {
+		n = len(order)
+		if n > e.idxCap {
+			// The graphs that read the order hold the old pointer.
+			for k, g := range e.graphs {
+				if k.idx {
+					g.destroy()
+					delete(e.graphs, k)
+				}
+			}
+			if e.idx, err = e.alloc(4 * n); err != nil {
+				return nil, err
+			}
+			e.idxCap = n
+		}
+		ord := make([]int32, n)
+		for i, r := range order {
+			if r < 0 || r >= src.n {
+				return nil, fmt.Errorf("cuda: order[%d] = %d outside the %d rows of %s", i, r, src.n, s.Name)
+			}
+			ord[i] = int32(r)
+		}
+		if err := cu.MemcpyHtoDAsync(e.idx, unsafe.Pointer(&ord[0]), int64(4*n), e.stream); err != nil {
+			return nil, err
+		}
+		if err := e.sync(); err != nil { // ord is Go memory
+			return nil, err
+		}
+	}
+	steps := n / e.spec.Batch
+	if len(etas) != 1 && len(etas) != steps {
+		return nil, fmt.Errorf("cuda: TrainEpoch got %d learning rates for %d steps (want 1 or %d)", len(etas), steps, steps)
+	}
+	if err := e.ensureCosts(steps); err != nil {
+		return nil, err
+	}
+	perStep := len(etas) > 1
+	g, err := e.stepGraph(src, order != nil, perStep)
+	if err != nil {
+		return nil, err
+	}
+	if perStep {
+		if err := cu.MemcpyHtoDAsync(e.etas, unsafe.Pointer(&etas[0]), int64(8*steps), e.stream); err != nil {
+			return nil, err
+		}
+	} else if err := e.setEta(etas[0]); err != nil {
+		return nil, err
+	}
+	if err := e.setCtr(0); err != nil {
+		return nil, err
+	}
+	for i := 0; i < steps; i++ {
+		if err := g.launch(&e.stream); err != nil {
+			return nil, err
+		}
+	}
+	if steps > 0 {
+		if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs, int64(8*steps), e.stream); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.sync(); err != nil { // also: etas was Go memory
+		return nil, err
+	}
+	return append([]float64(nil), e.hostCost[:steps]...), nil
+}

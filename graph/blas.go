@@ -1,0 +1,49 @@
+package graph
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BLASOptions say how UseBLAS sets up the matrix products. The zero value
+// is the default: every fast path on.
+type BLASOptions struct {
+	// NoAVX2 keeps the products off the AVX2+FMA kernels of kernels.go
+	// even where the CPU has them, for comparisons (gtrain bench
+	// --no-avx2).
+	NoAVX2 bool
+}
+
+// UseBLAS installs the build's BLAS (BLAS names it) into Gorgonia and the
+// tensor package. Their BLAS is one per process, so this is the caller's
+// choice, made once at the start: cmd/gtrain's main calls it, and the
+// TestMain of each package whose tests run graphs. Without it Gorgonia runs
+// its products on gonum's BLAS as it is. Calling it again with the same
+// options changes nothing; with other options it replaces the BLAS, which
+// must not happen while a graph runs.
+func UseBLAS(opt BLASOptions) {
+	b := buildBLAS(opt)
+	G.Use(b)
+	tensor.Use(b)
+}
+
+// BLASName describes what the matrix products run on now: the BLAS
+// UseBLAS installed, with " + AVX2 kernels" where it runs them on this
+// CPU, or Gorgonia's default, gonum's BLAS as it is.
+func BLASName() string {
+	b, ok := G.WhichBLAS().(kernelBLAS)
+	switch {
+	case !ok:
+		return "gonum (as it is)"
+	case b.kernels():
+		return BLAS + " + AVX2 kernels"
+	}
+	return BLAS
+}
+
+// kernelBLAS is a BLAS of this package: one that may run the two skinny
+// products of a training step on the AVX2 kernels.
+type kernelBLAS interface {
+	G.BLAS
+	kernels() bool
+}
