@@ -17,7 +17,7 @@ import (
 	"github.com/gtrain/gtrain/models"
 )
 
-// fakeRun writes a run directory as trainOne does, without training: its
+// fakeRun writes a run directory as Train does, without training: its
 // test accuracy is the run's eta.
 func fakeRun(calls *atomic.Int32, delay time.Duration) RunFunc {
 	return func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
