@@ -226,10 +226,10 @@ func outError(dir string, err error) error {
 // lockRunDir takes the lock of the run directory dir, given by flag, for
 // the rest of the process (or until Release): another gtrain process
 // owning it is refused with its pid.
-func lockRunDir(flag, dir string) (*models.Lock, error) {
-	lock, err := models.AcquireLock(dir)
-	var notDir *models.NotDirError
-	var locked *models.LockedError
+func lockRunDir(flag, dir string) (*rundir.Lock, error) {
+	lock, err := rundir.AcquireLock(dir)
+	var notDir *rundir.NotDirError
+	var locked *rundir.LockedError
 	switch {
 	case errors.As(err, &notDir):
 		return nil, fmt.Errorf("%s %v", flag, err)

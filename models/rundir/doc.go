@@ -7,9 +7,10 @@
 // checkpoint and the metrics written after every epoch, and writes the
 // final files (metrics, model.json, result.json) and the pictures.
 //
-// The callers print: the package reports what it found and did through
-// Options' hooks, its Outcome and typed errors. The file formats of a run
-// directory (config.json, metrics.csv, result.json, checkpoint.json,
-// model.json, the lock) are still those of package models and
-// models/report.
+// The callers hold the directory's lock (AcquireLock: one process owns a
+// run directory) and print: the package reports what it found and did
+// through Options' hooks, its Outcome and typed errors. The file formats
+// of a run directory (config.json, metrics.csv, result.json,
+// checkpoint.json, model.json) are still those of package models, and the
+// pictures and metrics.jsonl those of models/report, which reads them.
 package rundir

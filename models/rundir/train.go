@@ -11,7 +11,7 @@ import (
 )
 
 // Options are the caller's choices and hooks for a training into a run
-// directory. The caller holds the directory's lock (models.AcquireLock)
+// directory. The caller holds the directory's lock (AcquireLock)
 // for the whole call.
 type Options struct {
 	// Force trains cfg from the start over whatever the directory holds.

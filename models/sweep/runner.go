@@ -44,7 +44,7 @@ var ErrRunning = errors.New("another process is running it")
 
 // RunOne trains run r into its directory under out on device, unless it is
 // done already (then it returns the stored result and done = true). It
-// holds the run directory's lock (models.AcquireLock) while it trains, and
+// holds the run directory's lock (rundir.AcquireLock) while it trains, and
 // returns ErrRunning at once if another process holds it. It marks the
 // directory as running (with a heartbeat), and writes the failed file if
 // fn fails. With takeOver, a live marker of another process is ignored (a
@@ -60,8 +60,8 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 	}
 	// The lock makes this process the run directory's only writer for the
 	// run's life; the marker below only tells others (status) about it.
-	lock, err := models.AcquireLock(dir)
-	var locked *models.LockedError
+	lock, err := rundir.AcquireLock(dir)
+	var locked *rundir.LockedError
 	if errors.As(err, &locked) {
 		return nil, false, fmt.Errorf("run %s: %w (%v)", r.ID, ErrRunning, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/rundir"
 )
 
 // fakeRun writes a run directory as Train does, without training: its
@@ -351,7 +352,7 @@ func TestClaimIsExclusive(t *testing.T) {
 func TestRunOneRespectsTheLock(t *testing.T) {
 	out := t.TempDir()
 	p := gridPlan(t, 2, Options{})
-	lock, err := models.AcquireLock(RunDir(out, &p.Runs[0]))
+	lock, err := rundir.AcquireLock(RunDir(out, &p.Runs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +370,7 @@ func TestRunOneRespectsTheLock(t *testing.T) {
 	if _, done, err := RunOne(context.Background(), out, &p.Runs[0], "cpu", fn, true); err != nil || done || calls.Load() != 2 {
 		t.Fatalf("after Release: %v, done %v, %d trainings", err, done, calls.Load())
 	}
-	if _, err := os.Stat(filepath.Join(RunDir(out, &p.Runs[0]), models.LockFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(RunDir(out, &p.Runs[0]), rundir.LockFile)); !os.IsNotExist(err) {
 		t.Errorf("lock file left behind: %v", err)
 	}
 }
