@@ -17,7 +17,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
-	"github.com/gtrain/gtrain/models/sweep"
+	"github.com/gtrain/gtrain/models/rundir"
 )
 
 // benchCommand times epochs of the training path, as gtrain train runs
@@ -170,7 +170,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 		defer graph.UseBLAS(graph.BLASOptions{})
 	}
 	// Each dtype's normalized data are made on its first run, and kept.
-	prepared := sweep.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
+	prepared := rundir.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
 	var rows []*benchRow
 	for _, dt := range opt.Dtypes {
 		for _, loss := range opt.Losses {
@@ -221,8 +221,8 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 
 // benchTrain trains cfg on its data from prepared, normalized as T, with
 // the fast paths that tuning leaves on.
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *sweep.DataCache, tuning models.EngineTuning) (*models.Result, error) {
-	d, err := sweep.Prepared[T](prepared, cfg)
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *rundir.DataCache, tuning models.EngineTuning) (*models.Result, error) {
+	d, err := rundir.Prepared[T](prepared, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/rundir"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -148,7 +149,7 @@ func TestTwoTrainsOneDir(t *testing.T) {
 	if res, err := models.ReadResult(out); err != nil || res.ConfigHash != cfg.Hash() || len(res.EpochSeconds) != 3 {
 		t.Errorf("result.json: %+v, %v; want config.json's %s", res, err, cfg.Hash())
 	}
-	if _, err := os.Stat(filepath.Join(out, models.LockFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(out, rundir.LockFile)); !os.IsNotExist(err) {
 		t.Errorf("lock file left behind: %v", err)
 	}
 }
@@ -172,7 +173,7 @@ func TestKilledOwnerReleasesRunDir(t *testing.T) {
 	}
 	a.cmd.Process.Kill()
 	<-a.done
-	if _, err := os.Stat(filepath.Join(out, models.LockFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out, rundir.LockFile)); err != nil {
 		t.Fatalf("the killed owner's lock file: %v", err)
 	}
 	if code, _, stderr := runBin(t, bin, "train", "--resume", out, "-q"); code != 0 {
@@ -223,7 +224,7 @@ func TestRunOneTwice(t *testing.T) {
 	if st.State != sweep.Done || strings.Count(string(b), "\n") != 101 {
 		t.Errorf("after the first task: %s, metrics.csv of %d lines (want a header and 100 epochs)", st.State, strings.Count(string(b), "\n"))
 	}
-	for _, f := range []string{sweep.RunningFile, sweep.FailedFile, models.LockFile} {
+	for _, f := range []string{sweep.RunningFile, sweep.FailedFile, rundir.LockFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("%s left behind: %v", f, err)
 		}

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gtrain/gtrain/data/augment"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/rundir"
 )
-
-// streamPreview seeds the preview's augmentation draws.
-const streamPreview = 0x5851f42d4c957f2d
 
 func augmentPreviewCommand() *cli.Command {
 	return &cli.Command{
@@ -52,17 +48,7 @@ func augmentPreviewCommand() *cli.Command {
 			for i := range originals {
 				originals[i] = splits.Train.Image(i)
 			}
-			return writePreview(c.String("out"), originals, p, rand.New(rand.NewPCG(c.Uint64("seed"), streamPreview)), scale, k)
+			return rundir.WritePreview(c.String("out"), originals, p, rand.New(rand.NewPCG(c.Uint64("seed"), rundir.StreamPreview)), scale, k)
 		},
 	}
-}
-
-// writePreview writes the grid atomically: a failed write leaves no broken
-// PNG.
-func writePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *rand.Rand, scale, k int) error {
-	var buf bytes.Buffer
-	if err := augment.PreviewPNG(&buf, originals, p, rng, scale, k); err != nil {
-		return err
-	}
-	return models.WriteFileAtomic(path, buf.Bytes())
 }

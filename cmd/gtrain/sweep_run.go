@@ -5,20 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/rundir"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
 // sweepData holds the datasets of this process's sweep runs: each is read
 // and normalized once, however many runs share it.
-var sweepData = sweep.NewDataCache(models.LoadSplits)
+var sweepData = rundir.NewDataCache(models.LoadSplits)
 
 // sweepRun trains every run of the plan that is not done, on the devices
 // in parallel, then prints the sweep's status and report.
@@ -39,10 +38,7 @@ func sweepRun(c *cli.Context) error {
 	if c.Bool("quiet") {
 		log = io.Discard
 	}
-	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Log: log, Cache: sweepData,
-		Run: func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
-			return trainOne(ctx, cfg, dir)
-		}}
+	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Log: log, Cache: sweepData}
 	_, runErr := rn.Execute(c.Context, p)
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(c.App.ErrWriter, "interrupted: the same command finishes the sweep (%s)\n", out)
@@ -123,9 +119,7 @@ func sweepRunOne(c *cli.Context) error {
 		device = devices[0]
 	}
 	fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", i, len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
-	res, done, err := sweep.RunOne(c.Context, out, r, device, func(ctx context.Context, _ *sweep.Run, cfg models.Config, dir string) (*models.Result, error) {
-		return trainOne(ctx, cfg, dir)
-	}, true)
+	res, done, err := sweep.RunOne(c.Context, out, r, device, sweep.Train(sweepData), true)
 	if errors.Is(err, sweep.ErrRunning) {
 		// A double submission or a requeue: the run is that task's.
 		fmt.Fprintf(c.App.ErrWriter, "%v: another task has it; nothing to do\n", err)
@@ -138,49 +132,4 @@ func sweepRunOne(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
 	}
 	return models.WriteResultBlock(c.App.Writer, &r.Config, res)
-}
-
-// trainOne trains cfg into the run directory out as 'gtrain train' does
-// (config.json, metrics.csv and checkpoint.json after every epoch,
-// model.json, result.json last), quietly, with the data from the process's
-// cache. A checkpoint of the same configuration left in out by an
-// interrupted attempt is continued.
-func trainOne(ctx context.Context, cfg models.Config, out string) (*models.Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := models.WriteConfig(out, &cfg); err != nil {
-		return nil, err
-	}
-	// An interrupted run continues from its checkpoint, and a finished one
-	// whose final files are missing (a full disk) gets them from it. A
-	// checkpoint that cannot be trusted fails the run rather than being
-	// trained over: removing it is the user's decision.
-	ck, err := models.ReadCheckpoint(out, &cfg)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		ck = nil
-	case err != nil:
-		return nil, fmt.Errorf("%w (remove it to train the run from the start)", err)
-	}
-	trainDtype, err := graph.ForDtype(cfg.Dtype, trainOneAs[float32], trainOneAs[float64])
-	if err != nil {
-		return nil, err
-	}
-	return trainDtype(ctx, cfg, out, ck)
-}
-
-// trainOneAs trains cfg on its data from the cache, normalized as T.
-func trainOneAs[T graph.Float](ctx context.Context, cfg models.Config, out string, ck *models.Checkpoint) (*models.Result, error) {
-	d, err := sweep.Prepared[T](sweepData, cfg)
-	if err != nil {
-		return nil, err
-	}
-	// An interrupted run keeps its checkpoint (the next attempt continues
-	// it); its result is marked partial, so it does not count as done.
-	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck}, io.Discard)
-	if err != nil {
-		return nil, err
-	}
-	return tr.Result, nil
 }

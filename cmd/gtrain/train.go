@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -16,9 +13,8 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
-	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
-	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/rundir"
 )
 
 // trainFlags are the flags that set a Config; --resume refuses them.
@@ -99,17 +95,11 @@ func trainCommand() *cli.Command {
 				return err
 			}
 			defer lock.Release()
-			done, finish, err := checkRunDir(out, &cfg, c.Bool("force"))
-			switch {
-			case err != nil:
-				return err
-			case done != nil:
-				fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", out, len(done.EpochSeconds))
-				return models.WriteResultBlock(c.App.Writer, &cfg, done)
-			case finish != nil:
-				fmt.Fprintf(log, "%s finished its %d epochs without its final files; writing them from the checkpoint\n", out, finish.Epoch)
-			}
-			return train(c.Context, cfg, out, finish, c.App.Writer, log)
+			return train(c, out, log, func(opt rundir.Options) (*rundir.Outcome, error) {
+				opt.Force = c.Bool("force")
+				o, err := rundir.Train(c.Context, cfg, out, opt)
+				return o, outError(out, err)
+			})
 		},
 	}
 }
@@ -210,44 +200,36 @@ func batchNames(list string) ([]string, error) {
 	return names, nil
 }
 
-// checkRunDir refuses a directory that holds a run of another
-// configuration, or an interrupted run of this one, so that nothing
-// already trained is overwritten by mistake (--force starts over). For a
-// finished run of cfg it returns its result when the final files are all
-// there, and otherwise its checkpoint, from which they are written.
-func checkRunDir(dir string, cfg *models.Config, force bool) (*models.Result, *models.Checkpoint, error) {
-	old, err := models.ReadConfig(dir)
-	if errors.Is(err, os.ErrNotExist) || force {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, err)
-	}
-	if old.Hash() != cfg.Hash() {
-		return nil, nil, fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, old.Hash())
-	}
-	ck, err := models.ReadCheckpoint(dir, cfg)
+// outError words the refusals of rundir.Train for --out dir.
+func outError(dir string, err error) error {
+	var (
+		unreadable  *rundir.UnreadableError
+		foreign     *rundir.ForeignError
+		interrupted *rundir.InterruptedError
+		refused     *rundir.RefusedCheckpointError
+	)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil, nil, nil // stopped before its first checkpoint: nothing to keep
-	case err != nil:
-		return nil, nil, fmt.Errorf("--out %s: %v (use --force to start over)", dir, err)
-	case !ck.Finished:
-		return nil, nil, fmt.Errorf("--out %s holds this run, interrupted after epoch %d of %d: continue it with 'gtrain train --resume %s', or start over with --force", dir, ck.Epoch, cfg.Epochs, dir)
+	case errors.As(err, &unreadable) && unreadable.Checkpoint:
+		return fmt.Errorf("--out %s: %v (use --force to start over)", dir, unreadable.Err)
+	case errors.As(err, &unreadable):
+		return fmt.Errorf("--out %s: %v (use --force to overwrite)", dir, unreadable.Err)
+	case errors.As(err, &foreign):
+		return fmt.Errorf("--out %s holds a run of another configuration (%s); use --force to overwrite, or --resume to continue it", dir, foreign.Hash)
+	case errors.As(err, &interrupted):
+		return fmt.Errorf("--out %s holds this run, interrupted after epoch %d of %d: continue it with 'gtrain train --resume %s', or start over with --force", dir, interrupted.Epoch, interrupted.Epochs, dir)
+	case errors.As(err, &refused):
+		return fmt.Errorf("--resume %s: %w", dir, err)
 	}
-	if res, missing, _ := models.FinishedRun(dir, cfg); len(missing) == 0 {
-		return res, nil, nil
-	}
-	return nil, ck, nil
+	return err
 }
 
 // lockRunDir takes the lock of the run directory dir, given by flag, for
 // the rest of the process (or until Release): another gtrain process
 // owning it is refused with its pid.
-func lockRunDir(flag, dir string) (*models.Lock, error) {
-	lock, err := models.AcquireLock(dir)
-	var notDir *models.NotDirError
-	var locked *models.LockedError
+func lockRunDir(flag, dir string) (*rundir.Lock, error) {
+	lock, err := rundir.AcquireLock(dir)
+	var notDir *rundir.NotDirError
+	var locked *rundir.LockedError
 	switch {
 	case errors.As(err, &notDir):
 		return nil, fmt.Errorf("%s %v", flag, err)
@@ -267,167 +249,66 @@ func resume(c *cli.Context, dir string, log io.Writer) error {
 			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, models.ConfigFile))
 		}
 	}
-	cfg, err := models.ReadConfig(dir)
-	if err != nil {
-		return fmt.Errorf("--resume %s: %w", dir, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("--resume %s: %s: %w", dir, models.ConfigFile, err)
-	}
-	ck, err := models.ReadCheckpoint(dir, cfg)
-	if err != nil {
-		return fmt.Errorf("--resume %s: %w", dir, err)
-	}
-	_, missing, _ := models.FinishedRun(dir, cfg)
-	switch {
-	case ck.Finished && len(missing) == 0:
-		return fmt.Errorf("--resume %s: the run is complete (%d epochs)", dir, ck.Epoch)
-	case ck.Finished:
-		// It failed while writing its final files (a full disk): they
-		// are written from the checkpoint, as the run would have.
-		fmt.Fprintf(log, "%s finished its %d epochs without its final files; writing them from the checkpoint\n", dir, ck.Epoch)
-	default:
-		fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, ck.Epoch+1, ck.Step+1)
-	}
-	return train(c.Context, *cfg, dir, ck, c.App.Writer, log)
-}
-
-func train(ctx context.Context, cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
-	trainDtype, err := graph.ForDtype(cfg.Dtype, trainAs[float32], trainAs[float64])
-	if err != nil {
-		return err
-	}
-	splits, err := models.LoadSplits(cfg.Data)
-	if err != nil {
-		return err
-	}
-	// Checked before anything is written: a run that cannot start leaves
-	// no run directory behind.
-	if cfg.Batch > splits.Train.Len() {
-		return fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, splits.Train.Len())
-	}
-	// So is the checkpoint against the data: a refused resume leaves the
-	// run directory as it was.
-	if ck != nil {
-		if err := ck.Check(&cfg, models.ShapeOf(splits)); err != nil {
-			return fmt.Errorf("--resume %s: %s: %w", out, filepath.Join(out, models.CheckpointFile), err)
+	return train(c, dir, log, func(opt rundir.Options) (*rundir.Outcome, error) {
+		o, err := rundir.Resume(c.Context, dir, opt)
+		var refused *rundir.RefusedCheckpointError
+		if err != nil && (o == nil || errors.As(err, &refused)) {
+			// Refused before training: the directory is as it was.
+			err = fmt.Errorf("--resume %s: %w", dir, err)
 		}
-	}
-	if err := models.WriteConfig(out, &cfg); err != nil {
-		return err
-	}
-	var previewErr error
-	if len(cfg.Augment) > 0 && ck == nil {
-		previewErr = writeAugmentGrid(out, &cfg, splits.Train)
-	}
-	fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), out)
-	err = trainDtype(ctx, splits, cfg, out, ck, stdout, log)
-	if err == nil && previewErr != nil {
-		// A picture that could not be written is an error, reported
-		// after the run wrote everything else.
-		return fmt.Errorf("augmentation preview: %w (the run's other files are in %s)", previewErr, out)
-	}
-	return err
+		return o, err
+	})
 }
 
-// picturesError is a failure to write a run's pictures after its other
-// files were written.
-type picturesError struct{ err error }
-
-func (e *picturesError) Error() string { return "pictures: " + e.err.Error() }
-func (e *picturesError) Unwrap() error { return e.err }
-
-// trainAs trains cfg on splits normalized as T.
-func trainAs[T graph.Float](ctx context.Context, splits *data.Splits, cfg models.Config, out string, ck *models.Checkpoint, stdout, log io.Writer) error {
-	d := models.Prepare[T](splits)
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Keeps the peak RSS of a run near the data's own size: without a
-		// limit the collector lets the steps' garbage double the heap.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.MemoryLimit(d)))
+// train runs start, the library's training into the run directory dir,
+// with the progress display and the messages of 'gtrain train' on log,
+// and prints the result block.
+func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options) (*rundir.Outcome, error)) error {
+	var prog *progress
+	opt := rundir.Options{
+		LimitMemory: os.Getenv("GOMEMLIMIT") == "",
+		OnFound: func(f *rundir.Found) {
+			switch f.State {
+			case rundir.Unfinished:
+				fmt.Fprintf(log, "%s finished its %d epochs without its final files; writing them from the checkpoint\n", dir, f.Checkpoint.Epoch)
+			case rundir.Interrupted:
+				fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, f.Checkpoint.Epoch+1, f.Checkpoint.Step+1)
+			}
+		},
+		OnStart: func(cfg *models.Config, splits *data.Splits) {
+			fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), dir)
+			prog = newProgress(log, cfg.Epochs, log == io.Discard)
+		},
+		OnStep:    func(epoch, step, steps int, cost float64) { prog.Step(epoch, step, steps, cost) },
+		OnEpoch:   func(m models.EpochMetrics) { prog.Epoch(m) },
+		OnWarning: func(err error) { fmt.Fprintln(log, "gtrain: warning:", err) },
 	}
-	prog := newProgress(log, cfg.Epochs, log == io.Discard)
-	tr, err := runTraining(ctx, d, cfg, out, models.Options{Resume: ck, OnStep: prog.Step, OnEpoch: prog.Epoch}, log)
-	prog.Done()
-	var pe *picturesError
-	if errors.As(err, &pe) {
-		if werr := models.WriteResultBlock(stdout, &cfg, tr.Result); werr != nil {
+	o, err := start(opt)
+	if prog != nil {
+		prog.Done()
+	}
+	stdout := c.App.Writer
+	if err == nil && o.State == rundir.Complete {
+		fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", dir, len(o.Result.EpochSeconds))
+		return models.WriteResultBlock(stdout, o.Config, o.Result)
+	}
+	var pictures *rundir.PicturesError
+	var preview *rundir.PreviewError
+	switch {
+	case errors.As(err, &pictures):
+		if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
 			return werr
 		}
-		return fmt.Errorf("%w (model.json, result.json and metrics are in %s)", err, out)
-	}
-	if err != nil {
-		if tr != nil {
-			fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", out, out)
+		return fmt.Errorf("%w (model.json, result.json and metrics are in %s)", err, dir)
+	case err != nil && !errors.As(err, &preview):
+		if o != nil && o.Result != nil {
+			fmt.Fprintf(log, "stopped: checkpoint, metrics and a partial result.json are in %s; continue with: gtrain train --resume %s\n", dir, dir)
 		}
 		return err
 	}
-	if err := models.WriteResultBlock(stdout, &cfg, tr.Result); err != nil {
-		return err
+	if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
+		return werr
 	}
-	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", out, median(tr.Result.EpochSeconds))
-	return nil
-}
-
-// runTraining trains into the run directory out, as both 'gtrain train' and
-// the sweeps do: after every epoch the metrics so far and the checkpoint are
-// on disk (an interrupted or crashed run keeps what it measured); at the end
-// the metrics, model, result and pictures. An interrupted run returns its
-// partial result (also written, marked partial) with the error; a run
-// whose pictures could not be written returns its result with a
-// *picturesError.
-func runTraining[T graph.Float](ctx context.Context, d *models.Prepared[T], cfg models.Config, out string, opt models.Options, log io.Writer) (*models.Trained[T], error) {
-	opt.OnCheckpoint = func(ck *models.Checkpoint) error {
-		if err := models.WriteMetrics(out, ck.Epochs); err != nil {
-			return err
-		}
-		if err := report.WriteMetricsJSONL(out, ck.Epochs); err != nil {
-			return err
-		}
-		return models.WriteCheckpoint(out, ck)
-	}
-	tr, err := models.Train(ctx, cfg, d, opt)
-	if tr == nil {
-		return nil, err
-	}
-	if werr := writeResults(out, tr, d); werr != nil {
-		if err == nil {
-			// Trained to the end: the finished checkpoint holds it all.
-			werr = fmt.Errorf("%w (the trained run is in %s; once the write can succeed, 'gtrain train --resume %s' writes the missing files)", werr, filepath.Join(out, models.CheckpointFile), out)
-		}
-		return nil, errors.Join(err, werr)
-	}
-	if perr := report.WriteRunPictures(out); perr != nil && err == nil {
-		return tr, &picturesError{perr}
-	} else if perr != nil {
-		fmt.Fprintln(log, "gtrain: warning: pictures:", perr)
-	}
-	return tr, err
-}
-
-func writeResults[T graph.Float](out string, tr *models.Trained[T], d *models.Prepared[T]) error {
-	if err := models.WriteMetrics(out, tr.Result.Epochs); err != nil {
-		return err
-	}
-	if err := report.WriteMetricsJSONL(out, tr.Result.Epochs); err != nil {
-		return err
-	}
-	if err := models.WriteModel(out, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
-		return err
-	}
-	return models.WriteResult(out, tr.Result)
-}
-
-// writeAugmentGrid shows what the run's augmentation does to the first
-// training images, as augment.png in the run directory.
-func writeAugmentGrid(out string, cfg *models.Config, train *data.Dataset) error {
-	p, err := augment.Parse(cfg.Augment)
-	if err != nil {
-		return err
-	}
-	n := min(6, train.Len())
-	originals := make([][]uint8, n)
-	for i := range originals {
-		originals[i] = train.Image(i)
-	}
-	return writePreview(filepath.Join(out, report.AugmentPNG), originals, p, rand.New(rand.NewPCG(cfg.Seed, streamPreview)), 3, 5)
+	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", dir, median(o.Result.EpochSeconds))
+	return err // nil, or the augmentation preview's
 }

@@ -13,13 +13,29 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/rundir"
 )
 
 // RunFunc trains one run: cfg is the run's configuration with the device
 // it was given, dir its run directory. It writes the run directory as
 // gtrain train does (config.json first, result.json last) and returns the
-// result. It must return when ctx is cancelled.
+// result. It must return when ctx is cancelled. Train is the one that
+// trains; tests give others.
 type RunFunc func(ctx context.Context, run *Run, cfg models.Config, dir string) (*models.Result, error)
+
+// Train returns the RunFunc that trains a run with rundir.Continue, with
+// its data from cache (nil: each run reads its own). An interrupted run
+// keeps its checkpoint (the next attempt continues it); its result is
+// marked partial, so it does not count as done.
+func Train(cache *rundir.DataCache) RunFunc {
+	return func(ctx context.Context, _ *Run, cfg models.Config, dir string) (*models.Result, error) {
+		o, err := rundir.Continue(ctx, cfg, dir, rundir.Options{Data: cache})
+		if err != nil {
+			return nil, err
+		}
+		return o.Result, nil
+	}
+}
 
 // ErrRunning is returned by RunOne for a run that another live process
 // is training: it holds the run directory's lock, or (without takeOver) a
@@ -28,7 +44,7 @@ var ErrRunning = errors.New("another process is running it")
 
 // RunOne trains run r into its directory under out on device, unless it is
 // done already (then it returns the stored result and done = true). It
-// holds the run directory's lock (models.AcquireLock) while it trains, and
+// holds the run directory's lock (rundir.AcquireLock) while it trains, and
 // returns ErrRunning at once if another process holds it. It marks the
 // directory as running (with a heartbeat), and writes the failed file if
 // fn fails. With takeOver, a live marker of another process is ignored (a
@@ -44,8 +60,8 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 	}
 	// The lock makes this process the run directory's only writer for the
 	// run's life; the marker below only tells others (status) about it.
-	lock, err := models.AcquireLock(dir)
-	var locked *models.LockedError
+	lock, err := rundir.AcquireLock(dir)
+	var locked *rundir.LockedError
 	if errors.As(err, &locked) {
 		return nil, false, fmt.Errorf("run %s: %w (%v)", r.ID, ErrRunning, err)
 	}
@@ -150,9 +166,9 @@ type Runner struct {
 	// and takes the next run when one of them is free. Default: one per
 	// device.
 	Workers int
-	Run     RunFunc
-	Log     io.Writer  // a progress line per finished run; nil: none
-	Cache   *DataCache // when set: told which runs will use which data, and when they finish
+	Run     RunFunc           // nil: Train(Cache)
+	Log     io.Writer         // a progress line per finished run; nil: none
+	Cache   *rundir.DataCache // when set: the runs' data, told which runs will use which data, and when they finish
 }
 
 // Outcome is what happened to one run.
@@ -191,8 +207,9 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 	if err := checkDevices(devices); err != nil {
 		return nil, err
 	}
-	if rn.Run == nil {
-		return nil, errors.New("sweep: Runner.Run is nil")
+	run := rn.Run
+	if run == nil {
+		run = Train(rn.Cache)
 	}
 	if err := os.MkdirAll(rn.Out, 0o755); err != nil {
 		return nil, err
@@ -245,7 +262,7 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 			for i := range jobs {
 				r := &plan.Runs[i]
 				t0 := time.Now()
-				res, done, err := RunOne(ctx, rn.Out, r, device, rn.Run, false)
+				res, done, err := RunOne(ctx, rn.Out, r, device, run, false)
 				if rn.Cache != nil {
 					rn.Cache.Release(r.Config)
 				}

@@ -1,4 +1,4 @@
-package sweep
+package rundir
 
 import (
 	"encoding/json"

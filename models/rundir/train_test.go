@@ -1,0 +1,86 @@
+package rundir
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models"
+)
+
+// tinyData is a cache of 8 images per split, whatever the data section.
+func tinyData() *DataCache {
+	return NewDataCache(func(models.DataConfig) (*data.Splits, error) {
+		ds := &data.Dataset{Pixels: make([]uint8, 8*data.ImageSize), Labels: []uint8{0, 1, 2, 3, 4, 5, 6, 7}, Classes: data.DefaultClasses()}
+		for i := range ds.Pixels {
+			ds.Pixels[i] = uint8(i * 7)
+		}
+		return &data.Splits{Train: ds, Val: ds, Test: ds}, nil
+	})
+}
+
+func tinyConfig() models.Config {
+	cfg := models.DefaultConfig()
+	cfg.Data.Dir = "tiny"
+	cfg.Epochs, cfg.Batch = 2, 4
+	return cfg
+}
+
+func TestTrainThenCompleteThenForeign(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyConfig()
+	var found []State
+	var epochs int
+	opt := Options{Data: tinyData(), OnFound: func(f *Found) { found = append(found, f.State) }, OnEpoch: func(models.EpochMetrics) { epochs++ }}
+	o, err := Train(context.Background(), cfg, dir, opt)
+	if err != nil || o.State != Fresh || o.Result == nil || epochs != 2 {
+		t.Fatalf("first: %v %+v, %d epochs", err, o, epochs)
+	}
+	for _, f := range []string{models.ConfigFile, models.MetricsFile, models.CheckpointFile, models.ModelFile, models.ResultFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	o, err = Train(context.Background(), cfg, dir, opt)
+	if err != nil || o.State != Complete || o.Result == nil || epochs != 2 {
+		t.Fatalf("again: %v %+v", err, o)
+	}
+	if _, err := Resume(context.Background(), dir, opt); !errors.As(err, new(*CompleteError)) {
+		t.Errorf("resume of a complete run: %v", err)
+	}
+	other := cfg
+	other.Eta *= 2
+	if _, err := Train(context.Background(), other, dir, opt); !errors.As(err, new(*ForeignError)) {
+		t.Errorf("another configuration: %v", err)
+	}
+	// A finished run without its result gets it from the checkpoint.
+	os.Remove(filepath.Join(dir, models.ResultFile))
+	o, err = Train(context.Background(), cfg, dir, opt)
+	if err != nil || o.State != Unfinished || o.Result == nil || epochs != 2 {
+		t.Fatalf("unfinished: %v %+v, %d epochs", err, o, epochs)
+	}
+	if want := []State{Fresh, Complete, Unfinished}; len(found) != len(want) || found[0] != want[0] || found[1] != want[1] || found[2] != want[2] {
+		t.Errorf("found %v, want %v", found, want)
+	}
+}
+
+func TestContinueTrainsAndFinishes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyConfig()
+	cache := tinyData()
+	o, err := Continue(context.Background(), cfg, dir, Options{Data: cache})
+	if err != nil || o.State != Fresh || o.Result == nil {
+		t.Fatalf("%v %+v", err, o)
+	}
+	os.Remove(filepath.Join(dir, models.ResultFile))
+	o, err = Continue(context.Background(), cfg, dir, Options{Data: cache})
+	if err != nil || o.State != Unfinished || o.Result == nil {
+		t.Fatalf("%v %+v", err, o)
+	}
+	if n := cache.Loads(); n != 1 {
+		t.Errorf("%d loads, want 1", n)
+	}
+}
