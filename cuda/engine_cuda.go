@@ -10,7 +10,7 @@ import (
 	cublas "gorgonia.org/cu/blas"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // ---- the engine ----
@@ -49,7 +49,7 @@ type Engine[T graph.Float] struct {
 	stream cu.Stream
 	blas   *cublas.Standard
 	p      *graph.Params[T]
-	spec   models.EngineSpec
+	spec   engine.Spec
 	elem   int
 
 	w, b     cu.DevicePtr
@@ -88,7 +88,7 @@ type Engine[T graph.Float] struct {
 
 // NewEngine builds a CUDA engine for spec.Device ("cuda" or "cuda:N"),
 // uploading p; p is brought up to date by Params.
-func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *Engine[T], err error) {
+func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec) (e *Engine[T], err error) {
 	ord, err := ParseDevice(spec.Device)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (e *Engine[T]) sync() error {
 	return nil
 }
 
-// Params implements models.Engine: W and b are read back into the params
+// Params implements engine.Engine: W and b are read back into the params
 // the engine was built with.
 func (e *Engine[T]) Params() (*graph.Params[T], error) {
 	if e.paramsOnHost {
@@ -264,7 +264,7 @@ func (e *Engine[T]) SetParams(p *graph.Params[T]) error {
 	return e.sync()
 }
 
-// Close implements models.Engine.
+// Close implements engine.Engine.
 func (e *Engine[T]) Close() error {
 	if e.closed {
 		return nil
@@ -298,7 +298,7 @@ func (e *Engine[T]) free() {
 }
 
 var (
-	_ models.Engine[float32] = (*Engine[float32])(nil)
+	_ engine.Engine[float32] = (*Engine[float32])(nil)
 	_ EpochTrainer[float64]  = (*Engine[float64])(nil)
 	_ ParamSetter[float32]   = (*Engine[float32])(nil)
 )

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // These tests need a GPU (make gpu-check runs them); without a device they
@@ -27,7 +28,7 @@ func needGPU(t testing.TB) {
 }
 
 // The engines of these tests run with the fast paths these flags turn
-// off (models.EngineTuning): gpucheck.sh runs the GPU tests again with
+// off (engine.Tuning): gpucheck.sh runs the GPU tests again with
 // each, to tell a bug of the fused kernel or of the segments from others.
 var (
 	noFuse     = flag.Bool("cuda-no-fuse", false, "run the engines' unfused programs (a launch per elementwise instruction)")
@@ -35,9 +36,9 @@ var (
 )
 
 // gpuSpec is the spec of a test's engine on cuda:0, tuned by the flags.
-func gpuSpec(loss graph.Loss, lambda float64, batch int) models.EngineSpec {
-	return models.EngineSpec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch,
-		Tuning: models.EngineTuning{NoFuse: *noFuse, NoSegments: *noSegments}}
+func gpuSpec(loss graph.Loss, lambda float64, batch int) engine.Spec {
+	return engine.Spec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch,
+		Tuning: engine.Tuning{NoFuse: *noFuse, NoSegments: *noSegments}}
 }
 
 // TestGPUGradientsMatchTapeMachine runs the lowered training graph of both
@@ -77,9 +78,9 @@ func gpuVsTape[T graph.Float](t *testing.T, loss graph.Loss, sz [3]int, tol floa
 	}
 }
 
-func synthSplit[T graph.Float](name string, n, k, d int, seed uint64) *models.Split[T] {
+func synthSplit[T graph.Float](name string, n, k, d int, seed uint64) *engine.Split[T] {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	s := &models.Split[T]{Name: name, X: make([]T, n*d), Y: make([]T, n*k), Labels: make([]uint8, n)}
+	s := &engine.Split[T]{Name: name, X: make([]T, n*d), Y: make([]T, n*k), Labels: make([]uint8, n)}
 	for i := range s.Labels {
 		c := rng.IntN(k)
 		s.Labels[i] = uint8(c)
@@ -132,7 +133,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	}
 	defer epochGPU.Close()
 	name := fmt.Sprintf("%s %T", loss, train.X[0])
-	for _, e := range []models.Engine[T]{cpu, gpu} {
+	for _, e := range []engine.Engine[T]{cpu, gpu} {
 		if _, err := e.Evaluate(train); err != nil { // makes the split resident on the GPU
 			t.Fatal(err)
 		}
@@ -192,7 +193,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	if e := maxRelDiff(pe.W, pg.W); e != 0 {
 		t.Errorf("%s: TrainEpoch and Step give different W (%.3g)", name, e)
 	}
-	for _, s := range []*models.Split[T]{train, val} {
+	for _, s := range []*engine.Split[T]{train, val} {
 		ec, err := cpu.Evaluate(s)
 		if err != nil {
 			t.Fatal(err)

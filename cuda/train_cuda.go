@@ -8,7 +8,7 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // ---- training: resident splits, captured step graphs, Step, TrainEpoch ----
@@ -178,7 +178,7 @@ func (e *Engine[T]) ensureCosts(steps int) error {
 	return nil
 }
 
-// Step implements models.Engine. A batch that is a contiguous view of a
+// Step implements engine.Engine. A batch that is a contiguous view of a
 // split the engine has seen (Evaluate uploads it) is read on the device;
 // any other batch is uploaded. One graph launch and one 8-byte read-back.
 func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
@@ -254,7 +254,7 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 // s (consecutive rows when order is nil), the last partial batch dropped;
 // etas holds one learning rate for the epoch or one per step. It returns
 // the cost of every step, read back once at the end.
-func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, etas []float64) ([]float64, error) {
+func (e *Engine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
 	if e.train == nil {
 		return nil, fmt.Errorf("cuda: the engine was built without a training batch size")
 	}

@@ -5,33 +5,8 @@ import (
 	"unsafe"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
-
-// Engine runs the classifier's graph on one device: gradient steps on
-// mini-batches and evaluation of whole splits. The trainer drives it and
-// never touches the device itself.
-type Engine[T graph.Float] interface {
-	// Step computes the cost of one mini-batch (x: n×d, y: one-hot n×K),
-	// its gradients, and applies W −= eta·∂cost/∂W, b −= eta·∂cost/∂b.
-	// It returns the batch cost before the update.
-	Step(x, y []T, eta float64) (float64, error)
-	// Evaluate returns the mean loss, the cost (mean loss + λ‖W‖²) and the
-	// number of correctly classified samples of a split.
-	Evaluate(s *Split[T]) (Eval, error)
-	// Params returns the current parameters on the host.
-	Params() (*graph.Params[T], error)
-	// Close releases the engine's resources.
-	Close() error
-}
-
-// Eval is the evaluation of a split.
-type Eval struct {
-	Loss, Cost float64
-	Correct, N int
-}
-
-// Accuracy returns the fraction of correct predictions.
-func (e Eval) Accuracy() float64 { return float64(e.Correct) / float64(e.N) }
 
 // evalBlock is the largest number of rows evaluated by one graph run: big
 // enough that the matrix product dominates, small enough that the n×K
@@ -43,20 +18,33 @@ type cpuEngine[T graph.Float] struct {
 	p         *graph.Params[T]
 	loss      graph.Loss
 	lambda    float64
-	tapeReset bool // EngineTuning.TapeReset, for every graph
+	tapeReset bool // engine.Tuning.TapeReset, for every graph
 	train     *graph.Net[T]
 	eval      map[int]*graph.Net[T] // by row count
 }
 
 // NewCPUEngine returns an Engine that runs on Gorgonia's CPU VM and updates
 // p in place.
-func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (Engine[T], error) {
-	return newCPUEngine(p, EngineSpec{Device: "cpu", Loss: loss, Lambda: lambda, Batch: batch})
+func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (engine.Engine[T], error) {
+	return newCPUEngine(p, engine.Spec{Device: "cpu", Loss: loss, Lambda: lambda, Batch: batch})
+}
+
+// CPUFactory is the factory of the engines of the device kind "cpu", for
+// main to register (engine.Register("cpu", models.CPUFactory())).
+func CPUFactory() engine.Factory {
+	return engine.Factory{
+		Float32: func(p *graph.Params[float32], s engine.Spec) (engine.Engine[float32], error) {
+			return newCPUEngine(p, s)
+		},
+		Float64: func(p *graph.Params[float64], s engine.Spec) (engine.Engine[float64], error) {
+			return newCPUEngine(p, s)
+		},
+	}
 }
 
 // newCPUEngine is NewCPUEngine for a whole spec, its tuning included (the
 // engine of the device kind "cpu").
-func newCPUEngine[T graph.Float](p *graph.Params[T], spec EngineSpec) (*cpuEngine[T], error) {
+func newCPUEngine[T graph.Float](p *graph.Params[T], spec engine.Spec) (*cpuEngine[T], error) {
 	tapeReset := spec.Tuning.TapeReset
 	train, err := graph.NewNet(graph.NetConfig{Loss: spec.Loss, Rows: spec.Batch, Grad: true, Lean: true, TapeReset: tapeReset}, p)
 	if err != nil {
@@ -81,8 +69,8 @@ func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
 	return e.train.Cost(), nil
 }
 
-func (e *cpuEngine[T]) Evaluate(s *Split[T]) (Eval, error) {
-	ev := Eval{N: s.Len()}
+func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+	ev := engine.Eval{N: s.Len()}
 	if ev.N == 0 {
 		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
 	}
@@ -152,7 +140,7 @@ func countCorrect[T graph.Float](scores []T, labels []uint8, k int) int {
 // RunEpoch runs the gradient steps of one epoch over s as Train does
 // without shuffling: consecutive batches of batch rows, views into s (no
 // copy), a last partial batch dropped. Benchmarks time it.
-func RunEpoch[T graph.Float](eng Engine[T], s *Split[T], batch int, eta float64) error {
+func RunEpoch[T graph.Float](eng engine.Engine[T], s *engine.Split[T], batch int, eta float64) error {
 	n := s.Len()
 	if n == 0 || batch < 1 || batch > n {
 		return fmt.Errorf("epoch over %d rows in batches of %d", n, batch)
@@ -184,7 +172,7 @@ func MemoryLimit[T graph.Float](d *Prepared[T]) int64 {
 	var z T
 	size := int64(unsafe.Sizeof(z))
 	var n int64
-	for _, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+	for _, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
 		if s != nil {
 			n += int64(len(s.X)) * size
 		}

@@ -5,17 +5,18 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // epochEngine adds TrainEpoch to the CPU engine, done step by step as the
 // contract says, to check that the trainer's fast path (used by the GPU)
 // passes the right order and rates.
 type epochEngine[T graph.Float] struct {
-	Engine[T]
+	engine.Engine[T]
 	epochs int
 }
 
-func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error) {
+func (e *epochEngine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
 	e.epochs++
 	n, k := s.Len(), len(s.Y)/s.Len()
 	d := len(s.X) / n
@@ -43,21 +44,23 @@ func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([
 
 var fastEpochs int
 
-func init() {
-	RegisterEngine("epochtest", EngineFactory{
-		Float32: func(p *graph.Params[float32], s EngineSpec) (Engine[float32], error) {
+// epochTestFactory is the engine of the device kind "epochtest", which
+// TestMain registers.
+func epochTestFactory() engine.Factory {
+	return engine.Factory{
+		Float32: func(p *graph.Params[float32], s engine.Spec) (engine.Engine[float32], error) {
 			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
 		},
-		Float64: func(p *graph.Params[float64], s EngineSpec) (Engine[float64], error) {
+		Float64: func(p *graph.Params[float64], s engine.Spec) (engine.Engine[float64], error) {
 			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
 			return &countingEngine{epochEngine[float64]{Engine: e}}, err
 		},
-	})
+	}
 }
 
 type countingEngine struct{ epochEngine[float64] }
 
-func (c *countingEngine) TrainEpoch(s *Split[float64], order []int, etas []float64) ([]float64, error) {
+func (c *countingEngine) TrainEpoch(s *engine.Split[float64], order []int, etas []float64) ([]float64, error) {
 	fastEpochs++
 	return c.epochEngine.TrainEpoch(s, order, etas)
 }

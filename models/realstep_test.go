@@ -7,6 +7,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // TestRealDataSteps: the first steps of the CPU engine on real CIFAR-10
@@ -39,7 +40,7 @@ func checkRealSteps[T graph.Float](t *testing.T, d *Prepared[T], tol float64) {
 	for _, loss := range []string{"cross", "svm"} {
 		p := graph.NewParams[T](data.NumClasses, data.ImageSize)
 		p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), DefaultConfig().InitStd)
-		eng, err := NewEngine(p, EngineSpec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch})
+		eng, err := engine.New(p, engine.Spec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // RNG streams drawn from the seed: one each for the initialization, the
@@ -41,7 +42,7 @@ type Options struct {
 	Resume *Checkpoint
 	// Tuning turns the engine's fast paths off (gtrain bench's flags); it
 	// is not part of the configuration: the results are the same.
-	Tuning EngineTuning
+	Tuning engine.Tuning
 }
 
 // Trained is what Train returns: the result and the final parameters.
@@ -75,7 +76,7 @@ type trainer[T graph.Float] struct {
 	d    *Prepared[T]
 	opt  Options
 	p    *graph.Params[T]
-	eng  Engine[T]
+	eng  engine.Engine[T]
 	aug  *augment.Pipeline
 	k, n int // classes, training samples
 	dim  int
@@ -119,7 +120,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
 		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
 	}
-	t.eng, err = NewEngine(t.p, EngineSpec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning})
+	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning})
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (t *trainer[T]) restore(r *Checkpoint) error {
 func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	cfg := &t.cfg
 	if t.ck.Untrained == nil {
-		t.ck.Untrained = map[string]Eval{}
+		t.ck.Untrained = map[string]engine.Eval{}
 		for i, s := range t.splits() {
 			ev, err := t.eng.Evaluate(s)
 			if err != nil {
@@ -253,7 +254,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 // order[i·B:(i+1)·B] of s (consecutive rows when order is nil), etas holds
 // the rate of each step, and the costs of the steps come back.
 type epochTrainer[T graph.Float] interface {
-	TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error)
+	TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error)
 }
 
 func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
@@ -419,7 +420,9 @@ func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
 	return &Trained[T]{Result: res, Params: final}, nil
 }
 
-func (t *trainer[T]) splits() []*Split[T] { return []*Split[T]{t.d.Train, t.d.Val, t.d.Test} }
+func (t *trainer[T]) splits() []*engine.Split[T] {
+	return []*engine.Split[T]{t.d.Train, t.d.Val, t.d.Test}
+}
 
 func toFloats[T graph.Float](v []T) floats {
 	out := make(floats, len(v))
