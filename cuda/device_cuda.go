@@ -26,11 +26,11 @@ const Built = true
 // for main to register (engine.Register("cuda", cuda.EngineFactory())).
 func EngineFactory() engine.Factory {
 	return engine.Factory{
-		Float32: func(p *graph.Params[float32], s engine.Spec) (engine.Engine[float32], error) {
-			return NewEngine(p, s)
+		Float32: func(p *graph.Params[float32], s engine.Spec, splits engine.Splits[float32]) (engine.Engine[float32], error) {
+			return NewEngine(p, s, splits...)
 		},
-		Float64: func(p *graph.Params[float64], s engine.Spec) (engine.Engine[float64], error) {
-			return NewEngine(p, s)
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
+			return NewEngine(p, s, splits...)
 		},
 	}
 }

@@ -66,9 +66,13 @@ type Engine[T graph.Float] struct {
 	idxCap   int
 	splits   []*devSplit[T]
 	staging  *devSplit[T]
-	graphs   map[graphKey]*execGraph
-	hostEta  float64
-	etaSet   bool // the device's η is hostEta
+	// hostSplits are the splits the engine was built with, which Step's
+	// batches name; hostXB and hostYB hold a batch of gathered rows.
+	hostSplits     engine.Splits[T]
+	hostXB, hostYB []T
+	graphs         map[graphKey]*execGraph
+	hostEta        float64
+	etaSet         bool // the device's η is hostEta
 	// The device's counters after the last Step, when known: a next Step
 	// on the following rows of the same split needs no upload.
 	next struct {
@@ -87,8 +91,9 @@ type Engine[T graph.Float] struct {
 }
 
 // NewEngine builds a CUDA engine for spec.Device ("cuda" or "cuda:N"),
-// uploading p; p is brought up to date by Params.
-func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec) (e *Engine[T], err error) {
+// uploading p; p is brought up to date by Params. Its steps read the rows
+// of splits.
+func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits ...*engine.Split[T]) (e *Engine[T], err error) {
 	ord, err := ParseDevice(spec.Device)
 	if err != nil {
 		return nil, err
@@ -103,7 +108,7 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec) (e *Engine[T
 	}
 	defer leave()
 	var z T
-	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T])}
+	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
 	defer func() {
 		if err != nil {
 			e.free()

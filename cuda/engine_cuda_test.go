@@ -152,11 +152,11 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 				copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
 				copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
 			}
-			cc, err := cpu.Step(xb, yb, eta)
+			cc, err := cpu.Step(engine.Batch[T]{X: xb, Y: yb}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gc, err := gpu.Step(xb, yb, eta)
+			gc, err := gpu.Step(engine.Batch[T]{X: xb, Y: yb}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +233,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 	train := synthSplit[T]("train", n, k, d, 1)
 	p := graph.NewParams[T](k, d)
 	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch))
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch), train)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 			return
 		}
 		for s := 0; s < n/batch; s++ {
-			if _, err := e.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], 0.001); err != nil {
+			if _, err := e.Step(engine.Batch[T]{Split: train.Name, Start: s * batch}, 0.001); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -304,7 +304,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	p0 := graph.NewParams[float32](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(6, 6)), 0.01)
 	spec := gpuSpec(graph.CrossEntropy, 0.1, batch)
-	a, err := NewEngine(p0.Clone(), spec)
+	a, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	for ep, eta := range []float64{0.01, 0.005} {
 		var costs []float64
 		for s := 0; s < n/batch; s++ {
-			c, err := a.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], eta)
+			c, err := a.Step(engine.Batch[float32]{Split: train.Name, Start: s * batch}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -380,7 +380,7 @@ func TestTrainEpochPerStepEta(t *testing.T) {
 			copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
 			copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
 		}
-		c, err := a.Step(xb, yb, etas[s])
+		c, err := a.Step(engine.Batch[float64]{X: xb, Y: yb}, etas[s])
 		if err != nil {
 			t.Fatal(err)
 		}

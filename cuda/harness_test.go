@@ -322,7 +322,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 				copy(xb[i*d:(i+1)*d], split.X[r*d:(r+1)*d])
 				copy(yb[i*k:(i+1)*k], split.Y[r*k:(r+1)*k])
 			}
-			c, err := cpu.Step(xb, yb, etas[s])
+			c, err := cpu.Step(engine.Batch[float64]{X: xb, Y: yb}, etas[s])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,7 @@ func benchEpoch[T graph.Float](b *testing.B, s *engine.Split[T], loss graph.Loss
 	k, dim := len(s.Y)/n, len(s.X)/n
 	p := graph.NewParams[T](k, dim)
 	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
-	eng, err := NewCPUEngine(p, loss, 0.1, batch)
+	eng, err := NewCPUEngine(p, loss, 0.1, batch, s)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestMemoryLimit(t *testing.T) {
 func TestRunEpoch(t *testing.T) {
 	d := Prepare[float64](randomSplits(50))
 	p := graph.NewParams[float64](data.NumClasses, data.ImageSize)
-	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 20)
+	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 20, d.Train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestRunEpoch(t *testing.T) {
 	defer ref.Close()
 	for from := 0; from+20 <= 50; from += 20 {
 		b := d.Train.Rows(from, from+20)
-		if _, err := ref.Step(b.X, b.Y, 0.01); err != nil {
+		if _, err := ref.Step(engine.Batch[float64]{X: b.X, Y: b.Y}, 0.01); err != nil {
 			t.Fatal(err)
 		}
 	}

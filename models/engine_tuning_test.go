@@ -18,9 +18,9 @@ func TestEngineTuning(t *testing.T) {
 	want := mustTrain(t, cfg, d)
 	var got engine.Tuning
 	engine.Register("tuningtest", engine.Factory{
-		Float64: func(p *graph.Params[float64], s engine.Spec) (engine.Engine[float64], error) {
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
 			got = s.Tuning
-			e, err := newCPUEngine(p, s)
+			e, err := newCPUEngine(p, s, splits)
 			if err == nil && !e.tapeReset {
 				t.Error("the CPU engine dropped TapeReset")
 			}

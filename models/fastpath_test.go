@@ -18,11 +18,8 @@ type epochEngine[T graph.Float] struct {
 
 func (e *epochEngine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
 	e.epochs++
-	n, k := s.Len(), len(s.Y)/s.Len()
-	d := len(s.X) / n
-	b := n / len(etas)
+	b := s.Len() / len(etas)
 	costs := make([]float64, len(etas))
-	x, y := make([]T, b*d), make([]T, b*k)
 	for step, eta := range etas {
 		idx := make([]int, b)
 		for i := range idx {
@@ -31,9 +28,7 @@ func (e *epochEngine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []floa
 				idx[i] = order[step*b+i]
 			}
 		}
-		gather(x, s.X, idx, d)
-		gather(y, s.Y, idx, k)
-		c, err := e.Step(x, y, eta)
+		c, err := e.Step(engine.Batch[T]{Split: s.Name, Rows: idx}, eta)
 		if err != nil {
 			return nil, err
 		}
@@ -48,11 +43,11 @@ var fastEpochs int
 // TestMain registers.
 func epochTestFactory() engine.Factory {
 	return engine.Factory{
-		Float32: func(p *graph.Params[float32], s engine.Spec) (engine.Engine[float32], error) {
-			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+		Float32: func(p *graph.Params[float32], s engine.Spec, splits engine.Splits[float32]) (engine.Engine[float32], error) {
+			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch, splits...)
 		},
-		Float64: func(p *graph.Params[float64], s engine.Spec) (engine.Engine[float64], error) {
-			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
+			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch, splits...)
 			return &countingEngine{epochEngine[float64]{Engine: e}}, err
 		},
 	}

@@ -91,7 +91,7 @@ func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T],
 	}
 	p := ModelParams[T](m)
 	spec.Batch = 1 // no training graph is run; the smallest to build
-	eng, err := engine.New(p, spec)
+	eng, err := engine.New(p, spec, engine.Splits[T]{d.Train, d.Val, d.Test})
 	if err != nil {
 		return nil, err
 	}

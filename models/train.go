@@ -120,7 +120,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
 		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
 	}
-	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning})
+	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +166,10 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	}
 	steps := t.n / cfg.Batch
 	order := make([]int, t.n)
-	xb, yb := make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
-	var unit []T
+	var unit, xb, yb []T // the augmented batch
 	if len(cfg.Augment) > 0 {
 		unit = make([]T, cfg.Batch*t.dim)
+		xb, yb = make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
 	}
 	for !t.ck.Finished && t.ck.Epoch < cfg.Epochs {
 		epoch := t.ck.Epoch + 1
@@ -204,7 +204,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return t.interrupted(ctx, epoch)
 			}
 			from, to := step*cfg.Batch, (step+1)*cfg.Batch
-			var x, y []T
+			var b engine.Batch[T]
 			switch {
 			case unit != nil:
 				for i, r := range order[from:to] {
@@ -212,18 +212,16 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				}
 				augment.Apply(t.aug, unit, t.augRNG)
 				data.NormalizeFloat(xb, unit, t.d.Normalizer)
-				gather(yb, t.d.Train.Y, order[from:to], t.k)
-				x, y = xb, yb
+				engine.Gather(yb, t.d.Train.Y, order[from:to], t.k)
+				b = engine.Batch[T]{X: xb, Y: yb}
 			case cfg.Shuffle:
-				gather(xb, t.d.Train.X, order[from:to], t.dim)
-				gather(yb, t.d.Train.Y, order[from:to], t.k)
-				x, y = xb, yb
+				b = engine.Batch[T]{Split: t.d.Train.Name, Rows: order[from:to]}
 			default:
-				// Consecutive images are a contiguous view: no copy.
-				x, y = t.d.Train.X[from*t.dim:to*t.dim], t.d.Train.Y[from*t.k:to*t.k]
+				// Consecutive images: the engine reads them in place.
+				b = engine.Batch[T]{Split: t.d.Train.Name, Start: from}
 			}
 			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
-			c, err := t.eng.Step(x, y, eta)
+			c, err := t.eng.Step(b, eta)
 			if err != nil {
 				return nil, err
 			}
@@ -430,12 +428,4 @@ func toFloats[T graph.Float](v []T) floats {
 		out[i] = float64(x)
 	}
 	return out
-}
-
-// gather copies the rows idx of the row-major matrix src (rows of width w)
-// into dst.
-func gather[T graph.Float](dst, src []T, idx []int, w int) {
-	for i, r := range idx {
-		copy(dst[i*w:(i+1)*w], src[r*w:(r+1)*w])
-	}
 }

@@ -8,10 +8,10 @@ import "github.com/gtrain/gtrain/graph"
 //
 // The parameters are a graph.Params (W and b of the one-layer net).
 type Engine[T graph.Float] interface {
-	// Step computes the cost of one mini-batch (x: n×d, y: one-hot n×K),
-	// its gradients, and applies W −= eta·∂cost/∂W, b −= eta·∂cost/∂b.
-	// It returns the batch cost before the update.
-	Step(x, y []T, eta float64) (float64, error)
+	// Step computes the cost of one mini-batch (Spec.Batch rows), its
+	// gradients, and applies W −= eta·∂cost/∂W, b −= eta·∂cost/∂b. It
+	// returns the batch cost before the update.
+	Step(b Batch[T], eta float64) (float64, error)
 	// Evaluate returns the mean loss, the cost (mean loss + λ‖W‖²) and the
 	// number of correctly classified samples of a split.
 	Evaluate(s *Split[T]) (Eval, error)

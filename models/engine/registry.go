@@ -62,21 +62,22 @@ func Kind(device string) string {
 	return kind
 }
 
-// NewFrom builds the engine of spec.Device for the dtype T from r.
-func NewFrom[T graph.Float](r *Registry, p *graph.Params[T], spec Spec) (Engine[T], error) {
+// NewFrom builds the engine of spec.Device for the dtype T from r, its
+// steps reading the rows of splits.
+func NewFrom[T graph.Float](r *Registry, p *graph.Params[T], spec Spec, splits Splits[T]) (Engine[T], error) {
 	f, err := r.Lookup(spec.Device)
 	if err != nil {
 		return nil, err
 	}
 	switch p := any(p).(type) {
 	case *graph.Params[float32]:
-		e, err := f.Float32(p, spec)
+		e, err := f.Float32(p, spec, any(splits).(Splits[float32]))
 		if err != nil {
 			return nil, err
 		}
 		return any(e).(Engine[T]), nil
 	case *graph.Params[float64]:
-		e, err := f.Float64(p, spec)
+		e, err := f.Float64(p, spec, any(splits).(Splits[float64]))
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +100,6 @@ func Kinds() []string { return Default.Kinds() }
 func Lookup(device string) (Factory, error) { return Default.Lookup(device) }
 
 // New builds the engine of spec.Device for the dtype T from Default.
-func New[T graph.Float](p *graph.Params[T], spec Spec) (Engine[T], error) {
-	return NewFrom(&Default, p, spec)
+func New[T graph.Float](p *graph.Params[T], spec Spec, splits Splits[T]) (Engine[T], error) {
+	return NewFrom(&Default, p, spec, splits)
 }

@@ -29,8 +29,9 @@ type Tuning struct {
 }
 
 // Factory builds engines of one device kind, for either dtype. The engine
-// updates p in place (or keeps it on the device until Params).
+// updates p in place (or keeps it on the device until Params); its steps
+// read the rows of the splits it is built with (Batch).
 type Factory struct {
-	Float32 func(p *graph.Params[float32], spec Spec) (Engine[float32], error)
-	Float64 func(p *graph.Params[float64], spec Spec) (Engine[float64], error)
+	Float32 func(p *graph.Params[float32], spec Spec, splits Splits[float32]) (Engine[float32], error)
+	Float64 func(p *graph.Params[float64], spec Spec, splits Splits[float64]) (Engine[float64], error)
 }
