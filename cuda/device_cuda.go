@@ -16,21 +16,23 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // Built reports whether this binary has the CUDA backend.
 const Built = true
 
-func init() {
-	models.RegisterEngine("cuda", models.EngineFactory{
-		Float32: func(p *graph.Params[float32], s models.EngineSpec) (models.Engine[float32], error) {
-			return NewEngine(p, s)
+// EngineFactory is the factory of the engines of the device kind "cuda",
+// for main to register (engine.Register("cuda", cuda.EngineFactory())).
+func EngineFactory() engine.Factory {
+	return engine.Factory{
+		Float32: func(p *graph.Params[float32], s engine.Spec, splits engine.Splits[float32]) (engine.Engine[float32], error) {
+			return NewEngine(p, s, splits...)
 		},
-		Float64: func(p *graph.Params[float64], s models.EngineSpec) (models.Engine[float64], error) {
-			return NewEngine(p, s)
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
+			return NewEngine(p, s, splits...)
 		},
-	})
+	}
 }
 
 // ---- devices, contexts and modules (per process) ----

@@ -10,7 +10,7 @@ import (
 	cublas "gorgonia.org/cu/blas"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // ---- the engine ----
@@ -49,7 +49,7 @@ type Engine[T graph.Float] struct {
 	stream cu.Stream
 	blas   *cublas.Standard
 	p      *graph.Params[T]
-	spec   models.EngineSpec
+	spec   engine.Spec
 	elem   int
 
 	w, b     cu.DevicePtr
@@ -66,9 +66,13 @@ type Engine[T graph.Float] struct {
 	idxCap   int
 	splits   []*devSplit[T]
 	staging  *devSplit[T]
-	graphs   map[graphKey]*execGraph
-	hostEta  float64
-	etaSet   bool // the device's η is hostEta
+	// hostSplits are the splits the engine was built with, which Step's
+	// batches name; hostXB and hostYB hold a batch of gathered rows.
+	hostSplits     engine.Splits[T]
+	hostXB, hostYB []T
+	graphs         map[graphKey]*execGraph
+	hostEta        float64
+	etaSet         bool // the device's η is hostEta
 	// The device's counters after the last Step, when known: a next Step
 	// on the following rows of the same split needs no upload.
 	next struct {
@@ -87,8 +91,9 @@ type Engine[T graph.Float] struct {
 }
 
 // NewEngine builds a CUDA engine for spec.Device ("cuda" or "cuda:N"),
-// uploading p; p is brought up to date by Params.
-func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *Engine[T], err error) {
+// uploading p; p is brought up to date by Params. Its steps read the rows
+// of splits.
+func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits ...*engine.Split[T]) (e *Engine[T], err error) {
 	ord, err := ParseDevice(spec.Device)
 	if err != nil {
 		return nil, err
@@ -103,7 +108,7 @@ func NewEngine[T graph.Float](p *graph.Params[T], spec models.EngineSpec) (e *En
 	}
 	defer leave()
 	var z T
-	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T])}
+	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
 	defer func() {
 		if err != nil {
 			e.free()
@@ -205,7 +210,7 @@ func (e *Engine[T]) sync() error {
 	return nil
 }
 
-// Params implements models.Engine: W and b are read back into the params
+// Params implements engine.Engine: W and b are read back into the params
 // the engine was built with.
 func (e *Engine[T]) Params() (*graph.Params[T], error) {
 	if e.paramsOnHost {
@@ -264,7 +269,7 @@ func (e *Engine[T]) SetParams(p *graph.Params[T]) error {
 	return e.sync()
 }
 
-// Close implements models.Engine.
+// Close implements engine.Engine.
 func (e *Engine[T]) Close() error {
 	if e.closed {
 		return nil
@@ -298,7 +303,7 @@ func (e *Engine[T]) free() {
 }
 
 var (
-	_ models.Engine[float32] = (*Engine[float32])(nil)
+	_ engine.Engine[float32] = (*Engine[float32])(nil)
 	_ EpochTrainer[float64]  = (*Engine[float64])(nil)
 	_ ParamSetter[float32]   = (*Engine[float32])(nil)
 )

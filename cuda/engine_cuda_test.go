@@ -14,6 +14,7 @@ import (
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // These tests need a GPU (make gpu-check runs them); without a device they
@@ -27,7 +28,7 @@ func needGPU(t testing.TB) {
 }
 
 // The engines of these tests run with the fast paths these flags turn
-// off (models.EngineTuning): gpucheck.sh runs the GPU tests again with
+// off (engine.Tuning): gpucheck.sh runs the GPU tests again with
 // each, to tell a bug of the fused kernel or of the segments from others.
 var (
 	noFuse     = flag.Bool("cuda-no-fuse", false, "run the engines' unfused programs (a launch per elementwise instruction)")
@@ -35,9 +36,9 @@ var (
 )
 
 // gpuSpec is the spec of a test's engine on cuda:0, tuned by the flags.
-func gpuSpec(loss graph.Loss, lambda float64, batch int) models.EngineSpec {
-	return models.EngineSpec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch,
-		Tuning: models.EngineTuning{NoFuse: *noFuse, NoSegments: *noSegments}}
+func gpuSpec(loss graph.Loss, lambda float64, batch int) engine.Spec {
+	return engine.Spec{Device: "cuda", Loss: loss, Lambda: lambda, Batch: batch,
+		Tuning: engine.Tuning{NoFuse: *noFuse, NoSegments: *noSegments}}
 }
 
 // TestGPUGradientsMatchTapeMachine runs the lowered training graph of both
@@ -77,9 +78,9 @@ func gpuVsTape[T graph.Float](t *testing.T, loss graph.Loss, sz [3]int, tol floa
 	}
 }
 
-func synthSplit[T graph.Float](name string, n, k, d int, seed uint64) *models.Split[T] {
+func synthSplit[T graph.Float](name string, n, k, d int, seed uint64) *engine.Split[T] {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	s := &models.Split[T]{Name: name, X: make([]T, n*d), Y: make([]T, n*k), Labels: make([]uint8, n)}
+	s := &engine.Split[T]{Name: name, X: make([]T, n*d), Y: make([]T, n*k), Labels: make([]uint8, n)}
 	for i := range s.Labels {
 		c := rng.IntN(k)
 		s.Labels[i] = uint8(c)
@@ -132,7 +133,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	}
 	defer epochGPU.Close()
 	name := fmt.Sprintf("%s %T", loss, train.X[0])
-	for _, e := range []models.Engine[T]{cpu, gpu} {
+	for _, e := range []engine.Engine[T]{cpu, gpu} {
 		if _, err := e.Evaluate(train); err != nil { // makes the split resident on the GPU
 			t.Fatal(err)
 		}
@@ -151,11 +152,11 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 				copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
 				copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
 			}
-			cc, err := cpu.Step(xb, yb, eta)
+			cc, err := cpu.Step(engine.Batch[T]{X: xb, Y: yb}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gc, err := gpu.Step(xb, yb, eta)
+			gc, err := gpu.Step(engine.Batch[T]{X: xb, Y: yb}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +193,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	if e := maxRelDiff(pe.W, pg.W); e != 0 {
 		t.Errorf("%s: TrainEpoch and Step give different W (%.3g)", name, e)
 	}
-	for _, s := range []*models.Split[T]{train, val} {
+	for _, s := range []*engine.Split[T]{train, val} {
 		ec, err := cpu.Evaluate(s)
 		if err != nil {
 			t.Fatal(err)
@@ -232,7 +233,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 	train := synthSplit[T]("train", n, k, d, 1)
 	p := graph.NewParams[T](k, d)
 	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch))
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch), train)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 			return
 		}
 		for s := 0; s < n/batch; s++ {
-			if _, err := e.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], 0.001); err != nil {
+			if _, err := e.Step(engine.Batch[T]{Split: train.Name, Start: s * batch}, 0.001); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -303,7 +304,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	p0 := graph.NewParams[float32](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(6, 6)), 0.01)
 	spec := gpuSpec(graph.CrossEntropy, 0.1, batch)
-	a, err := NewEngine(p0.Clone(), spec)
+	a, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +320,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 	for ep, eta := range []float64{0.01, 0.005} {
 		var costs []float64
 		for s := 0; s < n/batch; s++ {
-			c, err := a.Step(train.X[s*batch*d:(s+1)*batch*d], train.Y[s*batch*k:(s+1)*batch*k], eta)
+			c, err := a.Step(engine.Batch[float32]{Split: train.Name, Start: s * batch}, eta)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -379,7 +380,7 @@ func TestTrainEpochPerStepEta(t *testing.T) {
 			copy(xb[i*d:(i+1)*d], train.X[r*d:(r+1)*d])
 			copy(yb[i*k:(i+1)*k], train.Y[r*k:(r+1)*k])
 		}
-		c, err := a.Step(xb, yb, etas[s])
+		c, err := a.Step(engine.Batch[float64]{X: xb, Y: yb}, etas[s])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,16 +9,16 @@ import (
 	"gorgonia.org/cu"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // ---- evaluation, and the gradients of one run for gradcheck ----
 
-// Evaluate implements models.Engine: the split is uploaded once; per block
+// Evaluate implements engine.Engine: the split is uploaded once; per block
 // of rows one run of the lowered evaluation graph, a count of correct
 // arg maxes, and three scalars read back.
-func (e *Engine[T]) Evaluate(s *models.Split[T]) (models.Eval, error) {
-	ev := models.Eval{N: s.Len()}
+func (e *Engine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+	ev := engine.Eval{N: s.Len()}
 	if ev.N == 0 {
 		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
 	}
@@ -101,12 +101,12 @@ func (e *Engine[T]) evalProg(rows int) (*devProg[T], error) {
 // Gradients runs the training graph once on (x, y) without an update and
 // returns cost, ∂cost/∂W and ∂cost/∂b, computed on the GPU (for gradcheck).
 func Gradients[T graph.Float](device string, p *graph.Params[T], loss graph.Loss, lambda float64, x, y []T) (cost float64, dW, dB []T, err error) {
-	return gradients(models.EngineSpec{Device: device, Loss: loss, Lambda: lambda}, p, x, y)
+	return gradients(engine.Spec{Device: device, Loss: loss, Lambda: lambda}, p, x, y)
 }
 
 // gradients is Gradients on an engine of spec (its Batch set to the rows
 // of y), tuning included.
-func gradients[T graph.Float](spec models.EngineSpec, p *graph.Params[T], x, y []T) (cost float64, dW, dB []T, err error) {
+func gradients[T graph.Float](spec engine.Spec, p *graph.Params[T], x, y []T) (cost float64, dW, dB []T, err error) {
 	spec.Batch = len(y) / p.K
 	e, err := NewEngine(p.Clone(), spec)
 	if err != nil {

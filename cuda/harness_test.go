@@ -14,6 +14,7 @@ import (
 	"github.com/gtrain/gtrain/graph"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // TestKernelsOnHost runs the launch plans of both loss graphs (fused and
@@ -321,7 +322,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 				copy(xb[i*d:(i+1)*d], split.X[r*d:(r+1)*d])
 				copy(yb[i*k:(i+1)*k], split.Y[r*k:(r+1)*k])
 			}
-			c, err := cpu.Step(xb, yb, etas[s])
+			c, err := cpu.Step(engine.Batch[float64]{X: xb, Y: yb}, etas[s])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -385,9 +386,9 @@ func TestTrainingStepsOnHost(t *testing.T) {
 	}
 }
 
-func synthHost(n, k, d int, seed uint64) *models.Split[float64] {
+func synthHost(n, k, d int, seed uint64) *engine.Split[float64] {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	s := &models.Split[float64]{Name: "train", X: make([]float64, n*d), Y: make([]float64, n*k), Labels: make([]uint8, n)}
+	s := &engine.Split[float64]{Name: "train", X: make([]float64, n*d), Y: make([]float64, n*k), Labels: make([]uint8, n)}
 	for i := range s.Labels {
 		c := rng.IntN(k)
 		s.Labels[i] = uint8(c)

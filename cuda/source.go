@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // kernelSource is the CUDA C source of the kernels, compiled with NVRTC at
@@ -18,14 +18,14 @@ var kernelSource string
 var ErrNotBuilt = errors.New("this gtrain was built without CUDA support (make build-cuda builds bin/gtrain-cuda, which has it)")
 
 // EpochTrainer is the fast path the CUDA engine offers beside
-// models.Engine: a whole epoch of steps with no host synchronization in
+// engine.Engine: a whole epoch of steps with no host synchronization in
 // it (batches are rows order[i·B:(i+1)·B] of s, consecutive rows when
 // order is nil; the last partial batch is dropped; etas holds one learning
 // rate or one per step), returning each step's cost. models.Train can use
 // it when its engine has it and the epoch's batches come straight from the
 // split (no augmentation) and it starts at step 0.
 type EpochTrainer[T graph.Float] interface {
-	TrainEpoch(s *models.Split[T], order []int, etas []float64) ([]float64, error)
+	TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error)
 }
 
 // ParamSetter is implemented by engines that keep the parameters off the

@@ -8,7 +8,7 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // ---- training: resident splits, captured step graphs, Step, TrainEpoch ----
@@ -55,23 +55,40 @@ func (e *Engine[T]) resident(x, y []T, labels []uint8) (*devSplit[T], error) {
 	return s, nil
 }
 
-// within returns the first row of batch x inside a resident split, or -1.
-func (e *Engine[T]) within(x, y []T) (*devSplit[T], int) {
-	d, k := e.p.D, e.p.K
-	px, py := uintptr(unsafe.Pointer(unsafe.SliceData(x))), uintptr(unsafe.Pointer(unsafe.SliceData(y)))
-	sz := uintptr(e.elem)
-	for _, s := range e.splits {
-		bx, by := uintptr(unsafe.Pointer(unsafe.SliceData(s.hostX))), uintptr(unsafe.Pointer(unsafe.SliceData(s.hostY)))
-		if px < bx || px+uintptr(len(x))*sz > bx+uintptr(len(s.hostX))*sz || (px-bx)%(uintptr(d)*sz) != 0 {
-			continue
-		}
-		row := int((px - bx) / (uintptr(d) * sz))
-		if py != by+uintptr(row*k)*sz {
-			continue
-		}
-		return s, row
+// batchData returns the host inputs and one-hot labels of b and the split
+// they are consecutive rows of (nil for a batch of its own or gathered
+// rows): a view of the split, or its rows gathered into the engine's host
+// buffers.
+func (e *Engine[T]) batchData(b engine.Batch[T]) (x, y []T, from *engine.Split[T], err error) {
+	s, err := e.hostSplits.Resolve(b, e.spec.Batch)
+	if err != nil || s == nil {
+		return b.X, b.Y, nil, err
 	}
-	return nil, -1
+	d, k := e.p.D, e.p.K
+	if b.Rows == nil {
+		lo, hi := b.Start, b.Start+e.spec.Batch
+		return s.X[lo*d : hi*d], s.Y[lo*k : hi*k], s, nil
+	}
+	if e.hostXB == nil {
+		e.hostXB, e.hostYB = make([]T, e.spec.Batch*d), make([]T, e.spec.Batch*k)
+	}
+	engine.Gather(e.hostXB, s.X, b.Rows, d)
+	engine.Gather(e.hostYB, s.Y, b.Rows, k)
+	return e.hostXB, e.hostYB, nil, nil
+}
+
+// residentOf returns the device copy of the host split s if it has one
+// (Evaluate and TrainEpoch upload it), else nil.
+func (e *Engine[T]) residentOf(s *engine.Split[T]) *devSplit[T] {
+	if s == nil {
+		return nil
+	}
+	for _, ds := range e.splits {
+		if len(ds.hostX) == len(s.X) && unsafe.SliceData(ds.hostX) == unsafe.SliceData(s.X) && unsafe.SliceData(ds.hostY) == unsafe.SliceData(s.Y) {
+			return ds
+		}
+	}
+	return nil
 }
 
 // stepGraph returns the captured training step reading from src (through
@@ -178,12 +195,17 @@ func (e *Engine[T]) ensureCosts(steps int) error {
 	return nil
 }
 
-// Step implements models.Engine. A batch that is a contiguous view of a
-// split the engine has seen (Evaluate uploads it) is read on the device;
-// any other batch is uploaded. One graph launch and one 8-byte read-back.
-func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
+// Step implements engine.Engine. A batch of consecutive rows of a split
+// that is resident (Evaluate uploads it) is read on the device; any other
+// batch (gathered rows, a batch of its own) is uploaded. One graph launch
+// and one 8-byte read-back.
+func (e *Engine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	if e.train == nil {
 		return 0, fmt.Errorf("cuda: the engine was built without a training batch size")
+	}
+	x, y, host, err := e.batchData(b)
+	if err != nil {
+		return 0, err
 	}
 	if len(x) != e.spec.Batch*e.p.D || len(y) != e.spec.Batch*e.p.K {
 		return 0, fmt.Errorf("cuda: Step got %d inputs and %d labels, want %d rows", len(x), len(y), e.spec.Batch)
@@ -197,7 +219,7 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 		return 0, err
 	}
 	e.paramsOnHost = false
-	src, row := e.within(x, y)
+	src, row := e.residentOf(host), b.Start
 	if src == nil {
 		if e.staging == nil {
 			s := &devSplit[T]{n: e.spec.Batch}
@@ -254,7 +276,7 @@ func (e *Engine[T]) Step(x, y []T, eta float64) (float64, error) {
 // s (consecutive rows when order is nil), the last partial batch dropped;
 // etas holds one learning rate for the epoch or one per step. It returns
 // the cost of every step, read back once at the end.
-func (e *Engine[T]) TrainEpoch(s *models.Split[T], order []int, etas []float64) ([]float64, error) {
+func (e *Engine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
 	if e.train == nil {
 		return nil, fmt.Errorf("cuda: the engine was built without a training batch size")
 	}

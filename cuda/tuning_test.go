@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // TestEngineTuning: the engine's program is unfused with Tuning.NoFuse
@@ -16,7 +16,7 @@ func TestEngineTuning(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.Close()
-	kinds := func(tuning models.EngineTuning) (fused, segments int) {
+	kinds := func(tuning engine.Tuning) (fused, segments int) {
 		p, err := lowerForDevice(net, tuning)
 		if err != nil {
 			t.Fatal(err)
@@ -33,13 +33,13 @@ func TestEngineTuning(t *testing.T) {
 		}
 		return fused, segments
 	}
-	if f, s := kinds(models.EngineTuning{}); f == 0 || s == 0 {
+	if f, s := kinds(engine.Tuning{}); f == 0 || s == 0 {
 		t.Errorf("by default: %d fused instructions, %d segments; want some of both", f, s)
 	}
-	if f, _ := kinds(models.EngineTuning{NoFuse: true}); f != 0 {
+	if f, _ := kinds(engine.Tuning{NoFuse: true}); f != 0 {
 		t.Errorf("NoFuse: %d fused instructions", f)
 	}
-	if f, s := kinds(models.EngineTuning{NoSegments: true}); f == 0 || s != 0 {
+	if f, s := kinds(engine.Tuning{NoSegments: true}); f == 0 || s != 0 {
 		t.Errorf("NoSegments: %d fused instructions, %d segments; want fused ones and no segment", f, s)
 	}
 }

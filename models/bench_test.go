@@ -10,6 +10,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // benchSplits are the course's splits of the real CIFAR-10 when CIFAR10_DIR
@@ -73,12 +74,12 @@ func BenchmarkEpoch(b *testing.B) {
 	}
 }
 
-func benchEpoch[T graph.Float](b *testing.B, s *Split[T], loss graph.Loss, batch int) {
+func benchEpoch[T graph.Float](b *testing.B, s *engine.Split[T], loss graph.Loss, batch int) {
 	n := s.Len()
 	k, dim := len(s.Y)/n, len(s.X)/n
 	p := graph.NewParams[T](k, dim)
 	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
-	eng, err := NewCPUEngine(p, loss, 0.1, batch)
+	eng, err := NewCPUEngine(p, loss, 0.1, batch, s)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.Run("cross/float64", func(b *testing.B) { benchEval(b, Prepare[float64](splits).Val) })
 }
 
-func benchEval[T graph.Float](b *testing.B, s *Split[T]) {
+func benchEval[T graph.Float](b *testing.B, s *engine.Split[T]) {
 	n := s.Len()
 	p := graph.NewParams[T](len(s.Y)/n, len(s.X)/n)
 	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
@@ -139,12 +140,12 @@ func benchEval[T graph.Float](b *testing.B, s *Split[T]) {
 }
 
 func TestMemoryLimit(t *testing.T) {
-	mk := func(n int) *Split[float32] { return &Split[float32]{X: make([]float32, n)} }
+	mk := func(n int) *engine.Split[float32] { return &engine.Split[float32]{X: make([]float32, n)} }
 	d32 := &Prepared[float32]{Train: mk(1000), Val: mk(300), Test: mk(700)}
 	if got, want := MemoryLimit(d32), int64(2000*4*145/100); got != want {
 		t.Errorf("float32: %d, want %d", got, want)
 	}
-	d64 := &Prepared[float64]{Train: &Split[float64]{X: make([]float64, 1000)}}
+	d64 := &Prepared[float64]{Train: &engine.Split[float64]{X: make([]float64, 1000)}}
 	if got, want := MemoryLimit(d64), int64(1000*8*145/100); got != want {
 		t.Errorf("float64 without val and test: %d, want %d", got, want)
 	}
@@ -153,7 +154,7 @@ func TestMemoryLimit(t *testing.T) {
 func TestRunEpoch(t *testing.T) {
 	d := Prepare[float64](randomSplits(50))
 	p := graph.NewParams[float64](data.NumClasses, data.ImageSize)
-	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 20)
+	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 20, d.Train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestRunEpoch(t *testing.T) {
 	defer ref.Close()
 	for from := 0; from+20 <= 50; from += 20 {
 		b := d.Train.Rows(from, from+20)
-		if _, err := ref.Step(b.X, b.Y, 0.01); err != nil {
+		if _, err := ref.Step(engine.Batch[float64]{X: b.X, Y: b.Y}, 0.01); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // CheckpointFile is the checkpoint's file in a run directory.
@@ -52,9 +54,9 @@ type Checkpoint struct {
 	Augment []byte `json:"rng_augment"`
 	Order   []int  `json:"order,omitempty"` // the permutation of the unfinished epoch
 
-	Epochs       []EpochMetrics  `json:"metrics"`
-	EpochSeconds []float64       `json:"epoch_seconds"`
-	Untrained    map[string]Eval `json:"untrained"`
+	Epochs       []EpochMetrics         `json:"metrics"`
+	EpochSeconds []float64              `json:"epoch_seconds"`
+	Untrained    map[string]engine.Eval `json:"untrained"`
 
 	BestAcc   float64 `json:"best_val_accuracy"`
 	BestEpoch int     `json:"best_epoch"`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // DataShape is what a checkpoint is checked against besides its
@@ -31,7 +32,7 @@ func ShapeOf(s *data.Splits) DataShape {
 func shapeOfPrepared[T graph.Float](d *Prepared[T]) DataShape {
 	n := d.Train.Len()
 	sh := DataShape{K: len(d.Train.Y) / n, D: len(d.Train.X) / n, Sizes: map[string]int{}}
-	for i, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+	for i, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
 		sh.Sizes[SplitNames[i]] = s.Len()
 	}
 	return sh

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // Config is the complete, resolved description of a training run. Written
@@ -113,7 +114,7 @@ func (c *Config) Validate() error {
 	if c.EarlyStop < 0 {
 		return fmt.Errorf("early_stop %d: must be ≥ 0 (0 is off)", c.EarlyStop)
 	}
-	if _, err := lookupEngine(c.Device); err != nil {
+	if _, err := engine.Lookup(c.Device); err != nil {
 		return err
 	}
 	return nil

@@ -5,33 +5,8 @@ import (
 	"unsafe"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
-
-// Engine runs the classifier's graph on one device: gradient steps on
-// mini-batches and evaluation of whole splits. The trainer drives it and
-// never touches the device itself.
-type Engine[T graph.Float] interface {
-	// Step computes the cost of one mini-batch (x: n×d, y: one-hot n×K),
-	// its gradients, and applies W −= eta·∂cost/∂W, b −= eta·∂cost/∂b.
-	// It returns the batch cost before the update.
-	Step(x, y []T, eta float64) (float64, error)
-	// Evaluate returns the mean loss, the cost (mean loss + λ‖W‖²) and the
-	// number of correctly classified samples of a split.
-	Evaluate(s *Split[T]) (Eval, error)
-	// Params returns the current parameters on the host.
-	Params() (*graph.Params[T], error)
-	// Close releases the engine's resources.
-	Close() error
-}
-
-// Eval is the evaluation of a split.
-type Eval struct {
-	Loss, Cost float64
-	Correct, N int
-}
-
-// Accuracy returns the fraction of correct predictions.
-func (e Eval) Accuracy() float64 { return float64(e.Correct) / float64(e.N) }
 
 // evalBlock is the largest number of rows evaluated by one graph run: big
 // enough that the matrix product dominates, small enough that the n×K
@@ -43,29 +18,49 @@ type cpuEngine[T graph.Float] struct {
 	p         *graph.Params[T]
 	loss      graph.Loss
 	lambda    float64
-	tapeReset bool // EngineTuning.TapeReset, for every graph
+	tapeReset bool // engine.Tuning.TapeReset, for every graph
+	batch     int
+	splits    engine.Splits[T] // what the steps' batches name
+	xb, yb    []T              // a shuffled batch, gathered
 	train     *graph.Net[T]
 	eval      map[int]*graph.Net[T] // by row count
 }
 
 // NewCPUEngine returns an Engine that runs on Gorgonia's CPU VM and updates
-// p in place.
-func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int) (Engine[T], error) {
-	return newCPUEngine(p, EngineSpec{Device: "cpu", Loss: loss, Lambda: lambda, Batch: batch})
+// p in place; its steps read the rows of splits.
+func NewCPUEngine[T graph.Float](p *graph.Params[T], loss graph.Loss, lambda float64, batch int, splits ...*engine.Split[T]) (engine.Engine[T], error) {
+	return newCPUEngine(p, engine.Spec{Device: "cpu", Loss: loss, Lambda: lambda, Batch: batch}, splits)
+}
+
+// CPUFactory is the factory of the engines of the device kind "cpu", for
+// main to register (engine.Register("cpu", models.CPUFactory())).
+func CPUFactory() engine.Factory {
+	return engine.Factory{
+		Float32: func(p *graph.Params[float32], s engine.Spec, splits engine.Splits[float32]) (engine.Engine[float32], error) {
+			return newCPUEngine(p, s, splits)
+		},
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
+			return newCPUEngine(p, s, splits)
+		},
+	}
 }
 
 // newCPUEngine is NewCPUEngine for a whole spec, its tuning included (the
 // engine of the device kind "cpu").
-func newCPUEngine[T graph.Float](p *graph.Params[T], spec EngineSpec) (*cpuEngine[T], error) {
+func newCPUEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits engine.Splits[T]) (*cpuEngine[T], error) {
 	tapeReset := spec.Tuning.TapeReset
 	train, err := graph.NewNet(graph.NetConfig{Loss: spec.Loss, Rows: spec.Batch, Grad: true, Lean: true, TapeReset: tapeReset}, p)
 	if err != nil {
 		return nil, err
 	}
-	return &cpuEngine[T]{p: p, loss: spec.Loss, lambda: spec.Lambda, tapeReset: tapeReset, train: train, eval: map[int]*graph.Net[T]{}}, nil
+	return &cpuEngine[T]{p: p, loss: spec.Loss, lambda: spec.Lambda, tapeReset: tapeReset, batch: spec.Batch, splits: splits, train: train, eval: map[int]*graph.Net[T]{}}, nil
 }
 
-func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
+func (e *cpuEngine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
+	x, y, err := e.batchData(b)
+	if err != nil {
+		return 0, err
+	}
 	if err := e.train.Run(x, y, e.lambda); err != nil {
 		return 0, err
 	}
@@ -81,8 +76,29 @@ func (e *cpuEngine[T]) Step(x, y []T, eta float64) (float64, error) {
 	return e.train.Cost(), nil
 }
 
-func (e *cpuEngine[T]) Evaluate(s *Split[T]) (Eval, error) {
-	ev := Eval{N: s.Len()}
+// batchData returns the inputs and one-hot labels of b: its own, a view of
+// consecutive rows of its split (no copy), or its rows gathered.
+func (e *cpuEngine[T]) batchData(b engine.Batch[T]) (x, y []T, err error) {
+	s, err := e.splits.Resolve(b, e.batch)
+	if err != nil || s == nil {
+		return b.X, b.Y, err
+	}
+	n := s.Len()
+	d, k := len(s.X)/n, len(s.Y)/n
+	if b.Rows == nil {
+		from, to := b.Start, b.Start+e.batch
+		return s.X[from*d : to*d], s.Y[from*k : to*k], nil
+	}
+	if e.xb == nil {
+		e.xb, e.yb = make([]T, e.batch*d), make([]T, e.batch*k)
+	}
+	engine.Gather(e.xb, s.X, b.Rows, d)
+	engine.Gather(e.yb, s.Y, b.Rows, k)
+	return e.xb, e.yb, nil
+}
+
+func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+	ev := engine.Eval{N: s.Len()}
 	if ev.N == 0 {
 		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
 	}
@@ -149,17 +165,17 @@ func countCorrect[T graph.Float](scores []T, labels []uint8, k int) int {
 	return correct
 }
 
-// RunEpoch runs the gradient steps of one epoch over s as Train does
-// without shuffling: consecutive batches of batch rows, views into s (no
-// copy), a last partial batch dropped. Benchmarks time it.
-func RunEpoch[T graph.Float](eng Engine[T], s *Split[T], batch int, eta float64) error {
+// RunEpoch runs the gradient steps of one epoch over s (a split eng was
+// built with) as Train does without shuffling: consecutive batches of
+// batch rows, views into s (no copy), a last partial batch dropped.
+// Benchmarks time it.
+func RunEpoch[T graph.Float](eng engine.Engine[T], s *engine.Split[T], batch int, eta float64) error {
 	n := s.Len()
 	if n == 0 || batch < 1 || batch > n {
 		return fmt.Errorf("epoch over %d rows in batches of %d", n, batch)
 	}
 	for from := 0; from+batch <= n; from += batch {
-		b := s.Rows(from, from+batch)
-		if _, err := eng.Step(b.X, b.Y, eta); err != nil {
+		if _, err := eng.Step(engine.Batch[T]{Split: s.Name, Start: from}, eta); err != nil {
 			return err
 		}
 	}
@@ -184,7 +200,7 @@ func MemoryLimit[T graph.Float](d *Prepared[T]) int64 {
 	var z T
 	size := int64(unsafe.Sizeof(z))
 	var n int64
-	for _, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+	for _, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
 		if s != nil {
 			n += int64(len(s.X)) * size
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // TestEngineTuning: Options.Tuning reaches the engine's spec, the CPU
@@ -15,11 +16,11 @@ func TestEngineTuning(t *testing.T) {
 	d := Prepare[float64](synthetic(3, 60))
 	cfg := smallConfig()
 	want := mustTrain(t, cfg, d)
-	var got EngineTuning
-	RegisterEngine("tuningtest", EngineFactory{
-		Float64: func(p *graph.Params[float64], s EngineSpec) (Engine[float64], error) {
+	var got engine.Tuning
+	engine.Register("tuningtest", engine.Factory{
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
 			got = s.Tuning
-			e, err := newCPUEngine(p, s)
+			e, err := newCPUEngine(p, s, splits)
 			if err == nil && !e.tapeReset {
 				t.Error("the CPU engine dropped TapeReset")
 			}
@@ -27,7 +28,7 @@ func TestEngineTuning(t *testing.T) {
 		},
 	})
 	cfg.Device = "tuningtest"
-	tuning := EngineTuning{TapeReset: true, NoFuse: true}
+	tuning := engine.Tuning{TapeReset: true, NoFuse: true}
 	tr, err := Train(context.Background(), cfg, d, Options{Tuning: tuning})
 	if err != nil {
 		t.Fatal(err)

@@ -5,23 +5,21 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // epochEngine adds TrainEpoch to the CPU engine, done step by step as the
 // contract says, to check that the trainer's fast path (used by the GPU)
 // passes the right order and rates.
 type epochEngine[T graph.Float] struct {
-	Engine[T]
+	engine.Engine[T]
 	epochs int
 }
 
-func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error) {
+func (e *epochEngine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
 	e.epochs++
-	n, k := s.Len(), len(s.Y)/s.Len()
-	d := len(s.X) / n
-	b := n / len(etas)
+	b := s.Len() / len(etas)
 	costs := make([]float64, len(etas))
-	x, y := make([]T, b*d), make([]T, b*k)
 	for step, eta := range etas {
 		idx := make([]int, b)
 		for i := range idx {
@@ -30,9 +28,7 @@ func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([
 				idx[i] = order[step*b+i]
 			}
 		}
-		gather(x, s.X, idx, d)
-		gather(y, s.Y, idx, k)
-		c, err := e.Step(x, y, eta)
+		c, err := e.Step(engine.Batch[T]{Split: s.Name, Rows: idx}, eta)
 		if err != nil {
 			return nil, err
 		}
@@ -43,21 +39,23 @@ func (e *epochEngine[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([
 
 var fastEpochs int
 
-func init() {
-	RegisterEngine("epochtest", EngineFactory{
-		Float32: func(p *graph.Params[float32], s EngineSpec) (Engine[float32], error) {
-			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+// epochTestFactory is the engine of the device kind "epochtest", which
+// TestMain registers.
+func epochTestFactory() engine.Factory {
+	return engine.Factory{
+		Float32: func(p *graph.Params[float32], s engine.Spec, splits engine.Splits[float32]) (engine.Engine[float32], error) {
+			return NewCPUEngine(p, s.Loss, s.Lambda, s.Batch, splits...)
 		},
-		Float64: func(p *graph.Params[float64], s EngineSpec) (Engine[float64], error) {
-			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch)
+		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
+			e, err := NewCPUEngine(p, s.Loss, s.Lambda, s.Batch, splits...)
 			return &countingEngine{epochEngine[float64]{Engine: e}}, err
 		},
-	})
+	}
 }
 
 type countingEngine struct{ epochEngine[float64] }
 
-func (c *countingEngine) TrainEpoch(s *Split[float64], order []int, etas []float64) ([]float64, error) {
+func (c *countingEngine) TrainEpoch(s *engine.Split[float64], order []int, etas []float64) ([]float64, error) {
 	fastEpochs++
 	return c.epochEngine.TrainEpoch(s, order, etas)
 }

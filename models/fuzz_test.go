@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // FuzzDecodeCheckpoint: any bytes give a checked checkpoint or an error,
@@ -155,7 +157,7 @@ func mutateCheckpoint(ck *Checkpoint, field uint8, idx, iv int, fv float64, raw 
 // 10 classes, used for all three splits.
 func tinyPrepared(n, dim int) *Prepared[float64] {
 	rng := rand.New(rand.NewPCG(3, 4))
-	s := &Split[float64]{Name: "train", X: make([]float64, n*dim), Y: make([]float64, n*10), Labels: make([]uint8, n)}
+	s := &engine.Split[float64]{Name: "train", X: make([]float64, n*dim), Y: make([]float64, n*10), Labels: make([]uint8, n)}
 	for i := range n {
 		s.Labels[i] = uint8(rng.IntN(10))
 		s.Y[i*10+int(s.Labels[i])] = 1

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // validModel returns a model of the data's shape with small random
@@ -232,7 +233,7 @@ func TestPredictBadShape(t *testing.T) {
 // TestEvaluateModel: evaluation stops with the context's cause when it is
 // cancelled, and refuses a model whose classes are not the data's.
 func TestEvaluateModel(t *testing.T) {
-	spec := EngineSpec{Device: "cpu", Loss: graph.CrossEntropy}
+	spec := engine.Spec{Device: "cpu", Loss: graph.CrossEntropy}
 	m := validModel()
 	d := PrepareWith[float64](randomSplits(6), m.Normalizer())
 	evals, err := EvaluateModel(context.Background(), m, d, spec)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // Normalizer returns the model's input normalization.
@@ -80,7 +81,7 @@ func PrepareWith[T graph.Float](s *data.Splits, nz *data.Normalizer) *Prepared[T
 // EvaluateModel evaluates a model on the splits of d with the graph of the
 // given loss and λ, on the device of spec. It stops between splits when ctx
 // is cancelled and returns the context's cause.
-func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T], spec EngineSpec) (map[string]Eval, error) {
+func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T], spec engine.Spec) (map[string]engine.Eval, error) {
 	if err := m.checkShape(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
@@ -90,13 +91,13 @@ func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T],
 	}
 	p := ModelParams[T](m)
 	spec.Batch = 1 // no training graph is run; the smallest to build
-	eng, err := NewEngine(p, spec)
+	eng, err := engine.New(p, spec, engine.Splits[T]{d.Train, d.Val, d.Test})
 	if err != nil {
 		return nil, err
 	}
 	defer eng.Close()
-	out := map[string]Eval{}
-	for i, s := range []*Split[T]{d.Train, d.Val, d.Test} {
+	out := map[string]engine.Eval{}
+	for i, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}

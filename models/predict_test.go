@@ -7,6 +7,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // handPredict is Predict written out from its definition: x = (pixels/255 −
@@ -75,7 +76,7 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 			agreeTrue++
 		}
 	}
-	spec := EngineSpec{Device: "cpu", Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
+	spec := engine.Spec{Device: "cpu", Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
 	evals, err := EvaluateModel(context.Background(), m, PrepareWith[float64](splits, m.Normalizer()), spec)
 	if err != nil {
 		t.Fatal(err)

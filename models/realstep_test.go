@@ -7,6 +7,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // TestRealDataSteps: the first steps of the CPU engine on real CIFAR-10
@@ -39,7 +40,7 @@ func checkRealSteps[T graph.Float](t *testing.T, d *Prepared[T], tol float64) {
 	for _, loss := range []string{"cross", "svm"} {
 		p := graph.NewParams[T](data.NumClasses, data.ImageSize)
 		p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), DefaultConfig().InitStd)
-		eng, err := NewEngine(p, EngineSpec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch})
+		eng, err := engine.New(p, engine.Spec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch}, engine.Splits[T]{d.Train})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func checkRealSteps[T graph.Float](t *testing.T, d *Prepared[T], tol float64) {
 			}
 			before = before.Clone()
 			b := d.Train.Rows(s*batch, (s+1)*batch)
-			if _, err := eng.Step(b.X, b.Y, eta); err != nil {
+			if _, err := eng.Step(engine.Batch[T]{Split: d.Train.Name, Start: s * batch}, eta); err != nil {
 				t.Fatal(err)
 			}
 			after, err := eng.Params()

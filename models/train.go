@@ -11,6 +11,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 // RNG streams drawn from the seed: one each for the initialization, the
@@ -41,7 +42,7 @@ type Options struct {
 	Resume *Checkpoint
 	// Tuning turns the engine's fast paths off (gtrain bench's flags); it
 	// is not part of the configuration: the results are the same.
-	Tuning EngineTuning
+	Tuning engine.Tuning
 }
 
 // Trained is what Train returns: the result and the final parameters.
@@ -75,7 +76,7 @@ type trainer[T graph.Float] struct {
 	d    *Prepared[T]
 	opt  Options
 	p    *graph.Params[T]
-	eng  Engine[T]
+	eng  engine.Engine[T]
 	aug  *augment.Pipeline
 	k, n int // classes, training samples
 	dim  int
@@ -119,7 +120,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
 		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
 	}
-	t.eng, err = NewEngine(t.p, EngineSpec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning})
+	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (t *trainer[T]) restore(r *Checkpoint) error {
 func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	cfg := &t.cfg
 	if t.ck.Untrained == nil {
-		t.ck.Untrained = map[string]Eval{}
+		t.ck.Untrained = map[string]engine.Eval{}
 		for i, s := range t.splits() {
 			ev, err := t.eng.Evaluate(s)
 			if err != nil {
@@ -165,10 +166,10 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	}
 	steps := t.n / cfg.Batch
 	order := make([]int, t.n)
-	xb, yb := make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
-	var unit []T
+	var unit, xb, yb []T // the augmented batch
 	if len(cfg.Augment) > 0 {
 		unit = make([]T, cfg.Batch*t.dim)
+		xb, yb = make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
 	}
 	for !t.ck.Finished && t.ck.Epoch < cfg.Epochs {
 		epoch := t.ck.Epoch + 1
@@ -203,7 +204,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return t.interrupted(ctx, epoch)
 			}
 			from, to := step*cfg.Batch, (step+1)*cfg.Batch
-			var x, y []T
+			var b engine.Batch[T]
 			switch {
 			case unit != nil:
 				for i, r := range order[from:to] {
@@ -211,18 +212,16 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				}
 				augment.Apply(t.aug, unit, t.augRNG)
 				data.NormalizeFloat(xb, unit, t.d.Normalizer)
-				gather(yb, t.d.Train.Y, order[from:to], t.k)
-				x, y = xb, yb
+				engine.Gather(yb, t.d.Train.Y, order[from:to], t.k)
+				b = engine.Batch[T]{X: xb, Y: yb}
 			case cfg.Shuffle:
-				gather(xb, t.d.Train.X, order[from:to], t.dim)
-				gather(yb, t.d.Train.Y, order[from:to], t.k)
-				x, y = xb, yb
+				b = engine.Batch[T]{Split: t.d.Train.Name, Rows: order[from:to]}
 			default:
-				// Consecutive images are a contiguous view: no copy.
-				x, y = t.d.Train.X[from*t.dim:to*t.dim], t.d.Train.Y[from*t.k:to*t.k]
+				// Consecutive images: the engine reads them in place.
+				b = engine.Batch[T]{Split: t.d.Train.Name, Start: from}
 			}
 			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
-			c, err := t.eng.Step(x, y, eta)
+			c, err := t.eng.Step(b, eta)
 			if err != nil {
 				return nil, err
 			}
@@ -253,7 +252,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 // order[i·B:(i+1)·B] of s (consecutive rows when order is nil), etas holds
 // the rate of each step, and the costs of the steps come back.
 type epochTrainer[T graph.Float] interface {
-	TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error)
+	TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error)
 }
 
 func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
@@ -419,7 +418,9 @@ func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
 	return &Trained[T]{Result: res, Params: final}, nil
 }
 
-func (t *trainer[T]) splits() []*Split[T] { return []*Split[T]{t.d.Train, t.d.Val, t.d.Test} }
+func (t *trainer[T]) splits() []*engine.Split[T] {
+	return []*engine.Split[T]{t.d.Train, t.d.Val, t.d.Test}
+}
 
 func toFloats[T graph.Float](v []T) floats {
 	out := make(floats, len(v))
@@ -427,12 +428,4 @@ func toFloats[T graph.Float](v []T) floats {
 		out[i] = float64(x)
 	}
 	return out
-}
-
-// gather copies the rows idx of the row-major matrix src (rows of width w)
-// into dst.
-func gather[T graph.Float](dst, src []T, idx []int, w int) {
-	for i, r := range idx {
-		copy(dst[i*w:(i+1)*w], src[r*w:(r+1)*w])
-	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -58,7 +59,7 @@ func benchCommand() *cli.Command {
 			opt := benchOptions{
 				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
 				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), Python: c.String("python"),
-				Tuning: models.EngineTuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
+				Tuning: engine.Tuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
 				NoAVX2: c.Bool("no-avx2"),
 			}
 			if opt.Epochs < 1 || opt.Reps < 1 {
@@ -117,8 +118,8 @@ type benchOptions struct {
 	Peer           bool
 	PeerScript     string
 	Python         string
-	Tuning         models.EngineTuning // the engine's fast paths turned off
-	NoAVX2         bool                // graph.BLASOptions.NoAVX2
+	Tuning         engine.Tuning // the engine's fast paths turned off
+	NoAVX2         bool          // graph.BLASOptions.NoAVX2
 }
 
 // tuningOff names the fast paths turned off, by their flags: "" for none.
@@ -221,7 +222,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 
 // benchTrain trains cfg on its data from prepared, normalized as T, with
 // the fast paths that tuning leaves on.
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *rundir.DataCache, tuning models.EngineTuning) (*models.Result, error) {
+func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *rundir.DataCache, tuning engine.Tuning) (*models.Result, error) {
 	d, err := rundir.Prepared[T](prepared, cfg)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 )
 
 func evalCommand() *cli.Command {
@@ -69,7 +70,7 @@ func evalCommand() *cli.Command {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			spec := models.EngineSpec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
+			spec := engine.Spec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
 			evaluate, err := graph.ForDtype(m.Dtype, evaluateAs[float32], evaluateAs[float64])
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", dir, err)
@@ -86,11 +87,11 @@ func evalCommand() *cli.Command {
 
 // evaluateAs evaluates m on splits normalized as T with the model's
 // normalizer.
-func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *data.Splits, spec models.EngineSpec) (map[string]models.Eval, error) {
+func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *data.Splits, spec engine.Spec) (map[string]engine.Eval, error) {
 	return models.EvaluateModel(ctx, m, models.PrepareWith[T](splits, m.Normalizer()), spec)
 }
 
-func writeEvals(w io.Writer, cfg *models.Config, evals map[string]models.Eval, stored *models.Result) error {
+func writeEvals(w io.Writer, cfg *models.Config, evals map[string]engine.Eval, stored *models.Result) error {
 	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")

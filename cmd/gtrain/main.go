@@ -22,6 +22,7 @@ func main() {
 	// The graphs' matrix products run on the build's BLAS (SkinnyBLAS, or
 	// OpenBLAS with -tags openblas); Gorgonia's is one per process.
 	graph.UseBLAS(graph.BLASOptions{})
+	registerEngines()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -16,9 +16,11 @@ import (
 	"github.com/gtrain/gtrain/models"
 )
 
-// The commands run here as main runs them: on the build's BLAS.
+// The commands run here as main runs them: on the build's BLAS, with the
+// build's engines.
 func TestMain(m *testing.M) {
 	graph.UseBLAS(graph.BLASOptions{})
+	registerEngines()
 	os.Exit(m.Run())
 }
 
