@@ -85,6 +85,17 @@ func sweepCommand() *cli.Command {
 	return cmd
 }
 
+// loadSweepOnDevices is loadSweep on the devices of --devices (nil when
+// it is not given).
+func loadSweepOnDevices(c *cli.Context) (*sweep.Plan, []string, error) {
+	devices, err := devicesOf(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := loadSweep(c, devices)
+	return p, devices, err
+}
+
 // loadSweep expands the sweep file named by the command's argument, with
 // the command line over the file: --data for every run's data.dir and
 // --devices (or gpus) for its device kind.

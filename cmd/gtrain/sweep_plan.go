@@ -16,11 +16,7 @@ import (
 )
 
 func sweepPlan(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
+	p, _, err := loadSweepOnDevices(c)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,7 @@ var sweepData = rundir.NewDataCache(models.LoadSplits)
 // sweepRun trains every run of the plan that is not done, on the devices
 // in parallel, then prints the sweep's status and report.
 func sweepRun(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
+	p, devices, err := loadSweepOnDevices(c)
 	if err != nil {
 		return err
 	}
@@ -92,11 +88,7 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 
 // sweepRunOne trains run --index of the plan, as a Slurm array task does.
 func sweepRunOne(c *cli.Context) error {
-	devices, err := devicesOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := loadSweep(c, devices)
+	p, devices, err := loadSweepOnDevices(c)
 	if err != nil {
 		return err
 	}
