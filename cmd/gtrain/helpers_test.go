@@ -19,6 +19,12 @@ func writePNG(t *testing.T, path string, side int) {
 			img.Set(x, y, color.RGBA{uint8(4 * x), uint8(4 * y), 128, 255})
 		}
 	}
+	savePNG(t, path, img)
+}
+
+// savePNG writes img as a PNG file.
+func savePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -384,12 +383,5 @@ func writeImagePNG(t *testing.T, path string, pix []uint8) {
 			img.Set(x, y, color.RGBA{pix[i], pix[plane+i], pix[2*plane+i], 255})
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
+	savePNG(t, path, img)
 }
