@@ -1,9 +1,10 @@
 // Package datatest finds what tests need from the machine beyond Go, the
 // real CIFAR-10 first. Where it is missing a test is skipped, saying so;
-// where the environment asks for it (CI sets GTRAIN_REQUIRE_DATA=1, and
-// GTRAIN_REQUIRE_GXX=1 for cuda's host compiler, once it has provided
-// them) the test fails instead, so that a missing dependency cannot turn
-// a CI run into a run of skips.
+// where the environment asks for it, the test fails instead, so that a
+// missing dependency cannot turn a CI run into a run of skips. CI sets
+// GTRAIN_REQUIRE_DATA=1, GTRAIN_REQUIRE_GXX=1 (cuda's host compiler) and
+// GTRAIN_REQUIRE_CHROMIUM=1 (the report's browser test) once it has
+// provided them.
 package datatest
 
 import (
