@@ -67,13 +67,14 @@ func lanes[T Float]() int {
 }
 
 // gemmNT computes C = alpha A Bᵀ + beta C (row-major; A m×k, B n×k, C m×n)
-// when the kernels can (n ≤ skinnyMax) and returns whether it did; the
+// for any n (K = 10 for a lone run, 10·M for a stack) and returns whether
+// it did (false for inconsistent sizes, left to gonum); the
 // caller checked that they are to be used (SkinnyBLAS.kernels).
 // Pairs of rows of A against groups of 5 rows of B go to the kernel; an
 // odd last row, n mod 5 columns and k's tail past the last full register
 // are summed in Go.
 func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
-	if m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
+	if m <= 0 || n <= 0 || k <= 0 ||
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
