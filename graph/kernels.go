@@ -211,3 +211,15 @@ func Scale[T Float](alpha T, x []T) {
 		gonum.Implementation{}.Dscal(len(x), float64(alpha), x, 1)
 	}
 }
+
+// Dot returns Σ x[i]·y[i] on gonum's assembly loops, as SkinnyBLAS's 1×1
+// products (‖W‖² of a Lean Net) compute it.
+func Dot[T Float](x, y []T) T {
+	switch x := any(x).(type) {
+	case []float32:
+		return T(gonum.Implementation{}.Sdot(len(x), x, 1, any(y).([]float32), 1))
+	case []float64:
+		return T(gonum.Implementation{}.Ddot(len(x), x, 1, any(y).([]float64), 1))
+	}
+	return 0
+}
