@@ -331,3 +331,14 @@ func MemberCost[T Float](data float64, lambda float64, w []T) float64 {
 	sq := Dot(w, w)
 	return float64(T(data) + T(lambda)*sq)
 }
+
+// MemberEvalCost returns data + λ‖W‖² for a member of an evaluation Stack
+// as the lone evaluation Net (not Lean) computes it, in T: Σ W² summed in
+// order (Gorgonia's Sum of Square), times λ, plus the data term.
+func MemberEvalCost[T Float](data float64, lambda float64, w []T) float64 {
+	var sq T
+	for _, v := range w {
+		sq += T(v * v) // T(…) rounds the product: no fused multiply-add
+	}
+	return float64(T(data) + T(lambda)*sq)
+}
