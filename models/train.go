@@ -326,4 +326,3 @@ func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
 func (t *trainer[T]) splits() []*engine.Split[T] {
 	return []*engine.Split[T]{t.d.Train, t.d.Val, t.d.Test}
 }
-
