@@ -127,13 +127,15 @@ func (s *Stack[T]) build(grad bool) (err error) {
 		ms := sg.to - sg.from
 		// As the lone Net: S = X Wᵀ + 1 b with W read in place (transB);
 		// the segment's W and b are views of the stacked parameters.
-		sg.w = G.NewMatrix(g, dt, G.WithShape(ms*k, d), G.WithName(fmt.Sprintf("W%d", i)),
-			G.WithValue(tensor.New(tensor.WithShape(ms*k, d), tensor.WithBacking(s.p.W[sg.from*k*d:sg.to*k*d]))))
+		// W is a 1×(M_seg·K)×d tensor, the product's operand as it is: a
+		// Reshape of a K×d W would make Grad's ∂W a reshaped register, which
+		// the TapeMachine reallocates (2 MB at M = 16) every Run.
+		sg.w = G.NewTensor(g, dt, 3, G.WithShape(1, ms*k, d), G.WithName(fmt.Sprintf("W%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(1, ms*k, d), tensor.WithBacking(s.p.W[sg.from*k*d:sg.to*k*d]))))
 		sg.b = G.NewMatrix(g, dt, G.WithShape(1, ms*k), G.WithName(fmt.Sprintf("b%d", i)),
 			G.WithValue(tensor.New(tensor.WithShape(1, ms*k), tensor.WithBacking(s.p.B[sg.from*k:sg.to*k]))))
 		sg.y = G.NewMatrix(g, dt, G.WithShape(rows*ms, k), G.WithName(fmt.Sprintf("Y%d", i)))
-		w3 := try(G.Reshape(sg.w, tensor.Shape{1, ms * k, d}))
-		xw := try(G.Reshape(try(G.BatchedMatMul(x3, w3, false, true)), tensor.Shape{rows, ms * k}))
+		xw := try(G.Reshape(try(G.BatchedMatMul(x3, sg.w, false, true)), tensor.Shape{rows, ms * k}))
 		sg.score = try(G.Add(xw, try(G.Mul(ones, sg.b))))
 		if err != nil {
 			return err
@@ -188,7 +190,7 @@ func (s *Stack[T]) compile(grad, tapeReset bool) (err error) {
 		s.yBuf[i] = make([]T, s.rows*ms*s.k)
 		s.reads = append(s.reads, G.Read(sg.data, &s.outData[i]))
 		if grad {
-			s.outDW[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(ms*s.k, s.d))
+			s.outDW[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, ms*s.k, s.d))
 			s.outDB[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, ms*s.k))
 			s.reads = append(s.reads, G.Read(s.dW[i], &s.outDW[i]), G.Read(s.dB[i], &s.outDB[i]))
 		} else {
