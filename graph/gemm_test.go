@@ -296,3 +296,27 @@ func TestAxpy(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleAxpy: ScaleAxpy gives the bits of Scale then Axpy (the update
+// of W must not change when it is fused), for every length of tail.
+func TestScaleAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	for _, n := range []int{0, 1, 3, 4, 5, 8, 15, 16, 17, 31, 33, 30720} {
+		x, y := randSlice(rng, n), randSlice(rng, n+1)
+		want := slices.Clone(x)
+		Scale(0.999, want)
+		Axpy(-0.013, y[:n], want)
+		ScaleAxpy(0.999, x, -0.013, y)
+		if !slices.Equal(x, want) {
+			t.Fatalf("float64 n=%d: ScaleAxpy differs from Scale and Axpy", n)
+		}
+		x32, y32 := to32(randSlice(rng, n)), to32(y)
+		want32 := slices.Clone(x32)
+		Scale(float32(0.999), want32)
+		Axpy(float32(-0.013), y32[:n], want32)
+		ScaleAxpy(float32(0.999), x32, float32(-0.013), y32)
+		if !slices.Equal(x32, want32) {
+			t.Fatalf("float32 n=%d: ScaleAxpy differs from Scale and Axpy", n)
+		}
+	}
+}

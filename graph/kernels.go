@@ -156,9 +156,18 @@ func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, 
 		// Blocks of tnRows rows of B: the kernel reads a register's width
 		// of each row, half a cache line or less, and the next call the
 		// rest of the line, which must still be in L1.
+		// Two registers' width at a time in two halves of 5 rows
+		// (tnKernel2: each row of B loaded once per 10 products of two
+		// registers), a last register's width in one call of 10 rows: the
+		// same sums per entry.
 		for l0 := 0; l0 < k; l0 += tnRows {
 			kb := min(tnRows, k-l0)
-			for j := j0; j < jw; j += w {
+			j := j0
+			for ; j+2*w <= jw; j += 2 * w {
+				tnKernel2(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
+				tnKernel2(kb, &a[l0*lda+g+5], lda, &b[l0*ldb+j], ldb, &c[(g+5)*ldc+j], ldc)
+			}
+			for ; j < jw; j += w {
 				tnKernel(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
 			}
 		}
@@ -187,6 +196,16 @@ func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	}
 }
 
+// tnKernel2 is tnKernel for 5 rows of two registers' width.
+func tnKernel2[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
+	switch any(a).(type) {
+	case *float32:
+		simd.SgemmTN5x16(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
+	case *float64:
+		simd.DgemmTN5x8(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+	}
+}
+
 // Axpy sets y += alpha·x, element by element (len(y) ≥ len(x)), on gonum's
 // assembly loops: the same roundings as the plain loop y[i] += alpha*x[i]
 // (one product, one sum), 4 or 2 elements at a time.
@@ -199,6 +218,27 @@ func Axpy[T Float](alpha T, x, y []T) {
 		gonum.Implementation{}.Saxpy(len(x), float32(alpha), x, 1, any(y).([]float32), 1)
 	case []float64:
 		gonum.Implementation{}.Daxpy(len(x), float64(alpha), x, 1, any(y).([]float64), 1)
+	}
+}
+
+// ScaleAxpy sets x = a·x + b·y element by element (len(y) ≥ len(x)): the
+// bits of Scale(a, x) followed by Axpy(b, y, x), in one pass over x on the
+// AVX2 kernels where the CPU has them (the update of W, memory-bound).
+func ScaleAxpy[T Float](a T, x []T, b T, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	_ = y[len(x)-1]
+	if !simd.Available {
+		Scale(a, x)
+		Axpy(b, y[:len(x)], x)
+		return
+	}
+	switch x := any(x).(type) {
+	case []float32:
+		simd.SscaleAxpy(len(x), float32(a), &x[0], float32(b), &any(y).([]float32)[0])
+	case []float64:
+		simd.DscaleAxpy(len(x), float64(a), &x[0], float64(b), &any(y).([]float64)[0])
 	}
 }
 

@@ -69,12 +69,20 @@ func (e *cpuEngine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	// regularize b too and divide by the batch size a second time.
 	// W ← (1−2ηλ)W − η ∂data/∂W: the training graph leaves 2λW out of ∂W
 	// (NetConfig.Lean).
-	if e.lambda != 0 {
-		graph.Scale(T(1-2*eta*e.lambda), e.p.W)
-	}
-	graph.Axpy(T(-eta), e.train.GradW(), e.p.W)
-	graph.Axpy(T(-eta), e.train.GradB(), e.p.B)
+	update(e.p, e.lambda, eta, e.train.GradW(), e.train.GradB())
 	return e.train.Cost(), nil
+}
+
+// update applies a gradient step to p: W ← (1−2ηλ)W − η gW (one pass:
+// the bits of the scaling followed by the axpy, and of no scaling at all
+// when λ = 0), b ← b − η gB.
+func update[T graph.Float](p *graph.Params[T], lambda, eta float64, gW, gB []T) {
+	a := T(1)
+	if lambda != 0 {
+		a = T(1 - 2*eta*lambda)
+	}
+	graph.ScaleAxpy(a, p.W, T(-eta), gW)
+	graph.Axpy(T(-eta), gB, p.B)
 }
 
 // batchData returns the inputs and one-hot labels of b: its own, a view of

@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
@@ -71,20 +73,31 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 	if err := e.train.Run(x, y); err != nil {
 		return err
 	}
-	for m, p := range e.members {
-		lambda := e.spec.Members[m].Lambda
-		costs[m] = graph.MemberCost(e.train.Loss(m), lambda, p.W)
-		if e.frozen[m] {
-			continue
+	// The lone cpuEngine's cost and update per member; the members split
+	// over two goroutines (memory-bound passes over W; each member's bits
+	// are the same on either).
+	members := func(from, to int) {
+		for m := from; m < to; m++ {
+			p, lambda := e.members[m], e.spec.Members[m].Lambda
+			costs[m] = graph.MemberCost(e.train.Loss(m), lambda, p.W)
+			if !e.frozen[m] {
+				update(p, lambda, etas[m], e.train.GradW(m), e.train.GradB(m))
+			}
 		}
-		// The lone cpuEngine's update (see its Step).
-		eta := etas[m]
-		if lambda != 0 {
-			graph.Scale(T(1-2*eta*lambda), p.W)
-		}
-		graph.Axpy(T(-eta), e.train.GradW(m), p.W)
-		graph.Axpy(T(-eta), e.train.GradB(m), p.B)
 	}
+	m := len(e.members)
+	if m < 2 || runtime.GOMAXPROCS(0) < 2 {
+		members(0, m)
+		return nil
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		members(m/2, m)
+	}()
+	members(0, m/2)
+	wg.Wait()
 	return nil
 }
 
