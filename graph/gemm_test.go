@@ -121,31 +121,33 @@ func to32(s []float64) []float32 {
 	return out
 }
 
-// BenchmarkGemm times the classifier's two products (batch 100, d = 3072,
-// K = 10) on gonum's gemm and on SkinnyBLAS.
+// BenchmarkGemm times a training step's two products (batch 100,
+// d = 3072) on gonum's gemm and on SkinnyBLAS, for a lone run (K = 10)
+// and stacks of 4, 16 and 64 members (K = 10·M), in GFLOP/s of wall time
+// and CPU-µs per product.
 func BenchmarkGemm(b *testing.B) {
-	const n, d, k = 100, 3072, 10
-	rng := rand.New(rand.NewPCG(1, 1))
-	x, w, g := to32(randSlice(rng, n*d)), to32(randSlice(rng, k*d)), to32(randSlice(rng, n*k))
-	s, dw := make([]float32, n*k), make([]float32, k*d)
-	for _, impl := range []struct {
-		name string
-		f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-	}{{"gonum", gonum.Implementation{}.Sgemm}, {"skinny", SkinnyBLAS{}.Sgemm}} {
-		b.Run("XWt/"+impl.name, func(b *testing.B) {
-			t0 := CPUTime()
-			for i := 0; i < b.N; i++ {
-				impl.f(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, s, k)
+	const n, d = 100, 3072
+	for _, k := range []int{10, 40, 160, 640} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, w, g := to32(randSlice(rng, n*d)), to32(randSlice(rng, k*d)), to32(randSlice(rng, n*k))
+		s, dw := make([]float32, n*k), make([]float32, k*d)
+		for _, impl := range []struct {
+			name string
+			f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+		}{{"gonum", gonum.Implementation{}.Sgemm}, {"skinny", SkinnyBLAS{}.Sgemm}} {
+			run := func(name string, f func()) {
+				b.Run(fmt.Sprintf("%s/K=%d/%s", name, k, impl.name), func(b *testing.B) {
+					t0 := CPUTime()
+					for i := 0; i < b.N; i++ {
+						f()
+					}
+					b.ReportMetric(float64((CPUTime()-t0).Microseconds())/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(2*float64(n*d*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
 			}
-			b.ReportMetric(float64((CPUTime()-t0).Microseconds())/float64(b.N), "cpu-µs/op")
-		})
-		b.Run("GtX/"+impl.name, func(b *testing.B) {
-			t0 := CPUTime()
-			for i := 0; i < b.N; i++ {
-				impl.f(blas.Trans, blas.NoTrans, k, d, n, 1, g, k, x, d, 0, dw, d)
-			}
-			b.ReportMetric(float64((CPUTime()-t0).Microseconds())/float64(b.N), "cpu-µs/op")
-		})
+			run("XWt", func() { impl.f(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, s, k) })
+			run("GtX", func() { impl.f(blas.Trans, blas.NoTrans, k, d, n, 1, g, k, x, d, 0, dw, d) })
+		}
 	}
 }
 
@@ -172,6 +174,11 @@ func TestGemmKernels(t *testing.T) {
 		{blas.Trans, blas.NoTrans, 23, 3077, 37},
 		{blas.Trans, blas.NoTrans, 10, 5, 1},
 		{blas.Trans, blas.NoTrans, 20, 10000, 50},
+		// Stacked members (K = 10·M): the kernels for any width.
+		{blas.NoTrans, blas.Trans, 100, 160, 3072},
+		{blas.NoTrans, blas.Trans, 9, 643, 77},
+		{blas.Trans, blas.NoTrans, 160, 3072, 100},
+		{blas.Trans, blas.NoTrans, 647, 203, 13},
 	} {
 		name := fmt.Sprintf("%c%c/m=%d,n=%d,k=%d", c.tA, c.tB, c.m, c.n, c.k)
 		t.Run(name, func(t *testing.T) {
@@ -225,23 +232,42 @@ func TestGemmKernels(t *testing.T) {
 	}
 }
 
-// TestGemmKernelsSplit: the scores X Wᵀ on the kernels, split by rows over
-// goroutines, are the bits of one goroutine's.
+// TestGemmKernelsSplit: the products on the kernels, split over
+// goroutines, are the bits of one goroutine's: the scores X Wᵀ of a lone
+// evaluation (10000 rows, K = 10) and both products of a 16-member
+// stack's step (K = 160).
 func TestGemmKernelsSplit(t *testing.T) {
 	if !simd.Available {
 		t.Skip("no AVX2+FMA on this CPU")
 	}
-	const n, d, k = 10000, 3072, 10
+	const d = 3072
 	rng := rand.New(rand.NewPCG(3, 7))
-	x, w := to32(randSlice(rng, n*d)), to32(randSlice(rng, k*d))
-	par, one := make([]float32, n*k), make([]float32, n*k)
-	prev := runtime.GOMAXPROCS(3)
-	SkinnyBLAS{}.Sgemm(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, par, k)
-	runtime.GOMAXPROCS(1)
-	SkinnyBLAS{}.Sgemm(blas.NoTrans, blas.Trans, n, k, d, 1, x, d, w, d, 0, one, k)
-	runtime.GOMAXPROCS(prev)
-	if !slices.Equal(par, one) {
-		t.Fatal("the split product differs from the serial one")
+	for _, c := range []struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{
+		{blas.NoTrans, blas.Trans, 10000, 10, d},
+		{blas.NoTrans, blas.Trans, 100, 160, d},
+		{blas.Trans, blas.NoTrans, 160, d, 100},
+	} {
+		ar, br := c.m, c.n
+		if c.tA == blas.Trans {
+			ar = c.k
+		}
+		if c.tB == blas.NoTrans {
+			br = c.k
+		}
+		a, b := to32(randSlice(rng, ar*(c.m*c.k/ar))), to32(randSlice(rng, br*(c.n*c.k/br)))
+		lda, ldb := c.m*c.k/ar, c.n*c.k/br
+		par, one := make([]float32, c.m*c.n), make([]float32, c.m*c.n)
+		prev := runtime.GOMAXPROCS(3)
+		SkinnyBLAS{}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, 0, par, c.n)
+		runtime.GOMAXPROCS(1)
+		SkinnyBLAS{}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, 0, one, c.n)
+		runtime.GOMAXPROCS(prev)
+		if !slices.Equal(par, one) {
+			t.Fatalf("%c%c m=%d n=%d k=%d: the split product differs from the serial one", c.tA, c.tB, c.m, c.n, c.k)
+		}
 	}
 }
 
@@ -267,6 +293,30 @@ func TestAxpy(t *testing.T) {
 		Axpy(float32(-0.37), x32, y32)
 		if !slices.Equal(y32, want32) {
 			t.Fatalf("float32 n=%d: Axpy differs from the loop", n)
+		}
+	}
+}
+
+// TestScaleAxpy: ScaleAxpy gives the bits of Scale then Axpy (the update
+// of W must not change when it is fused), for every length of tail.
+func TestScaleAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	for _, n := range []int{0, 1, 3, 4, 5, 8, 15, 16, 17, 31, 33, 30720} {
+		x, y := randSlice(rng, n), randSlice(rng, n+1)
+		want := slices.Clone(x)
+		Scale(0.999, want)
+		Axpy(-0.013, y[:n], want)
+		ScaleAxpy(0.999, x, -0.013, y)
+		if !slices.Equal(x, want) {
+			t.Fatalf("float64 n=%d: ScaleAxpy differs from Scale and Axpy", n)
+		}
+		x32, y32 := to32(randSlice(rng, n)), to32(y)
+		want32 := slices.Clone(x32)
+		Scale(float32(0.999), want32)
+		Axpy(float32(-0.013), y32[:n], want32)
+		ScaleAxpy(float32(0.999), x32, float32(-0.013), y32)
+		if !slices.Equal(x32, want32) {
+			t.Fatalf("float32 n=%d: ScaleAxpy differs from Scale and Axpy", n)
 		}
 	}
 }

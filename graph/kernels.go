@@ -67,13 +67,14 @@ func lanes[T Float]() int {
 }
 
 // gemmNT computes C = alpha A Bᵀ + beta C (row-major; A m×k, B n×k, C m×n)
-// when the kernels can (n ≤ skinnyMax) and returns whether it did; the
+// for any n (K = 10 for a lone run, 10·M for a stack) and returns whether
+// it did (false for inconsistent sizes, left to gonum); the
 // caller checked that they are to be used (SkinnyBLAS.kernels).
 // Pairs of rows of A against groups of 5 rows of B go to the kernel; an
 // odd last row, n mod 5 columns and k's tail past the last full register
 // are summed in Go.
 func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
-	if m <= 0 || n <= 0 || k <= 0 || n > skinnyMax ||
+	if m <= 0 || n <= 0 || k <= 0 ||
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
@@ -155,9 +156,18 @@ func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, 
 		// Blocks of tnRows rows of B: the kernel reads a register's width
 		// of each row, half a cache line or less, and the next call the
 		// rest of the line, which must still be in L1.
+		// Two registers' width at a time in two halves of 5 rows
+		// (tnKernel2: each row of B loaded once per 10 products of two
+		// registers), a last register's width in one call of 10 rows: the
+		// same sums per entry.
 		for l0 := 0; l0 < k; l0 += tnRows {
 			kb := min(tnRows, k-l0)
-			for j := j0; j < jw; j += w {
+			j := j0
+			for ; j+2*w <= jw; j += 2 * w {
+				tnKernel2(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
+				tnKernel2(kb, &a[l0*lda+g+5], lda, &b[l0*ldb+j], ldb, &c[(g+5)*ldc+j], ldc)
+			}
+			for ; j < jw; j += w {
 				tnKernel(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
 			}
 		}
@@ -186,6 +196,16 @@ func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	}
 }
 
+// tnKernel2 is tnKernel for 5 rows of two registers' width.
+func tnKernel2[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
+	switch any(a).(type) {
+	case *float32:
+		simd.SgemmTN5x16(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
+	case *float64:
+		simd.DgemmTN5x8(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+	}
+}
+
 // Axpy sets y += alpha·x, element by element (len(y) ≥ len(x)), on gonum's
 // assembly loops: the same roundings as the plain loop y[i] += alpha*x[i]
 // (one product, one sum), 4 or 2 elements at a time.
@@ -201,6 +221,27 @@ func Axpy[T Float](alpha T, x, y []T) {
 	}
 }
 
+// ScaleAxpy sets x = a·x + b·y element by element (len(y) ≥ len(x)): the
+// bits of Scale(a, x) followed by Axpy(b, y, x), in one pass over x on the
+// AVX2 kernels where the CPU has them (the update of W, memory-bound).
+func ScaleAxpy[T Float](a T, x []T, b T, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	_ = y[len(x)-1]
+	if !simd.Available {
+		Scale(a, x)
+		Axpy(b, y[:len(x)], x)
+		return
+	}
+	switch x := any(x).(type) {
+	case []float32:
+		simd.SscaleAxpy(len(x), float32(a), &x[0], float32(b), &any(y).([]float32)[0])
+	case []float64:
+		simd.DscaleAxpy(len(x), float64(a), &x[0], float64(b), &any(y).([]float64)[0])
+	}
+}
+
 // Scale sets x *= alpha, element by element, on gonum's assembly loops.
 func Scale[T Float](alpha T, x []T) {
 	switch x := any(x).(type) {
@@ -209,4 +250,16 @@ func Scale[T Float](alpha T, x []T) {
 	case []float64:
 		gonum.Implementation{}.Dscal(len(x), float64(alpha), x, 1)
 	}
+}
+
+// Dot returns Σ x[i]·y[i] on gonum's assembly loops, as SkinnyBLAS's 1×1
+// products (‖W‖² of a Lean Net) compute it.
+func Dot[T Float](x, y []T) T {
+	switch x := any(x).(type) {
+	case []float32:
+		return T(gonum.Implementation{}.Sdot(len(x), x, 1, any(y).([]float32), 1))
+	case []float64:
+		return T(gonum.Implementation{}.Ddot(len(x), x, 1, any(y).([]float64), 1))
+	}
+	return 0
 }

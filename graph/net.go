@@ -152,7 +152,6 @@ func (n *Net[T]) build(cfg NetConfig) (err error) {
 		G.WithValue(tensor.New(tensor.WithShape(k, d), tensor.WithBacking(n.p.W))))
 	n.b = G.NewMatrix(g, dt, G.WithShape(1, k), G.WithName("b"),
 		G.WithValue(tensor.New(tensor.WithShape(1, k), tensor.WithBacking(n.p.B))))
-	one := G.NewConstant(T(1), G.WithName("one"))
 
 	// S = X Wᵀ + 1 b. The product is a BatchedMatMul of one batch with
 	// transB set, so that the BLAS reads W in place (no Transpose copied
@@ -171,25 +170,9 @@ func (n *Net[T]) build(cfg NetConfig) (err error) {
 		return err
 	}
 
-	var perSample *G.Node // n
-	switch n.loss {
-	case CrossEntropy:
-		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
-		// stability: the gradient that reaches c through both terms cancels,
-		// so the result is the softmax gradient whatever c is.
-		c := try(G.Reshape(try(G.Max(n.score, 1)), tensor.Shape{rows, 1}))
-		shifted := try(G.BroadcastSub(n.score, c, nil, []byte{1}))
-		logZ := try(G.Log(try(G.Sum(try(G.Exp(shifted)), 1))))
-		sy := try(G.Sum(try(G.HadamardProd(shifted, n.y)), 1))
-		perSample = try(G.Sub(logZ, sy))
-	case SVM:
-		// Σ_{j≠y} max(0, s_j − s_y + 1): the mask (1 − Y) removes j = y
-		// before the hinge, so no gradient flows through that term.
-		sy := try(G.Reshape(try(G.Sum(try(G.HadamardProd(n.score, n.y)), 1)), tensor.Shape{rows, 1}))
-		margin := try(G.Add(try(G.BroadcastSub(n.score, sy, nil, []byte{1})), one))
-		others := try(G.Sub(one, n.y))
-		hinge := try(G.Rectify(try(G.HadamardProd(margin, others))))
-		perSample = try(G.Sum(hinge, 1))
+	perSample, err := lossPerSample(n.loss, n.score, n.y, rows)
+	if err != nil {
+		return err
 	}
 	n.data = try(G.Mean(perSample))
 	var sq *G.Node // ‖W‖²
@@ -324,4 +307,46 @@ func fill[T Float](n int, v T) []T {
 		s[i] = v
 	}
 	return s
+}
+
+// lossPerSample builds the loss of each row of the rows×K scores against
+// the one-hot labels y: a vector of rows values.
+func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, err error) {
+	try := func(v *G.Node, e error) *G.Node {
+		if err == nil && e != nil {
+			err = e
+		}
+		return v
+	}
+	switch loss {
+	case CrossEntropy:
+		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
+		// stability: the gradient that reaches c through both terms cancels,
+		// so the result is the softmax gradient whatever c is.
+		c := try(G.Reshape(try(G.Max(score, 1)), tensor.Shape{rows, 1}))
+		shifted := try(G.BroadcastSub(score, c, nil, []byte{1}))
+		logZ := try(G.Log(try(G.Sum(try(G.Exp(shifted)), 1))))
+		sy := try(G.Sum(try(G.HadamardProd(shifted, y)), 1))
+		perSample = try(G.Sub(logZ, sy))
+	case SVM:
+		// Σ_{j≠y} max(0, s_j − s_y + 1): the mask (1 − Y) removes j = y
+		// before the hinge, so no gradient flows through that term.
+		one := G.NewConstant(oneOf(score.Dtype()), G.WithName("one"))
+		sy := try(G.Reshape(try(G.Sum(try(G.HadamardProd(score, y)), 1)), tensor.Shape{rows, 1}))
+		margin := try(G.Add(try(G.BroadcastSub(score, sy, nil, []byte{1})), one))
+		others := try(G.Sub(one, y))
+		hinge := try(G.Rectify(try(G.HadamardProd(margin, others))))
+		perSample = try(G.Sum(hinge, 1))
+	default:
+		return nil, fmt.Errorf("unknown loss %q", loss)
+	}
+	return perSample, err
+}
+
+// oneOf returns 1 in the dtype dt (float32 or float64).
+func oneOf(dt tensor.Dtype) any {
+	if dt == tensor.Float32 {
+		return float32(1)
+	}
+	return float64(1)
 }

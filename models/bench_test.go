@@ -186,3 +186,55 @@ func TestRunEpoch(t *testing.T) {
 		t.Errorf("EpochFLOPs %v", got)
 	}
 }
+
+// BenchmarkStackEpoch times one epoch of a stack's gradient steps
+// (cross-entropy, batch 100, consecutive batches) for M members, in
+// ms per configuration-epoch (the epoch's wall time over M) and GFLOP/s.
+func BenchmarkStackEpoch(b *testing.B) {
+	splits, err := benchSplits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d32 := Prepare[float32](splits)
+	for _, m := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprintf("M=%d/float32", m), func(b *testing.B) { benchStackEpoch(b, d32.Train, m) })
+	}
+}
+
+func benchStackEpoch[T graph.Float](b *testing.B, s *engine.Split[T], m int) {
+	const batch = 100
+	n := s.Len()
+	k, dim := len(s.Y)/n, len(s.X)/n
+	spec := engine.StackSpec{Device: "cpu", Batch: batch}
+	var ps []*graph.Params[T]
+	for i := 0; i < m; i++ {
+		p := graph.NewParams[T](k, dim)
+		p.InitGaussian(rand.New(rand.NewPCG(uint64(i), streamInit)), 0.01)
+		ps = append(ps, p)
+		spec.Members = append(spec.Members, engine.Member{Loss: graph.CrossEntropy, Lambda: 0.1})
+	}
+	eng, err := engine.NewStack(ps, spec, engine.Splits[T]{s})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	etas, costs := slices.Repeat([]float64{0.001}, m), make([]float64, m)
+	epoch := func() {
+		for from := 0; from+batch <= n; from += batch {
+			if err := eng.Step(engine.Batch[T]{Split: s.Name, Start: from}, etas, costs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	epoch()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		epoch()
+	}
+	b.StopTimer()
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(1000*sec/float64(m), "ms/config-epoch")
+	b.ReportMetric(EpochFLOPs(n/batch*batch, dim, k*m)/sec/1e9, "GFLOP/s")
+	b.ReportMetric(0, "ns/op")
+}

@@ -42,6 +42,7 @@ func CPUFactory() engine.Factory {
 		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
 			return newCPUEngine(p, s, splits)
 		},
+		Stack: CPUStackFactory(),
 	}
 }
 
@@ -68,33 +69,49 @@ func (e *cpuEngine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	// regularize b too and divide by the batch size a second time.
 	// W ← (1−2ηλ)W − η ∂data/∂W: the training graph leaves 2λW out of ∂W
 	// (NetConfig.Lean).
-	if e.lambda != 0 {
-		graph.Scale(T(1-2*eta*e.lambda), e.p.W)
-	}
-	graph.Axpy(T(-eta), e.train.GradW(), e.p.W)
-	graph.Axpy(T(-eta), e.train.GradB(), e.p.B)
+	update(e.p, e.lambda, eta, e.train.GradW(), e.train.GradB())
 	return e.train.Cost(), nil
+}
+
+// update applies a gradient step to p: W ← (1−2ηλ)W − η gW (one pass:
+// the bits of the scaling followed by the axpy, and of no scaling at all
+// when λ = 0), b ← b − η gB.
+func update[T graph.Float](p *graph.Params[T], lambda, eta float64, gW, gB []T) {
+	a := T(1)
+	if lambda != 0 {
+		a = T(1 - 2*eta*lambda)
+	}
+	graph.ScaleAxpy(a, p.W, T(-eta), gW)
+	graph.Axpy(T(-eta), gB, p.B)
 }
 
 // batchData returns the inputs and one-hot labels of b: its own, a view of
 // consecutive rows of its split (no copy), or its rows gathered.
 func (e *cpuEngine[T]) batchData(b engine.Batch[T]) (x, y []T, err error) {
-	s, err := e.splits.Resolve(b, e.batch)
+	return batchData(e.splits, b, e.batch, &e.xb, &e.yb)
+}
+
+// batchData returns the inputs and one-hot labels of b, a batch of rows
+// rows of one of splits: its own, a view of consecutive rows of its split
+// (no copy), or its rows gathered into *xb and *yb (allocated on first
+// use).
+func batchData[T graph.Float](splits engine.Splits[T], b engine.Batch[T], rows int, xb, yb *[]T) (x, y []T, err error) {
+	s, err := splits.Resolve(b, rows)
 	if err != nil || s == nil {
 		return b.X, b.Y, err
 	}
 	n := s.Len()
 	d, k := len(s.X)/n, len(s.Y)/n
 	if b.Rows == nil {
-		from, to := b.Start, b.Start+e.batch
+		from, to := b.Start, b.Start+rows
 		return s.X[from*d : to*d], s.Y[from*k : to*k], nil
 	}
-	if e.xb == nil {
-		e.xb, e.yb = make([]T, e.batch*d), make([]T, e.batch*k)
+	if *xb == nil {
+		*xb, *yb = make([]T, rows*d), make([]T, rows*k)
 	}
-	engine.Gather(e.xb, s.X, b.Rows, d)
-	engine.Gather(e.yb, s.Y, b.Rows, k)
-	return e.xb, e.yb, nil
+	engine.Gather(*xb, s.X, b.Rows, d)
+	engine.Gather(*yb, s.Y, b.Rows, k)
+	return *xb, *yb, nil
 }
 
 func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {

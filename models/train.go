@@ -72,9 +72,8 @@ func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt O
 }
 
 type trainer[T graph.Float] struct {
-	cfg  Config
+	runState
 	d    *Prepared[T]
-	opt  Options
 	p    *graph.Params[T]
 	eng  engine.Engine[T]
 	aug  *augment.Pipeline
@@ -84,8 +83,6 @@ type trainer[T graph.Float] struct {
 	shuffleSrc, augSrc *rand.PCG
 	shuffle, augRNG    *rand.Rand
 
-	ck    Checkpoint // the state, kept in checkpoint form
-	saved string     // the last checkpoint on disk, for error messages ("" if none)
 	start time.Time
 }
 
@@ -107,7 +104,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 	if len(cfg.Augment) > 0 && d.Train.Pixels == nil {
 		return nil, fmt.Errorf("augment: the training split carries no raw pixels")
 	}
-	t := &trainer[T]{cfg: cfg, d: d, opt: opt, aug: aug, n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
+	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, aug: aug, n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
 	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
@@ -118,7 +115,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 		}
 	} else {
 		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
-		t.ck = Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
+		t.ck = freshCheckpoint(&cfg)
 	}
 	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
 	if err != nil {
@@ -129,27 +126,10 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 
 // restore sets the trainer's state from a checkpoint.
 func (t *trainer[T]) restore(r *Checkpoint) error {
-	if err := r.Check(&t.cfg, shapeOfPrepared(t.d)); err != nil {
-		return fmt.Errorf("resume: checkpoint refused: %w", err)
+	if err := restoreRun(&t.runState, r, t.d, t.p); err != nil {
+		return err
 	}
-	if err := t.shuffleSrc.UnmarshalBinary(r.Shuffle); err != nil {
-		return fmt.Errorf("resume: shuffle RNG state: %w", err)
-	}
-	if err := t.augSrc.UnmarshalBinary(r.Augment); err != nil {
-		return fmt.Errorf("resume: augmentation RNG state: %w", err)
-	}
-	for i, v := range r.W {
-		t.p.W[i] = T(v)
-	}
-	for i, v := range r.B {
-		t.p.B[i] = T(v)
-	}
-	t.ck = *r
-	t.ck.Checksum = ""
-	t.saved = r.position()
-	t.ck.Epochs = append([]EpochMetrics(nil), r.Epochs...)
-	t.ck.EpochSeconds = append([]float64(nil), r.EpochSeconds...)
-	return nil
+	return restoreRNGs(r, t.shuffleSrc, t.augSrc)
 }
 
 func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
@@ -226,7 +206,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return nil, err
 			}
 			if math.IsNaN(c) || math.IsInf(c, 0) {
-				return nil, fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); %s; try a smaller eta", c, epoch, step+1, eta, t.lastGood())
+				return nil, t.diverged(c, epoch, step+1, eta)
 			}
 			if t.opt.OnStep != nil {
 				t.opt.OnStep(epoch, step+1, steps, c)
@@ -270,7 +250,7 @@ func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []in
 	}
 	for s, c := range costs {
 		if math.IsNaN(c) || math.IsInf(c, 0) {
-			return fmt.Errorf("training diverged: the cost is %v at epoch %d, step %d (eta %g); %s; try a smaller eta", c, epoch, s+1, etas[s], t.lastGood())
+			return t.diverged(c, epoch, s+1, etas[s])
 		}
 		if t.opt.OnStep != nil {
 			t.opt.OnStep(epoch, s+1, steps, c)
@@ -290,37 +270,13 @@ func (t *trainer[T]) endEpoch(epoch int, secs float64) (EpochMetrics, error) {
 	if err != nil {
 		return EpochMetrics{}, err
 	}
-	if math.IsNaN(tr.Cost) || math.IsInf(tr.Cost, 0) {
-		return EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); %s; try a smaller eta", tr.Cost, epoch, t.ck.Eta, t.lastGood())
-	}
-	m := EpochMetrics{
-		Epoch: epoch, Eta: t.ck.Eta, Seconds: secs,
-		TrainLoss: tr.Loss, TrainCost: tr.Cost, TrainAcc: tr.Accuracy(),
-		ValLoss: va.Loss, ValCost: va.Cost, ValAcc: va.Accuracy(),
-	}
-	ck := &t.ck
-	ck.Epochs = append(ck.Epochs, m)
-	ck.EpochSeconds = append(ck.EpochSeconds, secs)
-	ck.Epoch, ck.Step, ck.Order = epoch, 0, nil
-	if t.cfg.EarlyStop > 0 {
-		if m.ValAcc > ck.BestAcc || ck.BestEpoch == 0 {
-			p, err := t.eng.Params()
-			if err != nil {
-				return m, err
-			}
-			ck.BestAcc, ck.BestEpoch = m.ValAcc, epoch
-			ck.BestW, ck.BestB = toFloats(p.W), toFloats(p.B)
-		} else if epoch-ck.BestEpoch >= t.cfg.EarlyStop {
-			ck.Finished = true
+	return t.advance(epoch, secs, tr, va, func() ([]float64, []float64, error) {
+		p, err := t.eng.Params()
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	if epoch == t.cfg.Epochs {
-		ck.Finished = true
-	}
-	if !ck.Finished {
-		ck.Eta = t.cfg.epochEta(epoch+1, ck.Eta)
-	}
-	return m, nil
+		return toFloats(p.W), toFloats(p.B), nil
+	})
 }
 
 // checkpoint fills in the parameters and RNG states and hands the state to
@@ -333,38 +289,7 @@ func (t *trainer[T]) checkpoint() error {
 	if err != nil {
 		return err
 	}
-	t.ck.W, t.ck.B = toFloats(p.W), toFloats(p.B)
-	if t.ck.Shuffle, err = t.shuffleSrc.MarshalBinary(); err != nil {
-		return err
-	}
-	if t.ck.Augment, err = t.augSrc.MarshalBinary(); err != nil {
-		return err
-	}
-	ck := t.ck
-	if err := t.opt.OnCheckpoint(&ck); err != nil {
-		return fmt.Errorf("writing the checkpoint after epoch %d: %w", t.ck.Epoch, err)
-	}
-	t.saved = t.ck.position()
-	return nil
-}
-
-// position names where a checkpoint stands.
-func (ck *Checkpoint) position() string {
-	if ck.Order != nil {
-		return fmt.Sprintf("epoch %d, step %d", ck.Epoch, ck.Step)
-	}
-	return fmt.Sprintf("epoch %d", ck.Epoch)
-}
-
-// lastGood says, for a divergence error, which checkpoint to go back to.
-func (t *trainer[T]) lastGood() string {
-	switch {
-	case t.saved != "":
-		return "the last good checkpoint is that of " + t.saved
-	case t.ck.Epoch == 0:
-		return "no checkpoint was written (the run diverged in its first epoch)"
-	}
-	return "no checkpoint was written"
+	return t.save(toFloats(p.W), toFloats(p.B), t.shuffleSrc, t.augSrc)
 }
 
 func (t *trainer[T]) interrupted(ctx context.Context, epoch int) (*Trained[T], error) {
@@ -386,46 +311,18 @@ func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	final := p.Clone()
-	if t.cfg.EarlyStop > 0 && t.ck.BestEpoch > 0 && !partial {
-		for i, v := range t.ck.BestW {
-			final.W[i] = T(v)
-		}
-		for i, v := range t.ck.BestB {
-			final.B[i] = T(v)
-		}
-		p.CopyFrom(final)
-	}
-	res := &Result{Device: t.cfg.Device, Dtype: t.cfg.Dtype, ConfigHash: t.cfg.Hash(), Splits: map[string]SplitResult{},
-		Epochs: t.ck.Epochs, EpochSeconds: t.ck.EpochSeconds, Partial: partial, BestEpoch: t.ck.BestEpoch}
-	if res.EpochSeconds == nil {
-		res.EpochSeconds = []float64{}
-	}
+	final := finalParams(&t.runState, p, partial)
+	var after [3]engine.Eval
+	var sizes [3]int
 	for i, s := range t.splits() {
-		after, err := t.eng.Evaluate(s)
-		if err != nil {
+		if after[i], err = t.eng.Evaluate(s); err != nil {
 			return nil, err
 		}
-		before := t.ck.Untrained[SplitNames[i]]
-		res.Splits[SplitNames[i]] = SplitResult{
-			Size:              s.Len(),
-			AccuracyUntrained: before.Accuracy(), AccuracyTrained: after.Accuracy(),
-			CostUntrained: before.Cost, CostTrained: after.Cost,
-			LossUntrained: before.Loss, LossTrained: after.Loss,
-		}
+		sizes[i] = s.Len()
 	}
-	res.TotalSeconds = time.Since(t.start).Seconds()
-	return &Trained[T]{Result: res, Params: final}, nil
+	return &Trained[T]{Result: t.result(partial, after, sizes, t.start), Params: final}, nil
 }
 
 func (t *trainer[T]) splits() []*engine.Split[T] {
 	return []*engine.Split[T]{t.d.Train, t.d.Val, t.d.Test}
-}
-
-func toFloats[T graph.Float](v []T) floats {
-	out := make(floats, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }

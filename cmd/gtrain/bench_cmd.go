@@ -46,6 +46,8 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Usage: "also run the NumPy peer on the same data and print the ratio"},
 			&cli.StringFlag{Name: "peer-script", Value: "../shared/peers/ref_numpy.py", EnvVars: []string{"GTRAIN_PEER_SCRIPT"}, Usage: "the NumPy peer"},
 			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
+			&cli.StringFlag{Name: "stack", Usage: "time stacked training instead: `M` configurations (a λ × η grid) trained as one graph, for each M of a comma-separated list such as 1,4,16,64 (first --loss and --batch); ms per configuration-epoch"},
+			&cli.StringFlag{Name: "stack-script", Value: "../shared/peers/ref_stack.py", Usage: "the stacked NumPy peer of --stack --peer"},
 			&cli.BoolFlag{Name: "tape-reset", Usage: "cpu: run Gorgonia's TapeMachine through Reset and RunAll, not package tapevm's shortcuts"},
 			&cli.BoolFlag{Name: "no-avx2", Usage: "cpu: run the matrix products without the AVX2+FMA kernels"},
 			&cli.BoolFlag{Name: "cuda-no-fuse", Usage: "cuda: run the unfused programs (a launch per elementwise instruction)"},
@@ -58,7 +60,7 @@ func benchCommand() *cli.Command {
 			}
 			opt := benchOptions{
 				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
-				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), Python: c.String("python"),
+				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), StackScript: c.String("stack-script"), Python: c.String("python"),
 				Tuning: engine.Tuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
 				NoAVX2: c.Bool("no-avx2"),
 			}
@@ -89,9 +91,28 @@ func benchCommand() *cli.Command {
 				n, _ := strconv.Atoi(b)
 				opt.Batches = append(opt.Batches, n)
 			}
+			var stacks []int
+			if c.IsSet("stack") {
+				list, err := benchList(c.String("stack"), "--stack", func(s string) error {
+					if n, err := strconv.Atoi(s); err != nil || n < 1 {
+						return fmt.Errorf("want a positive integer")
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				for _, s := range list {
+					n, _ := strconv.Atoi(s)
+					stacks = append(stacks, n)
+				}
+			}
 			if opt.Peer {
 				if _, err := os.Stat(opt.PeerScript); err != nil {
 					return fmt.Errorf("--peer-script: %v", err)
+				}
+				if _, err := os.Stat(opt.StackScript); stacks != nil && err != nil {
+					return fmt.Errorf("--stack-script: %v", err)
 				}
 			}
 			dc := models.DefaultConfig().Data
@@ -103,6 +124,9 @@ func benchCommand() *cli.Command {
 				return err
 			}
 			opt.Data = dc
+			if stacks != nil {
+				return runStackBench(c.Context, splits, opt, stacks, c.App.Writer, c.App.ErrWriter)
+			}
 			return runBench(c.Context, splits, opt, c.App.Writer, c.App.ErrWriter)
 		},
 	}
@@ -117,6 +141,7 @@ type benchOptions struct {
 	Epochs, Reps   int
 	Peer           bool
 	PeerScript     string
+	StackScript    string
 	Python         string
 	Tuning         engine.Tuning // the engine's fast paths turned off
 	NoAVX2         bool          // graph.BLASOptions.NoAVX2
@@ -237,9 +262,17 @@ func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared 
 // runPeer runs the NumPy peer with r's settings on the same data and
 // returns the epoch_seconds it prints.
 func runPeer(ctx context.Context, opt benchOptions, r *benchRow) (float64, error) {
-	args := []string{opt.PeerScript, opt.Data.Dir, "--epochs", strconv.Itoa(opt.Epochs), "--dtype", r.Dtype,
-		"--loss", r.Loss, "--batch", strconv.Itoa(r.Batch)}
-	cmd := exec.CommandContext(ctx, opt.Python, args...)
+	out, err := runPython(ctx, opt.Python, opt.PeerScript, opt.Data.Dir, "--epochs", strconv.Itoa(opt.Epochs), "--dtype", r.Dtype,
+		"--loss", r.Loss, "--batch", strconv.Itoa(r.Batch))
+	if err != nil {
+		return 0, err
+	}
+	return parsePeerSeconds(out)
+}
+
+// runPython runs a peer script and returns what it printed.
+func runPython(ctx context.Context, python, script string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -247,24 +280,27 @@ func runPeer(ctx context.Context, opt benchOptions, r *benchRow) (float64, error
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
 		}
-		return 0, fmt.Errorf("the NumPy peer (%s %s) failed: %v: %s", opt.Python, opt.PeerScript, err, msg)
+		return "", fmt.Errorf("the NumPy peer (%s %s) failed: %v: %s", python, script, err, msg)
 	}
-	return parsePeerSeconds(out.String())
+	return out.String(), nil
 }
 
 // parsePeerSeconds finds the peer's "epoch_seconds: X" line.
-func parsePeerSeconds(out string) (float64, error) {
+func parsePeerSeconds(out string) (float64, error) { return parsePeerValue(out, "epoch_seconds:") }
+
+// parsePeerValue finds the peer's "<prefix> X" line.
+func parsePeerValue(out, prefix string) (float64, error) {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "epoch_seconds:"); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), prefix); ok {
 			s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || s <= 0 {
-				return 0, fmt.Errorf("the NumPy peer printed epoch_seconds %q", strings.TrimSpace(v))
+				return 0, fmt.Errorf("the NumPy peer printed %s %q", strings.TrimSuffix(prefix, ":"), strings.TrimSpace(v))
 			}
 			return s, nil
 		}
 	}
-	return 0, fmt.Errorf("the NumPy peer printed no epoch_seconds line")
+	return 0, fmt.Errorf("the NumPy peer printed no %s line", strings.TrimSuffix(prefix, ":"))
 }
 
 func writeBenchTable(w io.Writer, rows []*benchRow, peer bool) error {

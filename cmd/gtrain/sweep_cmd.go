@@ -17,6 +17,7 @@ func sweepCommand() *cli.Command {
 	dataFlag := &cli.StringFlag{Name: "data", Usage: "CIFAR-10 for every run, over the file's data.dir (default: the file's, else $CIFAR10_DIR, else the data 'gtrain data download' put in the cache directory)"}
 	devicesFlag := &cli.StringFlag{Name: "devices", Aliases: []string{"device"}, Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers; default: gtrain --device when given, else the file's)"}
 	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
+	stackFlag := &cli.IntFlag{Name: "stack", Value: sweep.DefaultStack, Usage: "train up to `N` runs that share every mini-batch (data, dtype, batch, shuffle, seed, augmentation) as one stacked graph; 1: each run alone"}
 	maxRunsFlag := &cli.IntFlag{Name: "max-runs", Value: sweep.DefaultMaxRuns, Usage: "refuse a sweep file of more runs than `N` (counted before they are expanded)"}
 	cmd := &cli.Command{
 		Name:  "sweep",
@@ -32,14 +33,14 @@ func sweepCommand() *cli.Command {
 				Name:      "plan",
 				Usage:     "print the runs of a sweep file with their ids",
 				ArgsUsage: "FILE",
-				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
+				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, stackFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
 				Action:    sweepPlan,
 			},
 			{
 				Name:      "run",
 				Usage:     "run every run of a sweep that is not done, in parallel",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag,
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag, stackFlag,
 					&cli.IntFlag{Name: "workers", Usage: "runs at once, spread over the devices (default: one per device)"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
 					&cli.StringFlag{Name: "html", Usage: "the HTML report of the sweep's runs (default DIR/report.html)"},

@@ -67,7 +67,8 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Runs) != 4 || !strings.Contains(stdout, "sweep small: 4 runs") || !strings.Contains(stdout, p.Runs[3].ID+"  loss=svm eta=0.02") {
+	if len(p.Runs) != 4 || !strings.Contains(stdout, "sweep small: 4 runs") || !strings.Contains(stdout, p.Runs[3].ID+"  0      loss=svm eta=0.02") ||
+		!strings.Contains(stdout, "1 stack of up to 16 runs") {
 		t.Fatalf("plan:\n%s", stdout)
 	}
 
@@ -76,7 +77,7 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, stderr)
 	}
-	for _, want := range []string{"4 to run on cpu with 2 workers", "[4/4] done", "test "} {
+	for _, want := range []string{"4 to run as 1 stack of up to 16 on cpu with 2 workers", "[4/4] done", "test "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("progress lacks %q:\n%s", want, stderr)
 		}

@@ -12,19 +12,26 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
 func sweepPlan(c *cli.Context) error {
-	p, _, err := loadSweepOnDevices(c)
+	p, devices, err := loadSweepOnDevices(c)
 	if err != nil {
 		return err
+	}
+	if devices == nil {
+		devices = planDevices(p)
+	}
+	if c.Int("stack") < 1 {
+		return fmt.Errorf("--stack %d: want at least 1 (1 trains each run alone)", c.Int("stack"))
 	}
 	w := bufio.NewWriterSize(c.App.Writer, 1<<16)
 	if c.Bool("json") {
 		err = writePlanJSON(c.Context, w, p)
 	} else {
-		err = writePlanTable(c.Context, w, p)
+		err = writePlanTable(c.Context, w, p, planStacks(p, devices[0], c.Int("stack")))
 	}
 	if err != nil {
 		return err
@@ -36,14 +43,54 @@ func sweepPlan(c *cli.Context) error {
 // the context: a plan of a million runs is stopped by a signal.
 const linesEvery = 1024
 
-// writePlanTable writes the plan as a table of index, id and label, in the
-// layout of a tabwriter with padding 2, a line at a time: a tabwriter
-// would hold the whole table, and Label's strings would be as much again
-// in garbage for a plan of a million runs.
-func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan) error {
-	if _, err := fmt.Fprintf(w, "sweep %s: %d runs (%s)\n", p.Name, len(p.Runs), p.File); err != nil {
+// stacking is how a sweep's runs are trained: stackOf[i] is run i's stack
+// (0-based), of at most max runs, on device.
+type stacking struct {
+	stackOf []int
+	count   int
+	max     int
+	device  string
+	alone   bool // device's engine trains runs alone
+}
+
+// planStacks groups the plan's runs as 'gtrain sweep run --stack n' does
+// on device.
+func planStacks(p *sweep.Plan, device string, n int) stacking {
+	st := stacking{stackOf: make([]int, len(p.Runs)), max: n, device: device}
+	if n > 1 && !engine.Stacks(device) {
+		st.alone, n = true, 1
+	}
+	idx := make([]int, len(p.Runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	stacks := sweep.Stacks(p.Runs, idx, n)
+	for s, members := range stacks {
+		for _, i := range members {
+			st.stackOf[i] = s
+		}
+	}
+	st.count = len(stacks)
+	return st
+}
+
+// writePlanTable writes the plan as a table of index, id, stack and label,
+// in the layout of a tabwriter with padding 2, a line at a time: a
+// tabwriter would hold the whole table, and Label's strings would be as
+// much again in garbage for a plan of a million runs.
+func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan, st stacking) error {
+	how := fmt.Sprintf("%s of up to %d runs (--stack %d) on %s", sweep.Plural(st.count, "stack"), st.max, st.max, st.device)
+	switch {
+	case st.alone:
+		how = fmt.Sprintf("each run alone: the %s engine does not train stacks", st.device)
+	case st.max <= 1:
+		how = "each run alone (--stack 1)"
+	}
+	if _, err := fmt.Fprintf(w, "sweep %s: %d runs (%s), %s\n", p.Name, len(p.Runs), p.File, how); err != nil {
 		return err
 	}
+	wStack := max(5, len(strconv.Itoa(st.count))) // "stack"
+
 	wIndex := len(strconv.Itoa(max(0, len(p.Runs)-1)))
 	wID := 2 // "id"
 	for _, r := range p.Runs {
@@ -58,6 +105,7 @@ func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan) error {
 	}
 	cell([]byte("#"), wIndex)
 	cell([]byte("id"), wID)
+	cell([]byte("stack"), wStack)
 	w.WriteString("run\n")
 	for i := range p.Runs {
 		if i%linesEvery == 0 && ctx.Err() != nil {
@@ -68,6 +116,8 @@ func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan) error {
 		cell(num, wIndex)
 		num = append(num[:0], r.ID...)
 		cell(num, wID)
+		num = strconv.AppendInt(num[:0], int64(st.stackOf[i]), 10)
+		cell(num, wStack)
 		writeLabel(w, r)
 		if err := w.WriteByte('\n'); err != nil {
 			return err

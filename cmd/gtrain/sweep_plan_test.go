@@ -87,17 +87,35 @@ func TestSweepPlanOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		all := make([]int, len(p.Runs))
+		for i := range all {
+			all[i] = i
+		}
+		stacks := sweep.Stacks(p.Runs, all, sweep.DefaultStack)
+		stackOf := map[int]int{}
+		for s, members := range stacks {
+			for _, i := range members {
+				stackOf[i] = s
+			}
+		}
 		var want bytes.Buffer
-		fmt.Fprintf(&want, "sweep %s: %d runs (%s)\n", p.Name, len(p.Runs), p.File)
+		fmt.Fprintf(&want, "sweep %s: %d runs (%s), %s of up to 16 runs (--stack 16) on cpu\n", p.Name, len(p.Runs), p.File, sweep.Plural(len(stacks), "stack"))
 		tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "#\tid\trun")
+		fmt.Fprintln(tw, "#\tid\tstack\trun")
 		for _, r := range p.Runs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Index, r.ID, r.Label())
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", r.Index, r.ID, stackOf[r.Index], r.Label())
 		}
 		tw.Flush()
 		err, stdout, stderr := gtrainSweep(context.Background(), "plan", path, "--max-runs", "1000")
 		if err != nil || stdout != want.String() {
 			t.Fatalf("%v %s\n%s\nwant\n%s", err, stderr, stdout, want.String())
+		}
+		err, stdout, _ = gtrainSweep(context.Background(), "plan", path, "--max-runs", "1000", "--stack", "1")
+		if head, _, _ := strings.Cut(stdout, "\n"); err != nil || !strings.HasSuffix(head, ", each run alone (--stack 1)") {
+			t.Fatalf("--stack 1: %v\n%s", err, stdout)
+		}
+		if err, _, _ := gtrainSweep(context.Background(), "plan", path, "--stack", "0"); err == nil || !strings.Contains(err.Error(), "--stack 0: want at least 1") {
+			t.Fatalf("--stack 0: %v", err)
 		}
 		b, _ := json.MarshalIndent(p, "", "  ")
 		err, stdout, stderr = gtrainSweep(context.Background(), "plan", path, "--json", "--max-runs", "1000")

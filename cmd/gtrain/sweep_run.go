@@ -34,7 +34,10 @@ func sweepRun(c *cli.Context) error {
 	if c.Bool("quiet") {
 		log = io.Discard
 	}
-	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Log: log, Cache: sweepData}
+	if c.Int("stack") < 1 {
+		return fmt.Errorf("--stack %d: want at least 1 (1 trains each run alone)", c.Int("stack"))
+	}
+	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Stack: c.Int("stack"), Log: log, Cache: sweepData}
 	_, runErr := rn.Execute(c.Context, p)
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(c.App.ErrWriter, "interrupted: the same command finishes the sweep (%s)\n", out)

@@ -34,4 +34,7 @@ type Tuning struct {
 type Factory struct {
 	Float32 func(p *graph.Params[float32], spec Spec, splits Splits[float32]) (Engine[float32], error)
 	Float64 func(p *graph.Params[float64], spec Spec, splits Splits[float64]) (Engine[float64], error)
+	// Stack builds the kind's stacked engines; its zero value: the kind
+	// trains runs alone only.
+	Stack StackFactory
 }

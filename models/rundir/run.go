@@ -121,6 +121,13 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 	mopt := models.Options{Resume: ck, OnStep: opt.OnStep, OnEpoch: opt.OnEpoch}
 	mopt.OnCheckpoint = func(ck *models.Checkpoint) error { return writeCheckpoint(dir, ck) }
 	tr, err := models.Train(ctx, cfg, d, mopt)
+	return finishRun(o, dir, tr, err, d, previewErr, opt.OnWarning)
+}
+
+// finishRun writes what a training into dir gave (tr, err; tr nil: nothing
+// to write) as trainAs does: the final files, then the pictures, and sets
+// o.Result.
+func finishRun[T graph.Float](o *Outcome, dir string, tr *models.Trained[T], err error, d *models.Prepared[T], previewErr error, onWarning func(error)) error {
 	if tr == nil {
 		return err
 	}
@@ -134,8 +141,8 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 	o.Result = tr.Result
 	if perr := report.WriteRunPictures(dir); perr != nil && err == nil {
 		return &PicturesError{perr}
-	} else if perr != nil && opt.OnWarning != nil {
-		opt.OnWarning(&PicturesError{perr})
+	} else if perr != nil && onWarning != nil {
+		onWarning(&PicturesError{perr})
 	}
 	if err == nil && previewErr != nil {
 		// A picture that could not be written is an error, reported

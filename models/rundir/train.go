@@ -2,9 +2,7 @@ package rundir
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
@@ -125,25 +123,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Outcome, error) {
 // being trained over: removing it is the user's decision. opt.Force is
 // not used.
 func Continue(ctx context.Context, cfg models.Config, dir string, opt Options) (*Outcome, error) {
-	if err := cfg.Validate(); err != nil {
+	o, err := found(cfg, dir)
+	if err != nil {
 		return nil, err
-	}
-	if err := models.WriteConfig(dir, &cfg); err != nil {
-		return nil, err
-	}
-	ck, err := models.ReadCheckpoint(dir, &cfg)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		ck = nil
-	case err != nil:
-		return nil, fmt.Errorf("%w (remove it to train the run from the start)", err)
-	}
-	o := &Outcome{Found: Found{Dir: dir, State: Fresh, Config: &cfg, Checkpoint: ck}}
-	switch {
-	case ck != nil && ck.Finished:
-		o.State = Unfinished
-	case ck != nil:
-		o.State = Interrupted
 	}
 	return o, train(ctx, o, opt, sweepRun)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -53,77 +54,109 @@ var ErrRunning = errors.New("another process is running it")
 // An interrupted run (ctx cancelled) leaves neither marker nor failed
 // file: it is missing and a rerun trains it again.
 func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, takeOver bool) (res *models.Result, done bool, err error) {
+	c, res, done, err := begin(out, r, device, takeOver)
+	if c == nil {
+		return res, done, err
+	}
+	defer c.release()
+	res, err = fn(ctx, r, c.cfg, c.dir)
+	if err = c.end(ctx, err); err != nil {
+		return nil, false, err
+	}
+	return res, false, nil
+}
+
+// claimed is a run that this process trains: it holds the run
+// directory's lock and its running marker, kept fresh by a heartbeat.
+type claimed struct {
+	r      *Run
+	cfg    models.Config // r's, on the device
+	dir    string
+	device string
+	lock   *rundir.Lock
+	marker string
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// begin claims run r for training on device (RunOne). A run done already
+// returns its result and done; a run that cannot be claimed returns the
+// error; both with a nil claim.
+func begin(out string, r *Run, device string, takeOver bool) (*claimed, *models.Result, bool, error) {
 	dir := RunDir(out, r)
 	if IsDone(dir, r) {
 		res, err := models.ReadResult(dir)
-		return res, true, err
+		return nil, res, true, err
 	}
 	// The lock makes this process the run directory's only writer for the
 	// run's life; the marker below only tells others (status) about it.
 	lock, err := rundir.AcquireLock(dir)
 	var locked *rundir.LockedError
 	if errors.As(err, &locked) {
-		return nil, false, fmt.Errorf("run %s: %w (%v)", r.ID, ErrRunning, err)
+		return nil, nil, false, fmt.Errorf("run %s: %w (%v)", r.ID, ErrRunning, err)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("run %s: %w", r.ID, err)
+		return nil, nil, false, fmt.Errorf("run %s: %w", r.ID, err)
 	}
-	defer lock.Release()
 	markerPath := filepath.Join(dir, RunningFile)
 	if err := claim(dir, markerPath, device, takeOver); err != nil {
-		return nil, false, fmt.Errorf("run %s: %w", r.ID, err)
+		lock.Release()
+		return nil, nil, false, fmt.Errorf("run %s: %w", r.ID, err)
 	}
 	if IsDone(dir, r) {
 		// Another process finished it between the check and the claim.
 		os.Remove(markerPath)
+		lock.Release()
 		res, err := models.ReadResult(dir)
-		return res, true, err
+		return nil, res, true, err
 	}
 	// A result or an error of an earlier attempt does not describe this
 	// one.
 	os.Remove(filepath.Join(dir, models.ResultFile))
 	os.Remove(filepath.Join(dir, FailedFile))
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
+	c := &claimed{r: r, cfg: r.Config, dir: dir, device: device, lock: lock, marker: markerPath, stop: make(chan struct{})}
+	c.cfg.Device = device
+	c.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer c.wg.Done()
 		t := time.NewTicker(HeartbeatEvery)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-c.stop:
 				return
 			case now := <-t.C:
 				os.Chtimes(markerPath, now, now)
 			}
 		}
 	}()
-	defer func() {
-		close(stop)
-		wg.Wait()
-		os.Remove(markerPath)
-	}()
+	return c, nil, false, nil
+}
 
-	cfg := r.Config
-	cfg.Device = device
-	res, err = fn(ctx, r, cfg, dir)
-	if err == nil && !IsDone(dir, r) {
-		err = fmt.Errorf("run %s: the run function returned without a complete run directory (config.json and result.json)", r.ID)
+// end checks what training the claimed run gave (err) and writes the
+// failed file of a run that failed (not of an interrupted one).
+func (c *claimed) end(ctx context.Context, err error) error {
+	if err == nil && !IsDone(c.dir, c.r) {
+		err = fmt.Errorf("run %s: the run function returned without a complete run directory (config.json and result.json)", c.r.ID)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false, err
-		}
-		host, _ := os.Hostname()
-		msg := fmt.Sprintf("%s\n\n%s on %s, pid %d, device %s\n", err, time.Now().UTC().Format(time.RFC3339), host, os.Getpid(), device)
-		if werr := models.WriteFileAtomic(filepath.Join(dir, FailedFile), []byte(msg)); werr != nil {
-			return nil, false, errors.Join(err, werr)
-		}
-		return nil, false, err
+	if err == nil || ctx.Err() != nil {
+		return err
 	}
-	return res, false, nil
+	host, _ := os.Hostname()
+	msg := fmt.Sprintf("%s\n\n%s on %s, pid %d, device %s\n", err, time.Now().UTC().Format(time.RFC3339), host, os.Getpid(), c.device)
+	if werr := models.WriteFileAtomic(filepath.Join(c.dir, FailedFile), []byte(msg)); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// release stops the heartbeat, removes the marker and releases the lock.
+func (c *claimed) release() {
+	close(c.stop)
+	c.wg.Wait()
+	os.Remove(c.marker)
+	c.lock.Release()
 }
 
 // claim writes the running marker of dir. Without takeOver it creates the
@@ -166,9 +199,14 @@ type Runner struct {
 	// and takes the next run when one of them is free. Default: one per
 	// device.
 	Workers int
-	Run     RunFunc           // nil: Train(Cache)
-	Log     io.Writer         // a progress line per finished run; nil: none
-	Cache   *rundir.DataCache // when set: the runs' data, told which runs will use which data, and when they finish
+	Run     RunFunc // nil: Train(Cache)
+	// Stack is the largest number of runs trained as one stacked graph
+	// (Stacks); 0 or 1: each run alone. Runs are stacked where the
+	// device's engine trains stacks and Run is nil or RunStack is set.
+	Stack    int
+	RunStack StackFunc         // nil: TrainStack(Cache)
+	Log      io.Writer         // a progress line per finished run; nil: none
+	Cache    *rundir.DataCache // when set: the runs' data, told which runs will use which data, and when they finish
 }
 
 // Outcome is what happened to one run.
@@ -180,6 +218,7 @@ type Outcome struct {
 	Err     error
 	Device  string
 	Seconds float64
+	Stack   int // the number of runs trained with it as one stack (1: alone)
 }
 
 // Summary is the outcome of Runner.Execute.
@@ -240,69 +279,99 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 			todo = append(todo, i)
 		}
 	}
-	fmt.Fprintf(log, "sweep %s: %d runs, %d done earlier, %d running elsewhere, %d to run on %s with %d workers\n",
-		plan.Name, len(plan.Runs), sum.Earlier, sum.Skipped, len(todo), strings.Join(devices, ","), workers)
 	if rn.Cache != nil {
 		for _, i := range todo {
 			rn.Cache.Expect(plan.Runs[i].Config)
 		}
 	}
 
-	jobs := make(chan int)
+	stackFn := rn.RunStack
+	if stackFn == nil && rn.Run == nil {
+		stackFn = TrainStack(rn.Cache)
+	}
+	stack := rn.Stack
+	if stackFn == nil || (rn.RunStack == nil && !engine.Stacks(devices[0])) {
+		stack = 1
+	}
+	stacks := Stacks(plan.Runs, todo, stack)
+	as := ""
+	if len(stacks) < len(todo) {
+		as = fmt.Sprintf(" as %s of up to %d", Plural(len(stacks), "stack"), stack)
+	}
+	fmt.Fprintf(log, "sweep %s: %d runs, %d done earlier, %d running elsewhere, %d to run%s on %s with %d workers\n",
+		plan.Name, len(plan.Runs), sum.Earlier, sum.Skipped, len(todo), as, strings.Join(devices, ","), workers)
+	jobs := make(chan []int)
 	var (
 		mu       sync.Mutex
 		finished int
 		wg       sync.WaitGroup
 	)
+	record := func(i int, res *models.Result, done bool, err error, device string, secs float64, size int) {
+		o := Outcome{Run: &plan.Runs[i], Result: res, Err: err, Device: device, Seconds: secs, Stack: size}
+		switch {
+		case err == nil:
+			o.State, o.Earlier = Done, done
+		case errors.Is(err, ErrRunning):
+			o.State = Running
+		case ctx.Err() != nil:
+			o.State = Missing
+		default:
+			o.State = Failed
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		sum.Outcomes[i] = o
+		switch o.State {
+		case Done:
+			if done {
+				sum.Earlier++
+			} else {
+				sum.Done++
+			}
+		case Running:
+			sum.Skipped++
+		case Missing:
+			sum.Interrupted++
+		case Failed:
+			sum.Failed++
+		}
+		finished++
+		fmt.Fprintln(log, progressLine(&o, finished, len(todo)))
+	}
 	for w := 0; w < workers; w++ {
 		device := devices[w%len(devices)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				r := &plan.Runs[i]
+			for job := range jobs {
 				t0 := time.Now()
-				res, done, err := RunOne(ctx, rn.Out, r, device, run, false)
-				if rn.Cache != nil {
-					rn.Cache.Release(r.Config)
-				}
-				o := Outcome{Run: r, Result: res, Err: err, Device: device, Seconds: time.Since(t0).Seconds()}
-				switch {
-				case err == nil:
-					o.State, o.Earlier = Done, done
-				case errors.Is(err, ErrRunning):
-					o.State = Running
-				case ctx.Err() != nil:
-					o.State = Missing
-				default:
-					o.State = Failed
-				}
-				mu.Lock()
-				sum.Outcomes[i] = o
-				switch o.State {
-				case Done:
-					if done {
-						sum.Earlier++
-					} else {
-						sum.Done++
+				if len(job) == 1 {
+					r := &plan.Runs[job[0]]
+					res, done, err := RunOne(ctx, rn.Out, r, device, run, false)
+					if rn.Cache != nil {
+						rn.Cache.Release(r.Config)
 					}
-				case Running:
-					sum.Skipped++
-				case Missing:
-					sum.Interrupted++
-				case Failed:
-					sum.Failed++
+					record(job[0], res, done, err, device, time.Since(t0).Seconds(), 1)
+					continue
 				}
-				finished++
-				fmt.Fprintln(log, progressLine(&o, finished, len(todo)))
-				mu.Unlock()
+				rs := make([]*Run, len(job))
+				for j, i := range job {
+					rs[j] = &plan.Runs[i]
+				}
+				res, done, errs := RunStack(ctx, rn.Out, rs, device, stackFn, false)
+				for j, i := range job {
+					if rn.Cache != nil {
+						rn.Cache.Release(rs[j].Config)
+					}
+					record(i, res[j], done[j], errs[j], device, time.Since(t0).Seconds(), len(job))
+				}
 			}
 		}()
 	}
 feed:
-	for _, i := range todo {
+	for _, job := range stacks {
 		select {
-		case jobs <- i:
+		case jobs <- job:
 		case <-ctx.Done():
 			break feed
 		}
@@ -343,7 +412,11 @@ func progressLine(o *Outcome, n, total int) string {
 		if o.Earlier {
 			return s + "  (done earlier)"
 		}
-		return s + fmt.Sprintf("  %s  %s", formatDuration(o.Seconds), o.Device)
+		s += fmt.Sprintf("  %s  %s", formatDuration(o.Seconds), o.Device)
+		if o.Stack > 1 {
+			s += fmt.Sprintf("  (stack of %d)", o.Stack)
+		}
+		return s
 	case Failed, Running:
 		return head + ": " + errLine(o.Err)
 	}

@@ -33,3 +33,29 @@ func SgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ld
 //
 //go:noescape
 func DgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// SgemmTN5x16 adds to c_r[0:16] (c_r = c + r·ldc, r < 5) the sums
+// Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+16]: per entry the chain of fused
+// multiply-adds of SgemmTN10x8, so the two give the same bits; 5 rows of
+// two registers load each row of b once per 10 products, not per 10 of
+// one register (a stack's ∂W, many rows of 10).
+//
+//go:noescape
+func SgemmTN5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// DgemmTN5x8 is SgemmTN5x16 in float64, 8 columns.
+//
+//go:noescape
+func DgemmTN5x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// SscaleAxpy sets x[i] = a·x[i] + b·y[i] for i < n: both products rounded,
+// then their sum, the bits of x *= a followed by x += b·y (gonum's Sscal
+// and Saxpy) in one pass over x.
+//
+//go:noescape
+func SscaleAxpy(n int, a float32, x *float32, b float32, y *float32)
+
+// DscaleAxpy is SscaleAxpy in float64.
+//
+//go:noescape
+func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64)

@@ -298,3 +298,243 @@ dtn_done:
 	VMOVUPD Y9, (DX)
 	VZEROUPPER
 	RET
+
+// func SgemmTN5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Adds to c_r[0:16] (c_r = c + r·ldc, r < 5) the sums Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+16],
+// each a chain of fused multiply-adds from zero over l, added to c at the end.
+TEXT ·SgemmTN5x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	TESTQ CX, CX
+	JZ    sgemmtn5x16_done
+
+sgemmtn5x16_loop:
+	VMOVUPS (DI), Y10
+	VMOVUPS 32(DI), Y11
+	VBROADCASTSS 0(SI), Y12
+	VFMADD231PS Y10, Y12, Y0
+	VFMADD231PS Y11, Y12, Y1
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS Y10, Y13, Y2
+	VFMADD231PS Y11, Y13, Y3
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y10, Y14, Y4
+	VFMADD231PS Y11, Y14, Y5
+	VBROADCASTSS 12(SI), Y12
+	VFMADD231PS Y10, Y12, Y6
+	VFMADD231PS Y11, Y12, Y7
+	VBROADCASTSS 16(SI), Y13
+	VFMADD231PS Y10, Y13, Y8
+	VFMADD231PS Y11, Y13, Y9
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  sgemmtn5x16_loop
+
+sgemmtn5x16_done:
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	ADDQ R10, DX
+	VADDPS (DX), Y2, Y2
+	VMOVUPS Y2, (DX)
+	VADDPS 32(DX), Y3, Y3
+	VMOVUPS Y3, 32(DX)
+	ADDQ R10, DX
+	VADDPS (DX), Y4, Y4
+	VMOVUPS Y4, (DX)
+	VADDPS 32(DX), Y5, Y5
+	VMOVUPS Y5, 32(DX)
+	ADDQ R10, DX
+	VADDPS (DX), Y6, Y6
+	VMOVUPS Y6, (DX)
+	VADDPS 32(DX), Y7, Y7
+	VMOVUPS Y7, 32(DX)
+	ADDQ R10, DX
+	VADDPS (DX), Y8, Y8
+	VMOVUPS Y8, (DX)
+	VADDPS 32(DX), Y9, Y9
+	VMOVUPS Y9, 32(DX)
+	VZEROUPPER
+	RET
+
+// func DgemmTN5x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+// Adds to c_r[0:8] (c_r = c + r·ldc, r < 5) the sums Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+8],
+// each a chain of fused multiply-adds from zero over l, added to c at the end.
+TEXT ·DgemmTN5x8(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	SHLQ $3, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $3, R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	TESTQ CX, CX
+	JZ    dgemmtn5x8_done
+
+dgemmtn5x8_loop:
+	VMOVUPD (DI), Y10
+	VMOVUPD 32(DI), Y11
+	VBROADCASTSD 0(SI), Y12
+	VFMADD231PD Y10, Y12, Y0
+	VFMADD231PD Y11, Y12, Y1
+	VBROADCASTSD 8(SI), Y13
+	VFMADD231PD Y10, Y13, Y2
+	VFMADD231PD Y11, Y13, Y3
+	VBROADCASTSD 16(SI), Y14
+	VFMADD231PD Y10, Y14, Y4
+	VFMADD231PD Y11, Y14, Y5
+	VBROADCASTSD 24(SI), Y12
+	VFMADD231PD Y10, Y12, Y6
+	VFMADD231PD Y11, Y12, Y7
+	VBROADCASTSD 32(SI), Y13
+	VFMADD231PD Y10, Y13, Y8
+	VFMADD231PD Y11, Y13, Y9
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  dgemmtn5x8_loop
+
+dgemmtn5x8_done:
+	VADDPD (DX), Y0, Y0
+	VMOVUPD Y0, (DX)
+	VADDPD 32(DX), Y1, Y1
+	VMOVUPD Y1, 32(DX)
+	ADDQ R10, DX
+	VADDPD (DX), Y2, Y2
+	VMOVUPD Y2, (DX)
+	VADDPD 32(DX), Y3, Y3
+	VMOVUPD Y3, 32(DX)
+	ADDQ R10, DX
+	VADDPD (DX), Y4, Y4
+	VMOVUPD Y4, (DX)
+	VADDPD 32(DX), Y5, Y5
+	VMOVUPD Y5, 32(DX)
+	ADDQ R10, DX
+	VADDPD (DX), Y6, Y6
+	VMOVUPD Y6, (DX)
+	VADDPD 32(DX), Y7, Y7
+	VMOVUPD Y7, 32(DX)
+	ADDQ R10, DX
+	VADDPD (DX), Y8, Y8
+	VMOVUPD Y8, (DX)
+	VADDPD 32(DX), Y9, Y9
+	VMOVUPD Y9, 32(DX)
+	VZEROUPPER
+	RET
+
+// func SscaleAxpy(n int, a float32, x *float32, b float32, y *float32)
+// x[i] = a·x[i] + b·y[i] for i < n, each product rounded, then the sum.
+TEXT ·SscaleAxpy(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX
+	VBROADCASTSS a+8(FP), Y14
+	MOVQ x+16(FP), DI
+	VBROADCASTSS b+24(FP), Y15
+	MOVQ y+32(FP), SI
+	CMPQ CX, $16
+	JLT  sscaleaxpy_tail
+sscaleaxpy_loop:
+	VMULPS (DI), Y14, Y0
+	VMULPS 32(DI), Y14, Y1
+	VMULPS (SI), Y15, Y2
+	VMULPS 32(SI), Y15, Y3
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  sscaleaxpy_loop
+sscaleaxpy_tail:
+	TESTQ CX, CX
+	JZ   sscaleaxpy_done
+sscaleaxpy_one:
+	VMOVSS (DI), X0
+	VMOVSS (SI), X2
+	VMULSS X14, X0, X0
+	VMULSS X15, X2, X2
+	VADDSS X2, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  sscaleaxpy_one
+sscaleaxpy_done:
+	VZEROUPPER
+	RET
+
+// func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64)
+// x[i] = a·x[i] + b·y[i] for i < n, each product rounded, then the sum.
+TEXT ·DscaleAxpy(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX
+	VBROADCASTSD a+8(FP), Y14
+	MOVQ x+16(FP), DI
+	VBROADCASTSD b+24(FP), Y15
+	MOVQ y+32(FP), SI
+	CMPQ CX, $8
+	JLT  dscaleaxpy_tail
+dscaleaxpy_loop:
+	VMULPD (DI), Y14, Y0
+	VMULPD 32(DI), Y14, Y1
+	VMULPD (SI), Y15, Y2
+	VMULPD 32(SI), Y15, Y3
+	VADDPD Y2, Y0, Y0
+	VADDPD Y3, Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  dscaleaxpy_loop
+dscaleaxpy_tail:
+	TESTQ CX, CX
+	JZ   dscaleaxpy_done
+dscaleaxpy_one:
+	VMOVSD (DI), X0
+	VMOVSD (SI), X2
+	VMULSD X14, X0, X0
+	VMULSD X15, X2, X2
+	VADDSD X2, X0, X0
+	VMOVSD X0, (DI)
+	ADDQ $8, DI
+	ADDQ $8, SI
+	DECQ CX
+	JNZ  dscaleaxpy_one
+dscaleaxpy_done:
+	VZEROUPPER
+	RET

@@ -14,3 +14,11 @@ func SgemmTN10x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ld
 func DgemmTN10x4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
 	panic("simd: no kernels")
 }
+func SgemmTN5x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("simd: no kernels")
+}
+func DgemmTN5x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("simd: no kernels")
+}
+func SscaleAxpy(n int, a float32, x *float32, b float32, y *float32) { panic("simd: no kernels") }
+func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64) { panic("simd: no kernels") }

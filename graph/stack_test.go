@@ -1,0 +1,126 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// stackOf stacks the members' parameters into one Params (K = M·k).
+func stackOf[T Float](members []*Params[T]) *Params[T] {
+	k, d := members[0].K, members[0].D
+	p := NewParams[T](len(members)*k, d)
+	for m, q := range members {
+		Member(p, m, k).CopyFrom(q)
+	}
+	return p
+}
+
+// TestStackMatchesLone runs stacks (one loss, mixed, single member) on the
+// rows a lone Lean Net runs on, each member with its own parameters, and
+// compares every member's data term, cost, ∂W, ∂b and evaluation scores
+// with the lone Net's: bit for bit (the stack's products compute each entry
+// as the lone ones do, and its losses are the lone formulas row by row),
+// in both dtypes.
+func TestStackMatchesLone(t *testing.T) {
+	X, C := CrossEntropy, SVM
+	for _, losses := range [][]Loss{{X}, {C}, {X, X, X}, {C, C}, {X, C, C, X}, {C, X}} {
+		name := fmt.Sprint(losses)
+		t.Run(name+"/float64", func(t *testing.T) { checkStack[float64](t, losses) })
+		t.Run(name+"/float32", func(t *testing.T) { checkStack[float32](t, losses) })
+	}
+}
+
+func checkStack[T Float](t *testing.T, losses []Loss) {
+	const k, d, rows = 10, 48, 20
+	rng := rand.New(rand.NewPCG(uint64(len(losses)), 5))
+	var members []*Params[T]
+	lambdas := make([]float64, len(losses))
+	for m := range losses {
+		p := NewParams[T](k, d)
+		p.InitGaussian(rng, 0.01*float64(m+1))
+		members = append(members, p)
+		lambdas[m] = 0.1 * float64(m)
+	}
+	_, b, y := randomProblem[T](7, k, d, rows)
+	stacked := stackOf(members)
+	train, err := NewStack(StackConfig{Losses: losses, Classes: k, Rows: rows, Grad: true}, stacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.Close()
+	eval, err := NewStack(StackConfig{Losses: losses, Classes: k, Rows: rows}, stacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.Close()
+	if err := train.Run(b.X, y); err != nil {
+		t.Fatal(err)
+	}
+	if err := eval.Run(b.X, y); err != nil {
+		t.Fatal(err)
+	}
+	for m, p := range members {
+		lone, err := NewNet(NetConfig{Loss: losses[m], Rows: rows, Grad: true, Lean: true}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lone.Run(b.X, y, lambdas[m]); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := train.Loss(m), lone.Loss(); got != want {
+			t.Errorf("member %d: data term %v, lone %v", m, got, want)
+		}
+		if got, want := eval.Loss(m), lone.Loss(); got != want {
+			t.Errorf("member %d: evaluation data term %v, lone %v", m, got, want)
+		}
+		if got, want := MemberCost(train.Loss(m), lambdas[m], Member(stacked, m, k).W), lone.Cost(); got != want {
+			t.Errorf("member %d: cost %v, lone %v", m, got, want)
+		}
+		if !equalBits(train.GradW(m), lone.GradW()) || !equalBits(train.GradB(m), lone.GradB()) {
+			t.Errorf("member %d: gradients differ from the lone Net's (max rel %.3g, %.3g)", m,
+				maxRelErr(train.GradW(m), lone.GradW(), 1e-30), maxRelErr(train.GradB(m), lone.GradB(), 1e-30))
+		}
+		lone.Close()
+		ev, err := NewNet(NetConfig{Loss: losses[m], Rows: rows}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ev.Run(b.X, y, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !equalBits(eval.Scores(nil, m), ev.Scores()) {
+			t.Errorf("member %d: scores differ from the lone Net's", m)
+		}
+		ev.Close()
+	}
+}
+
+func equalBits[T Float](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(float64(a[i])) != math.Float64bits(float64(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStackRefuses: shapes that do not make a stack are errors.
+func TestStackRefuses(t *testing.T) {
+	p := NewParams[float64](20, 4)
+	for _, c := range []StackConfig{
+		{Classes: 10, Rows: 5},
+		{Losses: []Loss{CrossEntropy}, Classes: 10, Rows: 5},
+		{Losses: []Loss{CrossEntropy, "hinge"}, Classes: 10, Rows: 5},
+		{Losses: []Loss{CrossEntropy, SVM}, Classes: 10, Rows: 0},
+	} {
+		if s, err := NewStack(c, p); err == nil {
+			s.Close()
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}

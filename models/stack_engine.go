@@ -1,0 +1,162 @@
+package models
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
+)
+
+// cpuStack runs a graph.Stack on Gorgonia's CPU VM: the stacked engine of
+// the device kind "cpu". Each member's update and evaluation are the lone
+// cpuEngine's, on its rows of the stacked parameters, so that a member
+// trained in a stack follows the lone run bit for bit (TestStackTrainsAsAlone).
+type cpuStack[T graph.Float] struct {
+	p         *graph.Params[T] // stacked: K = M·k
+	members   []*graph.Params[T]
+	spec      engine.StackSpec
+	losses    []graph.Loss
+	k         int
+	frozen    []bool
+	splits    engine.Splits[T]
+	xb, yb    []T
+	train     *graph.Stack[T]
+	eval      map[int]*graph.Stack[T] // by row count
+	scoreBuf  []T
+	evalLoss  []float64 // per member, summed over the blocks
+	evalCorr  []int
+	evalCosts []float64
+}
+
+// CPUStackFactory is the stacked engines' factory of the device kind
+// "cpu" (CPUFactory includes it).
+func CPUStackFactory() engine.StackFactory {
+	return engine.StackFactory{
+		Float32: func(ps []*graph.Params[float32], s engine.StackSpec, splits engine.Splits[float32]) (engine.StackEngine[float32], error) {
+			return newCPUStack(ps, s, splits)
+		},
+		Float64: func(ps []*graph.Params[float64], s engine.StackSpec, splits engine.Splits[float64]) (engine.StackEngine[float64], error) {
+			return newCPUStack(ps, s, splits)
+		},
+	}
+}
+
+func newCPUStack[T graph.Float](ps []*graph.Params[T], spec engine.StackSpec, splits engine.Splits[T]) (*cpuStack[T], error) {
+	m := len(ps)
+	k, d := ps[0].K, ps[0].D
+	e := &cpuStack[T]{p: graph.NewParams[T](m*k, d), spec: spec, k: k, frozen: make([]bool, m), splits: splits,
+		eval: map[int]*graph.Stack[T]{}, evalLoss: make([]float64, m), evalCorr: make([]int, m), evalCosts: make([]float64, m)}
+	for i, q := range ps {
+		if q.K != k || q.D != d {
+			return nil, fmt.Errorf("stack: member %d has K=%d d=%d, member 0 K=%d d=%d", i, q.K, q.D, k, d)
+		}
+		v := graph.Member(e.p, i, k)
+		v.CopyFrom(q)
+		e.members = append(e.members, v)
+		e.losses = append(e.losses, spec.Members[i].Loss)
+	}
+	var err error
+	e.train, err = graph.NewStack(graph.StackConfig{Losses: e.losses, Classes: k, Rows: spec.Batch, Grad: true, TapeReset: spec.Tuning.TapeReset}, e.p)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
+	x, y, err := batchData(e.splits, b, e.spec.Batch, &e.xb, &e.yb)
+	if err != nil {
+		return err
+	}
+	if err := e.train.Run(x, y); err != nil {
+		return err
+	}
+	// The lone cpuEngine's cost and update per member; the members split
+	// over two goroutines (memory-bound passes over W; each member's bits
+	// are the same on either).
+	members := func(from, to int) {
+		for m := from; m < to; m++ {
+			p, lambda := e.members[m], e.spec.Members[m].Lambda
+			costs[m] = graph.MemberCost(e.train.Loss(m), lambda, p.W)
+			if !e.frozen[m] {
+				update(p, lambda, etas[m], e.train.GradW(m), e.train.GradB(m))
+			}
+		}
+	}
+	m := len(e.members)
+	if m < 2 || runtime.GOMAXPROCS(0) < 2 {
+		members(0, m)
+		return nil
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		members(m/2, m)
+	}()
+	members(0, m/2)
+	wg.Wait()
+	return nil
+}
+
+// Evaluate runs every member over the split in the lone engine's blocks of
+// rows, one stacked graph run per block.
+func (e *cpuStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
+	n := s.Len()
+	if n == 0 {
+		return fmt.Errorf("evaluating %s: no samples", s.Name)
+	}
+	clear(e.evalLoss)
+	clear(e.evalCorr)
+	for from := 0; from < n; from += evalBlock {
+		to := min(from+evalBlock, n)
+		net, err := e.evalStack(to - from)
+		if err != nil {
+			return err
+		}
+		b := s.Rows(from, to)
+		if err := net.Run(b.X, b.Y); err != nil {
+			return err
+		}
+		for m, p := range e.members {
+			loss := net.Loss(m)
+			e.evalLoss[m] += loss * float64(to-from)
+			e.evalCosts[m] = graph.MemberEvalCost(loss, e.spec.Members[m].Lambda, p.W) - loss
+			e.scoreBuf = net.Scores(e.scoreBuf, m)
+			e.evalCorr[m] += countCorrect(e.scoreBuf, b.Labels, e.k)
+		}
+	}
+	for m := range e.members {
+		loss := e.evalLoss[m] / float64(n)
+		evs[m] = engine.Eval{Loss: loss, Cost: loss + e.evalCosts[m], Correct: e.evalCorr[m], N: n}
+	}
+	return nil
+}
+
+func (e *cpuStack[T]) evalStack(rows int) (*graph.Stack[T], error) {
+	if s, ok := e.eval[rows]; ok {
+		return s, nil
+	}
+	s, err := graph.NewStack(graph.StackConfig{Losses: e.losses, Classes: e.k, Rows: rows, TapeReset: e.spec.Tuning.TapeReset}, e.p)
+	if err != nil {
+		return nil, err
+	}
+	e.eval[rows] = s
+	return s, nil
+}
+
+func (e *cpuStack[T]) Freeze(m int) { e.frozen[m] = true }
+
+func (e *cpuStack[T]) Params() ([]*graph.Params[T], error) { return e.members, nil }
+
+func (e *cpuStack[T]) Close() error {
+	err := e.train.Close()
+	for _, s := range e.eval {
+		if e2 := s.Close(); err == nil {
+			err = e2
+		}
+	}
+	return err
+}
