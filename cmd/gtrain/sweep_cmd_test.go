@@ -173,6 +173,32 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil || !strings.Contains(string(script), "#SBATCH --array=0\n") || !strings.Contains(stderr, "a job array of 1 tasks") {
 		t.Fatalf("script (%v):\n%s\n%s", err, script, stderr)
 	}
+
+	// run-one of a list trains the runs as one stack, as a stacked
+	// script's task does.
+	os.RemoveAll(filepath.Join(out, p.Runs[2].ID))
+	ids := p.Runs[0].ID + "," + p.Runs[2].ID
+	err, stdout, stderr = gtrainSweep(context.Background(), "run-one", file, "--index", "0,2", "--out", out, "--expect-id", ids)
+	if err != nil || !strings.Contains(stderr, "the 2 runs train as one stack") || strings.Count(stdout, "Model parameters:") != 2 {
+		t.Fatalf("run-one of a stack: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if st := sweep.StatusPlan(out, p); !strings.Contains(st.Summary(), "4 done") {
+		t.Errorf("after run-one of a stack: %s", st.Summary())
+	}
+	for _, c := range []struct{ index, ids, want string }{
+		{"0,0", "", "run 0 twice"},
+		{"0,x", "", "want a run index or a comma-separated list"},
+		{"0,9", "", "--index 9: the sweep small has runs 0..3"},
+		{"0,2", p.Runs[0].ID, "--expect-id names 1 runs, --index 2"},
+	} {
+		args := []string{"run-one", file, "--index", c.index, "--out", out}
+		if c.ids != "" {
+			args = append(args, "--expect-id", c.ids)
+		}
+		if err, _, _ := gtrainSweep(context.Background(), args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run-one --index %s: %v, want %q", c.index, err, c.want)
+		}
+	}
 }
 
 func TestSweepCommandErrors(t *testing.T) {
