@@ -201,6 +201,25 @@ func TestSweepCommands(t *testing.T) {
 	}
 }
 
+// TestSweepGrid: a grid from the command line is planned and trained as a
+// sweep file's grid would be, stacked.
+func TestSweepGrid(t *testing.T) {
+	dataDir := syntheticDir(t, 40)
+	out := filepath.Join(t.TempDir(), "g")
+	grid := []string{"--grid", "lambda=0,0.1", "--grid", "eta=0.01,0.02", "--grid", "epochs=1", "--grid", "batch=20"}
+	err, stdout, _ := gtrainSweep(context.Background(), append([]string{"plan", "--data", dataDir}, grid...)...)
+	if err != nil || !strings.Contains(stdout, "4 runs (--grid), 1 stack of up to 16 runs") || !strings.Contains(stdout, "lambda=0.1 eta=0.02 epochs=1 batch=20") {
+		t.Fatalf("plan: %v\n%s", err, stdout)
+	}
+	err, stdout, stderr := gtrainSweep(context.Background(), append([]string{"run", "--data", dataDir, "--out", out, "--no-html"}, grid...)...)
+	if err != nil || !strings.Contains(stderr, "(stack of 4)") || !strings.Contains(stdout, "4 runs: 4 done") {
+		t.Fatalf("run: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if err, _, _ := gtrainSweep(context.Background(), "plan", "x.yaml", "--grid", "eta=1"); err == nil || !strings.Contains(err.Error(), "either a sweep file or --grid") {
+		t.Errorf("file and --grid: %v", err)
+	}
+}
+
 func TestSweepCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
