@@ -223,6 +223,40 @@ func (s *Stack[T]) Rows() int { return s.rows }
 // Graph returns the expression graph (for inspection and lowering).
 func (s *Stack[T]) Graph() *G.ExprGraph { return s.g }
 
+// Nodes returns the graph's named nodes.
+func (s *Stack[T]) Nodes() StackNodes {
+	nn := StackNodes{X: s.x}
+	for i, sg := range s.segs {
+		seg := StackSegment{From: sg.from, To: sg.to, Loss: sg.loss, Y: sg.y, W: sg.w, B: sg.b, Scores: sg.flat, Data: sg.data}
+		if s.dW != nil {
+			seg.GradW, seg.GradB = s.dW[i], s.dB[i]
+		}
+		nn.Segments = append(nn.Segments, seg)
+	}
+	return nn
+}
+
+// StackNodes are the nodes of a Stack that other code reads or feeds: the
+// input X (rows×d) and each segment's.
+type StackNodes struct {
+	X        *G.Node
+	Segments []StackSegment // in member order
+}
+
+// StackSegment is the nodes of the segment of members [From, To), of
+// loss Loss; M_seg = To − From.
+type StackSegment struct {
+	From, To int
+	Loss     Loss
+	Y        *G.Node // input: (rows·M_seg)×K, the labels repeated per member
+	W, B     *G.Node // 1×(M_seg·K)×d and 1×(M_seg·K), views of the stacked parameters
+	// Scores is (rows·M_seg)×K: row i·M_seg + m holds sample i's scores
+	// under member From + m (the node evaluation graphs read).
+	Scores       *G.Node
+	Data         *G.Node // the M_seg data terms (a scalar when M_seg = 1)
+	GradW, GradB *G.Node // ∂data/∂W, ∂data/∂b; nil without gradients
+}
+
 // Run evaluates the graph on a batch: x holds Rows() samples of d values
 // row-major (used in place), y their one-hot labels (Rows()×K), repeated
 // for each member inside.
