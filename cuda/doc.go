@@ -13,8 +13,9 @@
 //
 // The lowering, by file: program.go (the program, its instructions, slots
 // and host scalars), fn.go (the elementwise and reduction functions),
-// view.go (views, reshapes, broadcasts), lower.go (the driver: liveness,
-// node order, outputs), lower_ops.go (each Gorgonia op kind),
-// lower_matmul.go (matrix products and their cuBLAS gemm form) and fuse.go
-// (merging elementwise runs).
+// view.go (views, reshapes, broadcasts), lower.go (the driver: sizes and
+// input slots, liveness, node order, outputs), net.go (LowerNet and
+// LowerStack, for a graph.Net and a graph.Stack), lower_ops.go (each
+// Gorgonia op kind), lower_matmul.go (matrix products and their cuBLAS
+// gemm form) and fuse.go (merging elementwise runs).
 package cuda

@@ -11,9 +11,27 @@ import (
 
 // Inputs of a Lower call: the graph and its named nodes.
 type Inputs struct {
-	Graph              *G.ExprGraph
-	X, Y, Lambda, W, B *G.Node
-	Outputs            map[string]*G.Node // name → node (nil entries are skipped)
+	Graph           *G.ExprGraph
+	X               *G.Node // rows×d
+	Y, Lambda, W, B *G.Node // a lone graph's: rows×K, a scalar, K×d, 1×K
+	// Segments are a stack's inputs per segment, in member order, in place
+	// of Y, W and B; a stack has no λ.
+	Segments []SegmentInputs
+	Outputs  map[string]*G.Node // name → node (nil entries are skipped)
+}
+
+// SegmentInputs are the inputs of a segment of Members members of K
+// classes each: the labels Y ((rows·Members)×K), W (1×(Members·K)×d) and
+// b (1×(Members·K)).
+type SegmentInputs struct {
+	Members int
+	Y, W, B *G.Node
+}
+
+// inputSlot is what an input node becomes: a slot of role for segment seg.
+type inputSlot struct {
+	role SlotRole
+	seg  int
 }
 
 // value is what a lowered node stands for.
@@ -24,6 +42,7 @@ type value struct {
 type lowerer struct {
 	p      *Program
 	in     Inputs
+	inputs map[*G.Node]inputSlot // X and every segment's Y, W, b
 	vals   map[int64]*value
 	g      *G.ExprGraph
 	consts map[int]float64 // host ops with a known constant value
@@ -45,20 +64,20 @@ func OpKind(op G.Op) string {
 	return t
 }
 
-// Lower turns the pruned graph into a program. rows, k and d are the sizes of
-// X (rows×d), W (k×d); dt is the dtype.
+// Lower turns the pruned graph into a program of dtype dt. The sizes come
+// from X (rows×d) and W: K×d for a lone graph, 1×(Members·K)×d for each
+// segment of a stack.
 func Lower(in Inputs, dt tensor.Dtype) (p *Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("cuda: lowering: %v", r)
 		}
 	}()
-	xs, ws := in.X.Shape(), in.W.Shape()
-	if len(xs) != 2 || len(ws) != 2 {
-		return nil, fmt.Errorf("cuda: lowering: X %v and W %v must be matrices", xs, ws)
+	p = &Program{Dtype: dt, Outputs: map[string]View{}, Ops: map[string]int{}}
+	l := &lowerer{p: p, in: in, inputs: map[*G.Node]inputSlot{}, vals: map[int64]*value{}, g: in.Graph, consts: map[int]float64{}}
+	if err := l.sizes(); err != nil {
+		return nil, fmt.Errorf("cuda: lowering: %w", err)
 	}
-	p = &Program{Dtype: dt, Rows: xs[0], D: xs[1], K: ws[0], Outputs: map[string]View{}, Ops: map[string]int{}}
-	l := &lowerer{p: p, in: in, vals: map[int64]*value{}, g: in.Graph, consts: map[int]float64{}}
 
 	sorted, err := G.Sort(in.Graph)
 	if err != nil {
@@ -103,6 +122,50 @@ func Lower(in Inputs, dt tensor.Dtype) (p *Program, err error) {
 		p.Outputs[name] = l.materialize(v.view, "output "+name)
 	}
 	return p, nil
+}
+
+// sizes sets the program's Rows, D, K and Members from the input shapes
+// and maps the input nodes to their slots' roles.
+func (l *lowerer) sizes() error {
+	in, p := l.in, l.p
+	xs := in.X.Shape()
+	if len(xs) != 2 {
+		return fmt.Errorf("X %v must be a matrix", xs)
+	}
+	p.Rows, p.D = xs[0], xs[1]
+	l.inputs[in.X] = inputSlot{role: InputX}
+	if in.Segments == nil {
+		ws := in.W.Shape()
+		if len(ws) != 2 {
+			return fmt.Errorf("W %v must be a matrix", ws)
+		}
+		p.K = ws[0]
+		l.segmentInputs(0, in.Y, in.W, in.B)
+		return nil
+	}
+	first := in.Segments[0]
+	if ws := first.W.Shape(); len(ws) != 3 || first.Members <= 0 {
+		return fmt.Errorf("segment 0: W %v of %d members; want 1×(members·K)×d", ws, first.Members)
+	}
+	p.K = first.W.Shape()[1] / first.Members
+	for i, sg := range in.Segments {
+		if ws, want := sg.W.Shape(), (tensor.Shape{1, sg.Members * p.K, p.D}); !ws.Eq(want) {
+			return fmt.Errorf("segment %d: W %v of %d members; want %v", i, ws, sg.Members, want)
+		}
+		p.Members = append(p.Members, sg.Members)
+		l.segmentInputs(i, sg.Y, sg.W, sg.B)
+	}
+	return nil
+}
+
+// segmentInputs maps segment seg's Y, W and b (those given) to their
+// slots' roles.
+func (l *lowerer) segmentInputs(seg int, y, w, b *G.Node) {
+	for role, n := range map[SlotRole]*G.Node{InputY: y, ParamW: w, ParamB: b} {
+		if n != nil {
+			l.inputs[n] = inputSlot{role: role, seg: seg}
+		}
+	}
 }
 
 func (l *lowerer) children(n *G.Node) []*G.Node {

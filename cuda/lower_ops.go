@@ -48,27 +48,20 @@ func (l *lowerer) node(n *G.Node) error {
 	in := l.in
 	if op == nil {
 		// An input.
-		var role SlotRole
-		switch n {
-		case in.X:
-			role = InputX
-		case in.Y:
-			role = InputY
-		case in.W:
-			role = ParamW
-		case in.B:
-			role = ParamB
-		case in.Lambda:
+		l.p.Ops["input"]++
+		if n == in.Lambda {
 			l.p.Host = append(l.p.Host, HostOp{Lambda: true, Node: n.Name()})
 			l.vals[n.ID()] = &value{view: hostView(len(l.p.Host)-1, n.Shape())}
-			l.p.Ops["input"]++
 			return nil
-		default:
+		}
+		is, ok := l.inputs[n]
+		if !ok {
 			return fmt.Errorf("input node %s is not one of X, Y, lambda, W, b", n.Name())
 		}
-		l.p.Ops["input"]++
 		s := n.Shape()
-		l.vals[n.ID()] = &value{view: contiguousView(l.newSlot(role, s.TotalSize(), n.Name()), s)}
+		slot := l.newSlot(is.role, s.TotalSize(), n.Name())
+		l.p.Slots[slot].Seg = is.seg
+		l.vals[n.ID()] = &value{view: contiguousView(slot, s)}
 		return nil
 	}
 	kind := OpKind(op)

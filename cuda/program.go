@@ -80,6 +80,7 @@ type Slot struct {
 	Role SlotRole
 	Len  int
 	Name string
+	Seg  int       // InputY, ParamW, ParamB: the stack's segment (0 in a lone graph)
 	Init []float64 // Const: the values
 }
 
@@ -94,16 +95,20 @@ type HostOp struct {
 	Node   string
 }
 
-// Program is a lowered training or evaluation graph.
+// Program is a lowered training or evaluation graph, of a lone classifier
+// or of a stack of them (graph.Stack).
 type Program struct {
 	Dtype      tensor.Dtype
-	Rows, K, D int
-	Slots      []Slot
-	Host       []HostOp
-	Instrs     []Instr
+	Rows, K, D int // X is Rows×D; K is the classes of a member
+	// Members are a stack's members per segment; nil for a lone graph.
+	Members []int
+	Slots   []Slot
+	Host    []HostOp
+	Instrs  []Instr
 	// Outputs by name: "scores", "loss", "cost", "dW", "dB" (the last two
-	// with gradients). Each is a contiguous view of a slot, never a host
-	// scalar.
+	// with gradients) of a lone graph; "scores<i>", "data<i>", "dW<i>",
+	// "dB<i>" of a stack's segment i. Each is a contiguous view of a slot,
+	// never a host scalar.
 	Outputs map[string]View
 	// Ops is the Gorgonia op inventory of the live graph: op kind → count.
 	Ops map[string]int

@@ -54,6 +54,21 @@ func (r *Ref[T]) Bind(role SlotRole, data []T) error {
 	return nil
 }
 
+// BindSegment makes the slot of role (Y, W or b) of a stack's segment seg
+// read data, in place.
+func (r *Ref[T]) BindSegment(role SlotRole, seg int, data []T) error {
+	for i, s := range r.p.Slots {
+		if s.Role == role && s.Seg == seg {
+			if len(data) != s.Len {
+				return fmt.Errorf("cuda: %s holds %d values, want %d", s.Name, len(data), s.Len)
+			}
+			r.bufs[i] = data
+			return nil
+		}
+	}
+	return fmt.Errorf("cuda: the program has no slot of role %d in segment %d", role, seg)
+}
+
 // Output returns the values of a named output (valid until the next Run).
 func (r *Ref[T]) Output(name string) []T {
 	v, ok := r.p.Outputs[name]

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
 
 	"github.com/gtrain/gtrain/graph/internal/simd"
 )
@@ -252,14 +253,16 @@ func Scale[T Float](alpha T, x []T) {
 	}
 }
 
-// Dot returns Σ x[i]·y[i] on gonum's assembly loops, as SkinnyBLAS's 1×1
-// products (‖W‖² of a Lean Net) compute it.
+// Dot returns Σ x[i]·y[i] as the installed BLAS's 1×1 products compute
+// it (‖W‖² of a Lean Net: gemmDot with the BLAS's own dot, gonum's or
+// OpenBLAS's), so that a stack's member costs are its lone run's.
 func Dot[T Float](x, y []T) T {
+	b := G.WhichBLAS()
 	switch x := any(x).(type) {
 	case []float32:
-		return T(gonum.Implementation{}.Sdot(len(x), x, 1, any(y).([]float32), 1))
+		return T(b.Sdot(len(x), x, 1, any(y).([]float32), 1))
 	case []float64:
-		return T(gonum.Implementation{}.Ddot(len(x), x, 1, any(y).([]float64), 1))
+		return T(b.Ddot(len(x), x, 1, any(y).([]float64), 1))
 	}
 	return 0
 }

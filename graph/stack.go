@@ -39,6 +39,7 @@ type Stack[T Float] struct {
 	reads      G.Nodes
 	outData    []G.Value // per segment: M_seg data terms
 	outScore   []G.Value // per segment: rows×(M_seg·K); nil with gradients
+	outPer     []G.Value // per segment: the rows' losses; nil with gradients
 	outDW      []G.Value
 	outDB      []G.Value
 	rewind     func()
@@ -60,6 +61,7 @@ type stackSeg struct {
 	// (TestStackMatchesLone compares them).
 	flat *G.Node
 	data *G.Node // M_seg
+	per  *G.Node // rows·M_seg: each row's loss under each member
 }
 
 // StackConfig selects what a Stack computes.
@@ -147,6 +149,7 @@ func (s *Stack[T]) build(grad bool) (err error) {
 		if e != nil {
 			return e
 		}
+		sg.per = per
 		sg.data = try(G.Mean(try(G.Reshape(per, tensor.Shape{rows, ms})), 0))
 		sum := try(G.Sum(sg.data))
 		if total == nil {
@@ -182,7 +185,7 @@ func (s *Stack[T]) compile(grad, tapeReset bool) (err error) {
 	s.outData, s.outDW, s.outDB = make([]G.Value, n), make([]G.Value, n), make([]G.Value, n)
 	s.yBuf = make([][]T, n)
 	if !grad {
-		s.outScore = make([]G.Value, n)
+		s.outScore, s.outPer = make([]G.Value, n), make([]G.Value, n)
 	}
 	for i := range s.segs {
 		sg := &s.segs[i]
@@ -195,7 +198,8 @@ func (s *Stack[T]) compile(grad, tapeReset bool) (err error) {
 			s.reads = append(s.reads, G.Read(s.dW[i], &s.outDW[i]), G.Read(s.dB[i], &s.outDB[i]))
 		} else {
 			s.outScore[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(s.rows*ms, s.k))
-			s.reads = append(s.reads, G.Read(sg.flat, &s.outScore[i]))
+			s.outPer[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(s.rows*ms))
+			s.reads = append(s.reads, G.Read(sg.flat, &s.outScore[i]), G.Read(sg.per, &s.outPer[i]))
 		}
 	}
 	s.g = s.g.ExactSubgraphRoots(s.reads...)
@@ -218,6 +222,40 @@ func (s *Stack[T]) Rows() int { return s.rows }
 
 // Graph returns the expression graph (for inspection and lowering).
 func (s *Stack[T]) Graph() *G.ExprGraph { return s.g }
+
+// Nodes returns the graph's named nodes.
+func (s *Stack[T]) Nodes() StackNodes {
+	nn := StackNodes{X: s.x}
+	for i, sg := range s.segs {
+		seg := StackSegment{From: sg.from, To: sg.to, Loss: sg.loss, Y: sg.y, W: sg.w, B: sg.b, Scores: sg.flat, Data: sg.data}
+		if s.dW != nil {
+			seg.GradW, seg.GradB = s.dW[i], s.dB[i]
+		}
+		nn.Segments = append(nn.Segments, seg)
+	}
+	return nn
+}
+
+// StackNodes are the nodes of a Stack that other code reads or feeds: the
+// input X (rows×d) and each segment's.
+type StackNodes struct {
+	X        *G.Node
+	Segments []StackSegment // in member order
+}
+
+// StackSegment is the nodes of the segment of members [From, To), of
+// loss Loss; M_seg = To − From.
+type StackSegment struct {
+	From, To int
+	Loss     Loss
+	Y        *G.Node // input: (rows·M_seg)×K, the labels repeated per member
+	W, B     *G.Node // 1×(M_seg·K)×d and 1×(M_seg·K), views of the stacked parameters
+	// Scores is (rows·M_seg)×K: row i·M_seg + m holds sample i's scores
+	// under member From + m (the node evaluation graphs read).
+	Scores       *G.Node
+	Data         *G.Node // the M_seg data terms (a scalar when M_seg = 1)
+	GradW, GradB *G.Node // ∂data/∂W, ∂data/∂b; nil without gradients
+}
 
 // Run evaluates the graph on a batch: x holds Rows() samples of d values
 // row-major (used in place), y their one-hot labels (Rows()×K), repeated
@@ -274,6 +312,30 @@ func (s *Stack[T]) Run(x, y []T) error {
 // Loss returns member m's data term (mean loss over the rows) of the last
 // Run.
 func (s *Stack[T]) Loss(m int) float64 { return s.data[m] }
+
+// AddLosses adds to sums[m], for every member m in row order, the loss of
+// each row of the last Run of an evaluation graph (built without
+// gradients): summed in T from sums' values, as the data term's Mean sums
+// them, so that the sums over blocks of rows are the sums over the rows of
+// one block, bit for bit (TestStackLossSums).
+func (s *Stack[T]) AddLosses(sums []T) {
+	for i := range s.segs {
+		sg := &s.segs[i]
+		ms := sg.to - sg.from
+		per := s.outPer[i].Data().([]T)
+		for m := 0; m < ms; m++ {
+			acc := sums[sg.from+m]
+			for r := 0; r < s.rows; r++ {
+				acc += per[r*ms+m]
+			}
+			sums[sg.from+m] = acc
+		}
+	}
+}
+
+// MeanOf returns sum/n in T: the data term's Mean of n rows whose losses
+// sum to sum (AddLosses).
+func MeanOf[T Float](sum T, n int) float64 { return float64(sum / T(n)) }
 
 // Scores returns member m's Rows()×K scores of the last Run of an
 // evaluation graph (built without gradients) into dst, row-major.

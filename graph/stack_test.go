@@ -124,3 +124,46 @@ func TestStackRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestStackLossSums: the losses of an evaluation stack summed over blocks
+// of rows (AddLosses, MeanOf) are the data term of one block of all the
+// rows, bit for bit, in both dtypes and for both losses.
+func TestStackLossSums(t *testing.T) {
+	t.Run("float64", func(t *testing.T) { checkLossSums[float64](t) })
+	t.Run("float32", func(t *testing.T) { checkLossSums[float32](t) })
+}
+
+func checkLossSums[T Float](t *testing.T) {
+	const k, d, rows, block = 10, 24, 60, 14 // blocks of 14, 14, 14, 14 and 4 rows
+	losses := []Loss{CrossEntropy, SVM, SVM}
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := NewParams[T](len(losses)*k, d)
+	p.InitGaussian(rng, 0.3)
+	_, b, y := randomProblem[T](11, k, d, rows)
+	whole, err := NewStack(StackConfig{Losses: losses, Classes: k, Rows: rows}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := whole.Run(b.X, y); err != nil {
+		t.Fatal(err)
+	}
+	sums := make([]T, len(losses))
+	for from := 0; from < rows; from += block {
+		to := min(from+block, rows)
+		part, err := NewStack(StackConfig{Losses: losses, Classes: k, Rows: to - from}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := part.Run(b.X[from*d:to*d], y[from*k:to*k]); err != nil {
+			t.Fatal(err)
+		}
+		part.AddLosses(sums)
+		part.Close()
+	}
+	for m := range losses {
+		if got, want := MeanOf(sums[m], rows), whole.Loss(m); got != want {
+			t.Errorf("member %d: summed over blocks %v, one block %v", m, got, want)
+		}
+	}
+}

@@ -213,7 +213,14 @@ func EpochFLOPs(n, d, k int) float64 { return 4 * float64(n) * float64(d) * floa
 // (GOGC=100), about 2.3× the splits' bytes at the end of a default 40-epoch
 // run. The live heap here is pointer-free slices, so the extra collections
 // cost little.
-func MemoryLimit[T graph.Float](d *Prepared[T]) int64 {
+func MemoryLimit[T graph.Float](d *Prepared[T]) int64 { return StackMemoryLimit(d, 0) }
+
+// StackMemoryLimit is MemoryLimit for a stack of m members: room for ten
+// times the members' parameters on top (the parameters, their gradient and
+// its copy, the best epoch's, the checkpoint's float64 copies). Without it
+// a 64-member float32 stack peaked at 1.9× a lone run's memory: its
+// evaluations' garbage grew the heap to twice the data.
+func StackMemoryLimit[T graph.Float](d *Prepared[T], m int) int64 {
 	var z T
 	size := int64(unsafe.Sizeof(z))
 	var n int64
@@ -222,5 +229,6 @@ func MemoryLimit[T graph.Float](d *Prepared[T]) int64 {
 			n += int64(len(s.X)) * size
 		}
 	}
-	return n * 145 / 100
+	params := int64(len(d.Train.Y)/max(d.Train.Len(), 1)) * int64(len(d.Train.X)/max(d.Train.Len(), 1)) * size
+	return n*145/100 + 10*int64(m)*params
 }

@@ -25,6 +25,7 @@ type cpuStack[T graph.Float] struct {
 	train     *graph.Stack[T]
 	eval      map[int]*graph.Stack[T] // by row count
 	scoreBuf  []T
+	evalRows  int // rows per evaluation run: stackEvalRows(M), even
 	evalLoss  []float64 // per member, summed over the blocks
 	evalCorr  []int
 	evalCosts []float64
@@ -47,7 +48,8 @@ func newCPUStack[T graph.Float](ps []*graph.Params[T], spec engine.StackSpec, sp
 	m := len(ps)
 	k, d := ps[0].K, ps[0].D
 	e := &cpuStack[T]{p: graph.NewParams[T](m*k, d), spec: spec, k: k, frozen: make([]bool, m), splits: splits,
-		eval: map[int]*graph.Stack[T]{}, evalLoss: make([]float64, m), evalCorr: make([]int, m), evalCosts: make([]float64, m)}
+		eval: map[int]*graph.Stack[T]{}, evalLoss: make([]float64, m), evalCorr: make([]int, m), evalCosts: make([]float64, m),
+		evalRows: stackEvalRows(m)}
 	for i, q := range ps {
 		if q.K != k || q.D != d {
 			return nil, fmt.Errorf("stack: member %d has K=%d d=%d, member 0 K=%d d=%d", i, q.K, q.D, k, d)
@@ -101,8 +103,11 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 	return nil
 }
 
-// Evaluate runs every member over the split in the lone engine's blocks of
-// rows, one stacked graph run per block.
+// Evaluate runs every member over the split: in the lone engine's blocks
+// of evalBlock rows, each run as sub-blocks of stackEvalRows(M) rows whose
+// row losses are summed as one block's (graph.Stack.AddLosses), so that
+// the evaluation is the lone one's bit for bit while the stacked graph's
+// intermediates stay the size of a lone block's (rows × M·K values each).
 func (e *cpuStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
 	n := s.Len()
 	if n == 0 {
@@ -110,22 +115,31 @@ func (e *cpuStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
 	}
 	clear(e.evalLoss)
 	clear(e.evalCorr)
+	sub := e.evalRows
+	sums := make([]T, len(e.members))
 	for from := 0; from < n; from += evalBlock {
 		to := min(from+evalBlock, n)
-		net, err := e.evalStack(to - from)
-		if err != nil {
-			return err
-		}
-		b := s.Rows(from, to)
-		if err := net.Run(b.X, b.Y); err != nil {
-			return err
+		clear(sums)
+		for lo := from; lo < to; lo += sub {
+			hi := min(lo+sub, to)
+			net, err := e.evalStack(hi - lo)
+			if err != nil {
+				return err
+			}
+			b := s.Rows(lo, hi)
+			if err := net.Run(b.X, b.Y); err != nil {
+				return err
+			}
+			net.AddLosses(sums)
+			for m := range e.members {
+				e.scoreBuf = net.Scores(e.scoreBuf, m)
+				e.evalCorr[m] += countCorrect(e.scoreBuf, b.Labels, e.k)
+			}
 		}
 		for m, p := range e.members {
-			loss := net.Loss(m)
+			loss := graph.MeanOf(sums[m], to-from)
 			e.evalLoss[m] += loss * float64(to-from)
 			e.evalCosts[m] = graph.MemberEvalCost(loss, e.spec.Members[m].Lambda, p.W) - loss
-			e.scoreBuf = net.Scores(e.scoreBuf, m)
-			e.evalCorr[m] += countCorrect(e.scoreBuf, b.Labels, e.k)
 		}
 	}
 	for m := range e.members {
@@ -133,6 +147,17 @@ func (e *cpuStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
 		evs[m] = engine.Eval{Loss: loss, Cost: loss + e.evalCosts[m], Correct: e.evalCorr[m], N: n}
 	}
 	return nil
+}
+
+// stackEvalRows is the number of rows of one evaluation run of a stack of
+// m members: the lone engine's evalBlock up to 16 members, fewer beyond, so
+// that a run's intermediates hold about as many values as at 16 (6 MB
+// each in float32; a 64-member stack of 10000-row runs peaked at 2.4× the
+// memory of a lone run). It is even: the products take rows in pairs and
+// an odd last row is summed another way, so sub-blocks of an even number
+// of rows give every row the bits it has in the lone block.
+func stackEvalRows(m int) int {
+	return max(evalBlock*16/max(m, 16), 100) / 2 * 2
 }
 
 func (e *cpuStack[T]) evalStack(rows int) (*graph.Stack[T], error) {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -155,6 +157,10 @@ func benchStack[T graph.Float](ctx context.Context, cfgs []models.Config, prepar
 			return 0, err
 		}
 		return median(tr.Result.EpochSeconds), nil
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// As gtrain train: the peak memory near the data's own size.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.StackMemoryLimit(d, len(cfgs))))
 	}
 	ms := make([]models.StackMember, len(cfgs))
 	for i, c := range cfgs {

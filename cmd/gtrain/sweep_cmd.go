@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,6 +19,7 @@ func sweepCommand() *cli.Command {
 	devicesFlag := &cli.StringFlag{Name: "devices", Aliases: []string{"device"}, Usage: "where runs train: cpu, or GPUs as cuda:0,1 (each with its own workers; default: gtrain --device when given, else the file's)"}
 	outFlag := &cli.StringFlag{Name: "out", Usage: "the sweep directory: one run directory per run id (default sweeps/<sweep name>)"}
 	stackFlag := &cli.IntFlag{Name: "stack", Value: sweep.DefaultStack, Usage: "train up to `N` runs that share every mini-batch (data, dtype, batch, shuffle, seed, augmentation) as one stacked graph; 1: each run alone"}
+	gridFlag := &cli.GenericFlag{Name: "grid", Value: &gridAxes{}, Usage: "instead of a sweep file, the grid `key=v1,v2,…` over the defaults (repeat it for more axes: --grid lambda=0,0.1 --grid eta=0.001,0.01)"}
 	maxRunsFlag := &cli.IntFlag{Name: "max-runs", Value: sweep.DefaultMaxRuns, Usage: "refuse a sweep file of more runs than `N` (counted before they are expanded)"}
 	cmd := &cli.Command{
 		Name:  "sweep",
@@ -33,14 +35,14 @@ func sweepCommand() *cli.Command {
 				Name:      "plan",
 				Usage:     "print the runs of a sweep file with their ids",
 				ArgsUsage: "FILE",
-				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, stackFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
+				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, stackFlag, gridFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
 				Action:    sweepPlan,
 			},
 			{
 				Name:      "run",
 				Usage:     "run every run of a sweep that is not done, in parallel",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag, stackFlag,
+				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag, stackFlag, gridFlag,
 					&cli.IntFlag{Name: "workers", Usage: "runs at once, spread over the devices (default: one per device)"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
 					&cli.StringFlag{Name: "html", Usage: "the HTML report of the sweep's runs (default DIR/report.html)"},
@@ -53,8 +55,8 @@ func sweepCommand() *cli.Command {
 				Usage:     "train run --index of a sweep (a Slurm array task runs this)",
 				ArgsUsage: "FILE",
 				Flags: []cli.Flag{dataFlag, devicesFlag, outFlag, maxRunsFlag,
-					&cli.IntFlag{Name: "index", Required: true, Usage: "the run's index in the plan"},
-					&cli.StringFlag{Name: "expect-id", Usage: "refuse unless run --index has this id (the file changed since the job was submitted)"},
+					&cli.StringFlag{Name: "index", Required: true, Usage: "the run's index in the plan, or a comma-separated list of runs to train as one stack (a Slurm task of a stacked sweep)"},
+					&cli.StringFlag{Name: "expect-id", Usage: "refuse unless the runs of --index have these ids, comma-separated (the file changed since the job was submitted)"},
 				},
 				Action: sweepRunOne,
 			},
@@ -62,7 +64,7 @@ func sweepCommand() *cli.Command {
 				Name:      "slurm",
 				Usage:     "write (and with --submit, submit) an sbatch job array whose task i runs run i",
 				ArgsUsage: "FILE",
-				Flags: []cli.Flag{dataFlag, outFlag, maxRunsFlag,
+				Flags: []cli.Flag{dataFlag, outFlag, maxRunsFlag, stackFlag,
 					&cli.StringFlag{Name: "partition", Usage: "Slurm partition (default: the cluster's)"},
 					&cli.IntFlag{Name: "gpus-per-task", Usage: "GPUs of each task; > 0 trains on cuda:0 of the task"},
 					&cli.IntFlag{Name: "cpus-per-task", Usage: "CPUs of each task (default: the cluster's)"},
@@ -101,8 +103,15 @@ func loadSweepOnDevices(c *cli.Context) (*sweep.Plan, []string, error) {
 // the command line over the file: --data for every run's data.dir and
 // --devices (or gpus) for its device kind.
 func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
-	if c.NArg() != 1 {
-		return nil, fmt.Errorf("want one sweep file, got %d arguments", c.NArg())
+	var grid []string
+	if g, ok := c.Generic("grid").(*gridAxes); ok && g != nil {
+		grid = *g
+	}
+	switch {
+	case len(grid) > 0 && c.NArg() > 0:
+		return nil, fmt.Errorf("--grid makes a sweep of its own: give either a sweep file or --grid")
+	case len(grid) == 0 && c.NArg() != 1:
+		return nil, fmt.Errorf("want one sweep file (or --grid key=v1,v2,…), got %d arguments", c.NArg())
 	}
 	base := models.DefaultConfig()
 	base.Data.Dir = defaultDataDir()
@@ -127,7 +136,13 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 			fmt.Fprintf(c.App.ErrWriter, "expanding %d runs of %s\n", n, c.Args().First())
 		}
 	}
-	p, err := sweep.LoadContext(c.Context, c.Args().First(), opt)
+	var p *sweep.Plan
+	var err error
+	if len(grid) > 0 {
+		p, err = sweep.GridPlan(c.Context, grid, opt)
+	} else {
+		p, err = sweep.LoadContext(c.Context, c.Args().First(), opt)
+	}
 	var tooMany *sweep.TooManyRunsError
 	if errors.As(err, &tooMany) {
 		return nil, fmt.Errorf("%w (--max-runs N raises the limit)", err)
@@ -194,4 +209,16 @@ func sweepStatus(c *cli.Context) error {
 		return err
 	}
 	return st.Write(c.App.Writer)
+}
+
+// gridAxes collects --grid's axes as given: a StringSliceFlag would split
+// "lambda=0,0.1" at its commas.
+type gridAxes []string
+
+func (g *gridAxes) Set(v string) error { *g = append(*g, v); return nil }
+func (g *gridAxes) String() string {
+	if g == nil {
+		return ""
+	}
+	return strings.Join(*g, " ")
 }

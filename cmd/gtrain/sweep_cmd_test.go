@@ -173,6 +173,51 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil || !strings.Contains(string(script), "#SBATCH --array=0\n") || !strings.Contains(stderr, "a job array of 1 tasks") {
 		t.Fatalf("script (%v):\n%s\n%s", err, script, stderr)
 	}
+
+	// run-one of a list trains the runs as one stack, as a stacked
+	// script's task does.
+	os.RemoveAll(filepath.Join(out, p.Runs[2].ID))
+	ids := p.Runs[0].ID + "," + p.Runs[2].ID
+	err, stdout, stderr = gtrainSweep(context.Background(), "run-one", file, "--index", "0,2", "--out", out, "--expect-id", ids)
+	if err != nil || !strings.Contains(stderr, "the 2 runs train as one stack") || strings.Count(stdout, "Model parameters:") != 2 {
+		t.Fatalf("run-one of a stack: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if st := sweep.StatusPlan(out, p); !strings.Contains(st.Summary(), "4 done") {
+		t.Errorf("after run-one of a stack: %s", st.Summary())
+	}
+	for _, c := range []struct{ index, ids, want string }{
+		{"0,0", "", "run 0 twice"},
+		{"0,x", "", "want a run index or a comma-separated list"},
+		{"0,9", "", "--index 9: the sweep small has runs 0..3"},
+		{"0,2", p.Runs[0].ID, "--expect-id names 1 runs, --index 2"},
+	} {
+		args := []string{"run-one", file, "--index", c.index, "--out", out}
+		if c.ids != "" {
+			args = append(args, "--expect-id", c.ids)
+		}
+		if err, _, _ := gtrainSweep(context.Background(), args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run-one --index %s: %v, want %q", c.index, err, c.want)
+		}
+	}
+}
+
+// TestSweepGrid: a grid from the command line is planned and trained as a
+// sweep file's grid would be, stacked.
+func TestSweepGrid(t *testing.T) {
+	dataDir := syntheticDir(t, 40)
+	out := filepath.Join(t.TempDir(), "g")
+	grid := []string{"--grid", "lambda=0,0.1", "--grid", "eta=0.01,0.02", "--grid", "epochs=1", "--grid", "batch=20"}
+	err, stdout, _ := gtrainSweep(context.Background(), append([]string{"plan", "--data", dataDir}, grid...)...)
+	if err != nil || !strings.Contains(stdout, "4 runs (--grid), 1 stack of up to 16 runs") || !strings.Contains(stdout, "lambda=0.1 eta=0.02 epochs=1 batch=20") {
+		t.Fatalf("plan: %v\n%s", err, stdout)
+	}
+	err, stdout, stderr := gtrainSweep(context.Background(), append([]string{"run", "--data", dataDir, "--out", out, "--no-html"}, grid...)...)
+	if err != nil || !strings.Contains(stderr, "(stack of 4)") || !strings.Contains(stdout, "4 runs: 4 done") {
+		t.Fatalf("run: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if err, _, _ := gtrainSweep(context.Background(), "plan", "x.yaml", "--grid", "eta=1"); err == nil || !strings.Contains(err.Error(), "either a sweep file or --grid") {
+		t.Errorf("file and --grid: %v", err)
+	}
 }
 
 func TestSweepCommandErrors(t *testing.T) {

@@ -86,7 +86,11 @@ func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan, st stac
 	case st.max <= 1:
 		how = "each run alone (--stack 1)"
 	}
-	if _, err := fmt.Fprintf(w, "sweep %s: %d runs (%s), %s\n", p.Name, len(p.Runs), p.File, how); err != nil {
+	from := p.File
+	if from == "" {
+		from = "--grid"
+	}
+	if _, err := fmt.Fprintf(w, "sweep %s: %d runs (%s), %s\n", p.Name, len(p.Runs), from, how); err != nil {
 		return err
 	}
 	wStack := max(5, len(strconv.Itoa(st.count))) // "stack"

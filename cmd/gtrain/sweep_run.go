@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -89,19 +91,29 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 	return writeHTMLReport(html, "gtrain sweep "+st.Plan.Name, t, log)
 }
 
-// sweepRunOne trains run --index of the plan, as a Slurm array task does.
+// sweepRunOne trains run --index of the plan, as a Slurm array task does;
+// a list of indices (a stack of the script) is trained as one stack.
 func sweepRunOne(c *cli.Context) error {
 	p, devices, err := loadSweepOnDevices(c)
 	if err != nil {
 		return err
 	}
-	i := c.Int("index")
-	if i < 0 || i >= len(p.Runs) {
-		return fmt.Errorf("--index %d: the sweep %s has runs 0..%d", i, p.Name, len(p.Runs)-1)
+	idx, err := parseIndices(c.String("index"), len(p.Runs), p.Name)
+	if err != nil {
+		return err
 	}
-	r := &p.Runs[i]
-	if want := c.String("expect-id"); want != "" && want != r.ID {
-		return fmt.Errorf("run %d of %s is now %s, not %s: the sweep file (or --data) changed since the job was written; write it again with 'gtrain sweep slurm'", i, p.File, r.ID, want)
+	var want []string
+	if s := c.String("expect-id"); s != "" {
+		if want = strings.Split(s, ","); len(want) != len(idx) {
+			return fmt.Errorf("--expect-id names %d runs, --index %d", len(want), len(idx))
+		}
+	}
+	rs := make([]*sweep.Run, len(idx))
+	for j, i := range idx {
+		rs[j] = &p.Runs[i]
+		if want != nil && want[j] != rs[j].ID {
+			return fmt.Errorf("run %d of %s is now %s, not %s: the sweep file (or --data) changed since the job was written; write it again with 'gtrain sweep slurm'", i, p.File, rs[j].ID, want[j])
+		}
 	}
 	out := sweepOut(c, p)
 	if _, err := sweep.ReadPlan(out); err != nil {
@@ -109,22 +121,60 @@ func sweepRunOne(c *cli.Context) error {
 			return err
 		}
 	}
-	device := r.Config.Device
+	device := rs[0].Config.Device
 	if devices != nil {
 		device = devices[0]
 	}
-	fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", i, len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
-	res, done, err := sweep.RunOne(c.Context, out, r, device, sweep.Train(sweepData), true)
-	if errors.Is(err, sweep.ErrRunning) {
-		// A double submission or a requeue: the run is that task's.
-		fmt.Fprintf(c.App.ErrWriter, "%v: another task has it; nothing to do\n", err)
-		return nil
+	var res []*models.Result
+	var done []bool
+	var errs []error
+	for j, r := range rs {
+		fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", idx[j], len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
 	}
-	if err != nil {
-		return err
+	if len(rs) == 1 {
+		r, d, err := sweep.RunOne(c.Context, out, rs[0], device, sweep.Train(sweepData), true)
+		res, done, errs = []*models.Result{r}, []bool{d}, []error{err}
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "the %d runs train as one stack\n", len(rs))
+		res, done, errs = sweep.RunStack(c.Context, out, rs, device, sweep.TrainStack(sweepData), true)
 	}
-	if done {
-		fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
+	var failed []error
+	for j, r := range rs {
+		switch err := errs[j]; {
+		case errors.Is(err, sweep.ErrRunning):
+			// A double submission or a requeue: the run is that task's.
+			fmt.Fprintf(c.App.ErrWriter, "%v: another task has it; nothing to do\n", err)
+		case err != nil:
+			failed = append(failed, fmt.Errorf("run %s: %w", r.ID, err))
+		default:
+			if done[j] {
+				fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
+			}
+			if err := models.WriteResultBlock(c.App.Writer, &r.Config, res[j]); err != nil {
+				return err
+			}
+		}
 	}
-	return models.WriteResultBlock(c.App.Writer, &r.Config, res)
+	return errors.Join(failed...)
+}
+
+// parseIndices reads --index: one run index or a comma-separated list.
+func parseIndices(s string, n int, name string) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, f := range strings.Split(s, ",") {
+		i, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("--index %q: want a run index or a comma-separated list of them", s)
+		}
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("--index %d: the sweep %s has runs 0..%d", i, name, n-1)
+		}
+		if seen[i] {
+			return nil, fmt.Errorf("--index %q: run %d twice", s, i)
+		}
+		seen[i] = true
+		out = append(out, i)
+	}
+	return out, nil
 }

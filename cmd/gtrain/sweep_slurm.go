@@ -9,11 +9,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
 // sweepSlurm writes the sbatch script of a job array whose task i runs
-// 'gtrain sweep run-one --index i', and with --submit submits it.
+// 'gtrain sweep run-one --index i' (or a stack of runs, --stack), and with
+// --submit submits it.
 func sweepSlurm(c *cli.Context) error {
 	var devices []string
 	if c.Int("gpus-per-task") > 0 {
@@ -51,6 +53,13 @@ func sweepSlurm(c *cli.Context) error {
 		Gtrain: absPath(bin), File: p.File, Out: out, Indices: indices,
 		Partition: c.String("partition"), GPUsPerTask: c.Int("gpus-per-task"), CPUsPerTask: c.Int("cpus-per-task"),
 		Memory: c.String("mem"), Time: c.String("time"), MaxParallel: c.Int("max-parallel"),
+		Stack: c.Int("stack"),
+	}
+	if opt.Stack < 1 {
+		return fmt.Errorf("--stack %d: want at least 1 (1 gives each run its own task)", opt.Stack)
+	}
+	if !engine.Stacks(devices[0]) {
+		opt.Stack = 1
 	}
 	// The tasks see the data as this command did.
 	if d := defaultDataDir(); d != "" {
@@ -71,10 +80,13 @@ func sweepSlurm(c *cli.Context) error {
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		return err
 	}
-	n := len(indices)
-	if indices == nil {
-		n = len(p.Runs)
+	all := indices
+	if all == nil {
+		for i := range p.Runs {
+			all = append(all, i)
+		}
 	}
+	n := len(sweep.Stacks(p.Runs, all, opt.Stack)) // tasks: runs, or stacks of them
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: a job array of %d tasks (array %s)\n", path, n, arrayOf(script))
 	if !c.Bool("submit") {
 		fmt.Fprintf(c.App.ErrWriter, "submit it with: sbatch %s\n", path)

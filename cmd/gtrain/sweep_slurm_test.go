@@ -16,9 +16,10 @@ import (
 )
 
 // TestSweepSlurm submits a small sweep on synthetic data to a real Slurm as
-// a job array, waits for it and checks every run. It needs a cluster
-// (.ci/slurm-up.sh starts a one-node one on this machine) and runs only
-// with GTRAIN_SLURM_TEST=1; .ci/run does both.
+// a job array, a task per run (--stack 1) and then stacked (one task
+// trains the 6 runs as one stack), waits for each and checks every run. It
+// needs a cluster (.ci/slurm-up.sh starts a one-node one on this machine)
+// and runs only with GTRAIN_SLURM_TEST=1; .ci/run does both.
 func TestSweepSlurm(t *testing.T) {
 	if os.Getenv("GTRAIN_SLURM_TEST") != "1" {
 		t.Skip("set GTRAIN_SLURM_TEST=1 with a Slurm cluster up (.ci/slurm-up.sh starts one)")
@@ -43,8 +44,6 @@ func TestSweepSlurm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(tmp, "sweep")
-
 	gtrainBin := func(args ...string) (string, string, error) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "CIFAR10_DIR=") // the file names the data
@@ -53,7 +52,18 @@ func TestSweepSlurm(t *testing.T) {
 		err := cmd.Run()
 		return so.String(), se.String(), err
 	}
-	stdout, stderr, err := gtrainBin("sweep", "slurm", file, "--out", out, "--submit", "--time", "10", "--max-parallel", "2", "--cpus-per-task", "1")
+	for _, c := range []struct {
+		stack string
+		tasks int
+	}{{"1", len(p.Runs)}, {"16", 1}} {
+		t.Run("stack="+c.stack, func(t *testing.T) {
+			submitAndCheck(t, gtrainBin, file, filepath.Join(tmp, "sweep"+c.stack), p, c.stack, c.tasks)
+		})
+	}
+}
+
+func submitAndCheck(t *testing.T, gtrainBin func(args ...string) (string, string, error), file, out string, p *sweep.Plan, stack string, tasks int) {
+	stdout, stderr, err := gtrainBin("sweep", "slurm", file, "--out", out, "--submit", "--time", "10", "--max-parallel", "2", "--cpus-per-task", "1", "--stack", stack)
 	if err != nil {
 		t.Fatalf("sweep slurm --submit: %v\n%s%s", err, stdout, stderr)
 	}
@@ -91,8 +101,8 @@ func TestSweepSlurm(t *testing.T) {
 	// Every task completed (Slurm keeps finished jobs for MinJobAge).
 	if info, err := exec.Command("scontrol", "show", "job", job).Output(); err == nil {
 		states := regexp.MustCompile(`JobState=(\w+)`).FindAllStringSubmatch(string(info), -1)
-		if len(states) != len(p.Runs) {
-			t.Errorf("scontrol shows %d tasks, want %d:\n%s", len(states), len(p.Runs), info)
+		if len(states) != tasks {
+			t.Errorf("scontrol shows %d tasks, want %d:\n%s", len(states), tasks, info)
 		}
 		for _, s := range states {
 			if s[1] != "COMPLETED" {
@@ -142,7 +152,11 @@ func TestSweepSlurm(t *testing.T) {
 				t.Errorf("run %d: %s left behind", r.Index, f)
 			}
 		}
-		logFile := filepath.Join(out, "slurm", job+"_"+strconv.Itoa(r.Index)+".out")
+		task := r.Index // a task per run, or the one stack's
+		if tasks == 1 {
+			task = 0
+		}
+		logFile := filepath.Join(out, "slurm", job+"_"+strconv.Itoa(task)+".out")
 		if b, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(b), r.ID) {
 			t.Errorf("task log %s: %v\n%s", logFile, err, b)
 		}

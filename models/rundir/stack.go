@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 
 	"github.com/gtrain/gtrain/graph"
@@ -117,6 +118,9 @@ func stackAs[T graph.Float](ctx context.Context, members []Member, idx []int, ou
 	d, err := prepared[T](&opt, lead, splits)
 	if err != nil {
 		return err
+	}
+	if opt.LimitMemory {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.StackMemoryLimit(d, len(idx))))
 	}
 	sm := make([]models.StackMember, len(idx))
 	for j, i := range idx {

@@ -27,6 +27,10 @@ type SlurmOptions struct {
 	JobName     string   // default gtrain-<sweep name>
 	Env         []string // "NAME=value" exported by the script before gtrain runs
 	RunOneArgs  []string // more arguments of run-one (--data D)
+	// Stack groups the runs into stacks of up to Stack runs (Stacks), one
+	// array task each; ≤ 1: a task per run. The caller says 1 for a device
+	// whose engine trains runs alone.
+	Stack int
 }
 
 // SlurmScriptName is the name of the script in the sweep directory.
@@ -34,7 +38,9 @@ const SlurmScriptName = "sweep.sbatch"
 
 // SlurmScript returns an sbatch script whose array task i runs
 // `gtrain sweep run-one FILE --index i --out OUT`, checking that run i
-// still has the id it had when the script was written.
+// still has the id it had when the script was written. With opt.Stack > 1
+// runs that share every mini-batch are grouped into stacks and task i
+// trains stack i: `run-one --index 3,5,8 --expect-id ID3,ID5,ID8`.
 func SlurmScript(p *Plan, opt SlurmOptions) (string, error) {
 	if len(p.Runs) == 0 {
 		return "", fmt.Errorf("sweep %s has no runs", p.Name)
@@ -61,11 +67,16 @@ func SlurmScript(p *Plan, opt SlurmOptions) (string, error) {
 	if opt.Time != "" && !regexp.MustCompile(`^[0-9:-]+$`).MatchString(opt.Time) {
 		return "", fmt.Errorf("slurm: --time %q: want minutes, MM:SS, HH:MM:SS or D-HH:MM:SS", opt.Time)
 	}
+	stacks := Stacks(p.Runs, indices, opt.Stack)
+	stacked := len(stacks) < len(indices)
 	name := opt.JobName
 	if name == "" {
 		name = "gtrain-" + p.Name
 	}
 	array := ArraySpec(indices)
+	if stacked {
+		array = fmt.Sprintf("0-%d", len(stacks)-1)
+	}
 	if opt.MaxParallel > 0 {
 		array += "%" + strconv.Itoa(opt.MaxParallel)
 	}
@@ -94,7 +105,12 @@ func SlurmScript(p *Plan, opt SlurmOptions) (string, error) {
 	w("")
 	w("# Written by 'gtrain sweep slurm' for the sweep %s (%d runs) of", p.Name, len(p.Runs))
 	w("# %s.", opt.File)
-	w("# Array task i trains run i of the plan into %s/<run id>;", opt.Out)
+	if stacked {
+		w("# Array task i trains the runs members[i] of the plan, which share every")
+		w("# mini-batch, as one stack (up to %d runs), each into %s/<run id>;", opt.Stack, opt.Out)
+	} else {
+		w("# Array task i trains run i of the plan into %s/<run id>;", opt.Out)
+	}
 	w("# 'gtrain sweep status %s' shows how far the sweep is.", opt.Out)
 	w("set -euo pipefail")
 	for _, e := range opt.Env {
@@ -105,25 +121,54 @@ func SlurmScript(p *Plan, opt SlurmOptions) (string, error) {
 		w("export %s=%s", k, shellQuote(v))
 	}
 	w("")
-	w("# The run id of each index when the script was written: run-one refuses")
-	w("# to train another run if the sweep file has changed since.")
-	w("ids=(")
-	for i := range p.Runs {
-		w("  %s # %d %s", p.Runs[i].ID, i, oneLine(p.Runs[i].Label()))
+	index, expect := `"$i"`, `"${ids[$i]}"`
+	if stacked {
+		w("# The runs of each stack, and their ids when the script was written:")
+		w("# run-one refuses to train other runs if the sweep file has changed since.")
+		w("members=(")
+		for s, members := range stacks {
+			w("  %s # stack %d", joinInts(members), s)
+		}
+		w(")")
+		w("ids=(")
+		for _, members := range stacks {
+			ids := make([]string, len(members))
+			for j, i := range members {
+				ids[j] = p.Runs[i].ID
+			}
+			w("  %s", strings.Join(ids, ","))
+		}
+		w(")")
+		index = `"${members[$i]}"`
+	} else {
+		w("# The run id of each index when the script was written: run-one refuses")
+		w("# to train another run if the sweep file has changed since.")
+		w("ids=(")
+		for i := range p.Runs {
+			w("  %s # %d %s", p.Runs[i].ID, i, oneLine(p.Runs[i].Label()))
+		}
+		w(")")
 	}
-	w(")")
 	w("i=${SLURM_ARRAY_TASK_ID:?not an array task}")
 	device := "cpu"
 	if opt.GPUsPerTask > 0 {
 		device = "cuda:0" // Slurm shows the task its own GPUs, from 0
 	}
 	args := []string{shellQuote(opt.Gtrain), "sweep", "run-one", shellQuote(opt.File),
-		"--index", `"$i"`, "--out", shellQuote(opt.Out), "--expect-id", `"${ids[$i]}"`, "--devices", device}
+		"--index", index, "--out", shellQuote(opt.Out), "--expect-id", expect, "--devices", device}
 	for _, a := range opt.RunOneArgs {
 		args = append(args, shellQuote(a))
 	}
 	w("exec %s", strings.Join(args, " "))
 	return b.String(), nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
 }
 
 // ArraySpec writes indices as Slurm's --array list: "0-3,5,7-9".

@@ -86,3 +86,38 @@ func TestSlurmScript(t *testing.T) {
 		}
 	}
 }
+
+// TestSlurmScriptStacked: with Stack, array task i trains stack i, the
+// runs members[i] with their ids; bash runs what the script says.
+func TestSlurmScriptStacked(t *testing.T) {
+	p := gridPlan(t, 5, Options{}) // 5 runs that share every mini-batch
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "gtrain")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho \"$@\"\n"), 0o755)
+	opt := SlurmOptions{Gtrain: fake, File: "/s/s.yaml", Out: "/o", Indices: []int{0, 1, 3, 4}, Stack: 2}
+	s, err := SlurmScript(p, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "#SBATCH --array=0-1\n") || !strings.Contains(s, "  3,4 # stack 1\n") {
+		t.Fatalf("script:\n%s", s)
+	}
+	path := filepath.Join(dir, "s.sbatch")
+	os.WriteFile(path, []byte(s), 0o755)
+	cmd := exec.Command("bash", path)
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if want := "sweep run-one /s/s.yaml --index 3,4 --out /o --expect-id " + p.Runs[3].ID + "," + p.Runs[4].ID + " --devices cpu\n"; string(out) != want {
+		t.Fatalf("task 1 runs\n%s\nwant\n%s", out, want)
+	}
+	// Stack 1, or stacks of one run each: a task per run, as without.
+	for _, n := range []int{0, 1} {
+		opt.Stack = n
+		if s, _ := SlurmScript(p, opt); !strings.Contains(s, "#SBATCH --array=0-1,3-4\n") {
+			t.Errorf("stack %d:\n%s", n, s)
+		}
+	}
+}
