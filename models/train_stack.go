@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
 )
@@ -80,7 +78,7 @@ type stackTrainer[T graph.Float] struct {
 	tuning  engine.Tuning
 	ms      []*stackRun[T]
 	results []MemberResult[T]
-	aug     *augment.Pipeline
+	batches *batcher[T]
 	k, n    int
 	dim     int
 	lead    *Config // the shared settings (member 0's)
@@ -117,21 +115,12 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 			return nil, fmt.Errorf("stack member %d: its data, dtype, device, batches or augmentation differ from member 0's; runs of a stack share every mini-batch", i)
 		}
 	}
-	if want := graph.Dtype[T]().String(); lead.Dtype != want {
-		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", lead.Dtype, want)
+	aug, err := checkTrainable(lead, d)
+	if err != nil {
+		return nil, err
 	}
 	n := d.Train.Len()
-	if lead.Batch > n {
-		return nil, fmt.Errorf("batch %d: larger than the %d training images", lead.Batch, n)
-	}
-	aug, err := augment.Parse(lead.Augment)
-	if err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
-	}
-	if len(lead.Augment) > 0 && d.Train.Pixels == nil {
-		return nil, fmt.Errorf("augment: the training split carries no raw pixels")
-	}
-	t := &stackTrainer[T]{d: d, tuning: tuning, aug: aug, n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n,
+	t := &stackTrainer[T]{d: d, tuning: tuning, batches: newBatcher(lead, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n,
 		lead: lead, results: make([]MemberResult[T], len(members)), start: time.Now()}
 	t.shuffleSrc, t.augSrc = rand.NewPCG(lead.Seed, streamShuffle), rand.NewPCG(lead.Seed, streamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
@@ -248,11 +237,6 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 	}
 	steps := t.n / t.lead.Batch
 	order := make([]int, t.n)
-	var unit, xb, yb []T // the augmented batch
-	if len(t.lead.Augment) > 0 {
-		unit = make([]T, t.lead.Batch*t.dim)
-		xb, yb = make([]T, t.lead.Batch*t.dim), make([]T, t.lead.Batch*t.k)
-	}
 	etas, costs := make([]float64, len(t.ms)), make([]float64, len(t.ms))
 	for {
 		live := t.live()
@@ -268,12 +252,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 		epoch := lead.ck.Epoch + 1
 		t0 := time.Now()
 		if lead.ck.Order == nil {
-			for i := range order {
-				order[i] = i
-			}
-			if t.lead.Shuffle {
-				t.shuffle.Shuffle(t.n, func(i, j int) { order[i], order[j] = order[j], order[i] })
-			}
+			t.batches.reorder(order, t.shuffle)
 			for _, r := range live {
 				if r.cfg.Schedule == "cyclic" {
 					r.ck.Eta = r.cfg.cyclicEta((epoch - 1) * steps)
@@ -286,22 +265,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return t.interrupted(ctx, epoch, step, order)
 			}
-			from, to := step*t.lead.Batch, (step+1)*t.lead.Batch
-			var b engine.Batch[T]
-			switch {
-			case unit != nil:
-				for i, r := range order[from:to] {
-					data.ToUnit(unit[i*t.dim:(i+1)*t.dim], t.d.Train.Pixels[r*t.dim:(r+1)*t.dim])
-				}
-				augment.Apply(t.aug, unit, t.augRNG)
-				data.NormalizeFloat(xb, unit, t.d.Normalizer)
-				engine.Gather(yb, t.d.Train.Y, order[from:to], t.k)
-				b = engine.Batch[T]{X: xb, Y: yb}
-			case t.lead.Shuffle:
-				b = engine.Batch[T]{Split: t.d.Train.Name, Rows: order[from:to]}
-			default:
-				b = engine.Batch[T]{Split: t.d.Train.Name, Start: from}
-			}
+			b := t.batches.make(order, step, t.augRNG)
 			for i, r := range t.in {
 				etas[i] = r.cfg.stepEta((epoch-1)*steps+step, r.ck.Eta)
 			}
