@@ -95,7 +95,7 @@ type stackTrainer[T graph.Float] struct {
 type stackRun[T graph.Float] struct {
 	runState
 	i      int              // index in the stack's members
-	p      *graph.Params[T] // its parameters: a view into eng's, or its own when not in eng
+	p      *graph.Params[T] // its parameters: eng's view (current after sync), or its own when not in eng
 	done   bool             // finished, failed or interrupted: no longer trained
 	frozen bool             // done, and frozen in eng
 }
@@ -180,6 +180,9 @@ func (t *stackTrainer[T]) live() []*stackRun[T] {
 // parameters; the members' p become views into the engine's.
 func (t *stackTrainer[T]) build(rs []*stackRun[T]) error {
 	if t.eng != nil {
+		if err := t.sync(); err != nil {
+			return err
+		}
 		for _, r := range t.in {
 			r.p = r.p.Clone()
 		}
@@ -208,6 +211,21 @@ func (t *stackTrainer[T]) build(rs []*stackRun[T]) error {
 		r.p, r.frozen = views[i], false
 	}
 	t.eng, t.in = eng, rs
+	return nil
+}
+
+// sync brings the members' parameters in the engine up to date on the
+// host (eng.Params) before they are read or changed: a device's engine
+// keeps them there between its Params calls; the CPU's views are its own
+// memory, always current.
+func (t *stackTrainer[T]) sync() error {
+	views, err := t.eng.Params()
+	if err != nil {
+		return err
+	}
+	for i, r := range t.in {
+		r.p = views[i]
+	}
 	return nil
 }
 
@@ -326,6 +344,9 @@ func (t *stackTrainer[T]) endEpoch(epoch int, secs float64) error {
 	if err != nil {
 		return err
 	}
+	if err := t.sync(); err != nil {
+		return err
+	}
 	var saving []*stackRun[T]
 	for i, r := range t.in {
 		if r.done {
@@ -412,15 +433,20 @@ func (t *stackTrainer[T]) freeze(r *stackRun[T]) {
 // epoch's with early stopping, unless partial) and sets their results.
 func (t *stackTrainer[T]) finishStopped(partial bool) error {
 	var todo []int // indices in t.in
-	finals := map[int]*graph.Params[T]{}
 	for i, r := range t.in {
 		if r.done && t.results[r.i].Trained == nil && t.results[r.i].Err == nil {
 			todo = append(todo, i)
-			finals[i] = finalParams(&r.runState, r.p, partial)
 		}
 	}
 	if len(todo) == 0 {
 		return nil
+	}
+	if err := t.sync(); err != nil {
+		return err
+	}
+	finals := map[int]*graph.Params[T]{}
+	for _, i := range todo {
+		finals[i] = finalParams(&t.in[i].runState, t.in[i].p, partial)
 	}
 	var after [3][]engine.Eval
 	var sizes [3]int
@@ -443,6 +469,9 @@ func (t *stackTrainer[T]) finishStopped(partial bool) error {
 // epoch and sets its partial result with an error wrapping ErrInterrupted.
 func (t *stackTrainer[T]) interrupted(ctx context.Context, epoch, step int, order []int) error {
 	cause := fmt.Errorf("%w at epoch %d, step %d: %w", ErrInterrupted, epoch, step+1, context.Cause(ctx))
+	if err := t.sync(); err != nil {
+		return err
+	}
 	var live []*stackRun[T]
 	for _, r := range t.in {
 		if r.done {
