@@ -32,6 +32,7 @@ func EngineFactory() engine.Factory {
 		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
 			return NewEngine(p, s, splits...)
 		},
+		Stack: StackFactory(),
 	}
 }
 
@@ -141,8 +142,6 @@ func (d *device) enter() (func(), error) {
 	}
 	return runtime.UnlockOSThread, nil
 }
-
-var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct", "fused", "segment"}
 
 // module compiles kernels.cu for dt with NVRTC (once per process and
 // device) and loads it. The caller has entered the context.

@@ -51,6 +51,9 @@ type Engine[T graph.Float] struct {
 	p      *graph.Params[T]
 	spec   engine.Spec
 	elem   int
+	// classes is the number of classes of a sample (a split's Y is n ×
+	// classes): p.K, or a member's in a stack (whose p is stacked).
+	classes int
 
 	w, b     cu.DevicePtr
 	train    *devProg[T]
@@ -93,86 +96,97 @@ type Engine[T graph.Float] struct {
 // NewEngine builds a CUDA engine for spec.Device ("cuda" or "cuda:N"),
 // uploading p; p is brought up to date by Params. Its steps read the rows
 // of splits.
-func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits ...*engine.Split[T]) (e *Engine[T], err error) {
-	ord, err := ParseDevice(spec.Device)
-	if err != nil {
-		return nil, err
-	}
-	d, err := openDevice(ord)
-	if err != nil {
-		return nil, err
-	}
-	leave, err := d.enter()
+func NewEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits ...*engine.Split[T]) (*Engine[T], error) {
+	e, leave, err := openEngine(p, spec, splits)
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	var z T
-	e = &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
-	defer func() {
-		if err != nil {
-			e.free()
-		}
-	}()
-	if e.m, err = d.module(graph.Dtype[T]()); err != nil {
+	if err := e.lone(); err != nil {
+		e.free()
 		return nil, err
 	}
-	if e.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
-		return nil, fmt.Errorf("cuda: stream: %v", err)
-	}
-	if e.blas, err = newBlas(); err != nil {
-		return nil, err
-	}
-	if err = blasSetStream(e.blas, &e.stream); err != nil {
-		return nil, err
-	}
-	k, dim := p.K, p.D
-	if e.w, err = e.alloc(k * dim * e.elem); err != nil {
-		return nil, err
-	}
-	if e.b, err = e.alloc(k * e.elem); err != nil {
-		return nil, err
-	}
-	if e.eta, err = e.alloc(8); err != nil {
-		return nil, err
-	}
-	if e.ctr, err = e.alloc(16); err != nil {
-		return nil, err
-	}
-	if e.curEta, err = e.alloc(8); err != nil {
-		return nil, err
-	}
-	if e.count, err = e.alloc(8); err != nil {
-		return nil, err
-	}
-	if err = e.upload(e.w, p.W); err != nil {
-		return nil, err
-	}
-	if err = e.upload(e.b, p.B); err != nil {
-		return nil, err
-	}
+	return e, nil
+}
+
+// lone builds the lone engine's training program (for spec.Batch rows).
+func (e *Engine[T]) lone() error {
+	spec, p := e.spec, e.p
 	if spec.Batch > 0 {
 		net, err := graph.NewNet(graph.NetConfig{Loss: spec.Loss, Rows: spec.Batch, Grad: true}, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		prog, err := lowerForDevice(net, spec.Tuning)
 		net.Close()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if e.train, err = e.newProg(prog); err != nil {
-			return nil, err
+			return err
 		}
-		if e.xb, err = e.alloc(spec.Batch * dim * e.elem); err != nil {
-			return nil, err
+		if e.xb, err = e.alloc(spec.Batch * p.D * e.elem); err != nil {
+			return err
 		}
-		if e.yb, err = e.alloc(spec.Batch * k * e.elem); err != nil {
-			return nil, err
+		if e.yb, err = e.alloc(spec.Batch * p.K * e.elem); err != nil {
+			return err
 		}
 		e.bindInputs(e.train, e.xb, e.yb)
 	}
-	return e, e.sync()
+	return e.sync()
+}
+
+// openEngine opens the device of spec and sets up what every engine on it
+// has: its stream and cuBLAS handle, W and b uploaded from p, the counters
+// and small buffers. It returns with the device's context entered; leave
+// undoes that. (The stacked engine is one over the stacked parameters.)
+func openEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits engine.Splits[T]) (_ *Engine[T], leave func(), err error) {
+	ord, err := ParseDevice(spec.Device)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openDevice(ord)
+	if err != nil {
+		return nil, nil, err
+	}
+	if leave, err = d.enter(); err != nil {
+		return nil, nil, err
+	}
+	var z T
+	e := &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), classes: p.K, eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
+	defer func() {
+		if err != nil {
+			e.free()
+			leave()
+		}
+	}()
+	if e.m, err = d.module(graph.Dtype[T]()); err != nil {
+		return nil, nil, err
+	}
+	if e.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return nil, nil, fmt.Errorf("cuda: stream: %v", err)
+	}
+	if e.blas, err = newBlas(); err != nil {
+		return nil, nil, err
+	}
+	if err = blasSetStream(e.blas, &e.stream); err != nil {
+		return nil, nil, err
+	}
+	for _, b := range []struct {
+		p     *cu.DevicePtr
+		bytes int
+	}{{&e.w, len(p.W) * e.elem}, {&e.b, len(p.B) * e.elem}, {&e.eta, 8}, {&e.ctr, 16}, {&e.curEta, 8}, {&e.count, 8}} {
+		if *b.p, err = e.alloc(b.bytes); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err = e.upload(e.w, p.W); err != nil {
+		return nil, nil, err
+	}
+	if err = e.upload(e.b, p.B); err != nil {
+		return nil, nil, err
+	}
+	return e, leave, nil
 }
 
 func newBlas() (b *cublas.Standard, err error) {

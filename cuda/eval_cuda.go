@@ -35,7 +35,7 @@ func (e *Engine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
 		return ev, err
 	}
 	const block = 10000
-	d, k := e.p.D, e.p.K
+	d, k := e.p.D, e.classes
 	var lossSum, reg float64
 	for from := 0; from < ev.N; from += block {
 		rows := min(block, ev.N-from)

@@ -12,15 +12,22 @@
 #      (one Step per batch), the engine's TrainEpoch path (no host sync in
 #      the epoch; BenchmarkEpoch on synthetic data), and PyTorch
 #      (ref_torch.py --device cuda) in the same run,
+#   5. stacks: a sweep of 8 runs per dtype (cross/svm x lambda 0/0.1 x eta
+#      0.001/0.01, --stack 8: one stack of both losses per dtype) trained on
+#      the GPU and on the CPU, every run's test accuracy within 0.01 points
+#      (float64) or 0.3 (float32) and its final training cost within 1e-6
+#      (float64) or 1e-2 (float32) relative of the CPU's; and gtrain bench
+#      --stack 1,16,64 on the GPU (ms per configuration-epoch),
 # and prints one summary table (also written to OUTDIR/summary.txt). Exit
 # status: 0 when every check passed.
 #
 # usage: cuda/gpucheck.sh [--pack DIR] [--bin gtrain-cuda] [--cpu-bin gtrain]
 #          [--test cuda.test] [--data CIFAR_BIN_DIR] [--peer ref_torch.py]
-#          [--out OUTDIR] [--epochs 40] [--time-epochs 5] [--bundle]
+#          [--out OUTDIR] [--epochs 40] [--time-epochs 5] [--stack-epochs 3] [--bundle]
 #          [--deadline SECONDS] [--quick]
 #
-# --quick runs only the CUDA tests and the GPU benchmarks (a tuning loop);
+# --quick runs only the CUDA tests and the GPU benchmarks (a tuning loop;
+# the stacked bench too, not the stacked sweeps);
 # the full check is what a result is reported from.
 #
 # --deadline caps the whole check: every step's timeout is cut to what is
@@ -42,7 +49,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 pack="" bin="" cpubin="" testbin="" data="${CIFAR10_DIR:-}" peer="" out="${OUT:-}"
-epochs=40 tepochs=5 bundle=0 deadline=0 quick=0
+epochs=40 tepochs=5 sepochs=3 bundle=0 deadline=0 quick=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pack) pack=$2; shift 2 ;;
@@ -54,10 +61,11 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --time-epochs) tepochs=$2; shift 2 ;;
+    --stack-epochs) sepochs=$2; shift 2 ;;
     --bundle) bundle=1; shift ;;
     --quick) quick=1; shift ;;
     --deadline) deadline=$2; shift 2 ;;
-    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
     *) echo "gpucheck: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -148,7 +156,7 @@ results=$out/results.tsv
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # check, status, detail
 
 # 1. CUDA tests.
-log "1/4 CUDA tests"
+log "1/5 CUDA tests"
 if (cd "$root/cuda" && timeout "$(tmo 160)" "$testbin" -test.v -test.count=1 -test.timeout 150s) >"$logs/tests.log" 2>&1; then
   rec "cuda tests" PASS "$(grep -c '^--- PASS' "$logs/tests.log") passed, $(grep -c '^--- SKIP' "$logs/tests.log") skipped"
 else
@@ -173,7 +181,7 @@ fi
 
 if [ "$quick" = 0 ]; then
 # 2. gradcheck on the GPU.
-log "2/4 gradcheck --device cuda"
+log "2/5 gradcheck --device cuda"
 for loss in cross svm; do
   if timeout "$(tmo 120)" "$bin" --device cuda gradcheck --loss "$loss" >"$logs/gradcheck-$loss.log" 2>&1; then st=PASS; else st=FAIL; fi
   worst=$(grep -E ' vs ' "$logs/gradcheck-$loss.log" | tr '\n' ';' | tr -s ' ')
@@ -185,7 +193,7 @@ for loss in cross svm; do
 done
 
 # 3. Model 3, GPU vs CPU. The CPU runs go in the background meanwhile.
-log "3/4 Model 3, $epochs epochs, GPU and CPU"
+log "3/5 Model 3, $epochs epochs, GPU and CPU"
 declare -A pid
 for dt in float32 float64; do
   timeout "$(tmo 300)" "$cpubin" --device cpu train --epochs "$epochs" --dtype "$dt" --out "$work/m3-cpu-$dt" --force -q >"$logs/m3-cpu-$dt.log" 2>&1 &
@@ -218,7 +226,7 @@ done
 fi # quick
 
 # 4. Timings: ours (trainer path), ours (TrainEpoch, synthetic), PyTorch.
-log "4/4 timings"
+log "4/5 timings"
 (cd "$root/cuda" && timeout "$(tmo 180)" "$testbin" -test.run XXX_NONE -test.bench BenchmarkEpoch -test.benchtime 20x) >"$logs/bench.log" 2>&1 ||
   log "BenchmarkEpoch failed: $(tail -3 "$logs/bench.log")"
 # Where a step's time goes: each launch timed alone (BenchmarkStepLaunches),
@@ -248,6 +256,63 @@ if [ -n "$target" ] && [ "$target" != "-" ]; then
   rec "float32 batch 100 ≤ 4 ms/epoch" "$ok" "TrainEpoch $target ms/epoch"
 fi
 
+# 5. Stacks: the same sweep trained as stacks on the GPU and on the CPU
+# (the CPU's in the background meanwhile), compared run by run; then the
+# stacked bench on the GPU.
+log "5/5 stacks"
+if [ "$quick" = 0 ]; then
+  stackgrid=(--grid loss=cross,svm --grid lambda=0,0.1 --grid eta=0.001,0.01 --grid "epochs=$sepochs" --grid dtype=float32,float64)
+  timeout "$(tmo 400)" "$cpubin" sweep run --devices cpu --stack 8 --out "$work/stack-cpu" -q --no-html "${stackgrid[@]}" >"$logs/stack-cpu.log" 2>&1 &
+  spid=$!
+  timeout "$(tmo 300)" "$bin" sweep run --devices cuda --stack 8 --out "$work/stack-gpu" -q --no-html "${stackgrid[@]}" >"$logs/stack-gpu.log" 2>&1 ||
+    log "GPU stacked sweep failed: $(tail -1 "$logs/stack-gpu.log")"
+  wait "$spid" || log "CPU stacked sweep failed: $(tail -1 "$logs/stack-cpu.log")"
+  line=$("$PY" - "$work/stack-gpu" "$work/stack-cpu" <<'EOF'
+import glob, json, os, sys
+def runs(root):
+    out = {}
+    for cfgf in glob.glob(os.path.join(root, "*", "config.json")):
+        try:
+            c = json.load(open(cfgf))
+            r = json.load(open(os.path.join(os.path.dirname(cfgf), "result.json")))
+        except Exception:
+            continue
+        out[(c["dtype"], c["loss"], c["lambda"], c["eta"])] = r
+    return out
+g, c = runs(sys.argv[1]), runs(sys.argv[2])
+if len(g) != 16 or len(c) != 16:
+    print("FAIL\t%d GPU and %d CPU runs finished, want 16 each" % (len(g), len(c)))
+    sys.exit()
+tol = {"float64": (0.01, 1e-6), "float32": (0.3, 1e-2)}
+worst, bad = {}, []
+for key, rc in sorted(c.items()):
+    rg = g.get(key)
+    if rg is None:
+        bad.append("%s: no GPU run" % (key,))
+        continue
+    if not str(rg.get("device", "")).startswith("cuda"):
+        bad.append("%s: the GPU run's device is %s" % (key, rg.get("device")))
+    da = abs(100 * (rg["splits"]["test"]["accuracy_trained"] - rc["splits"]["test"]["accuracy_trained"]))
+    ct = rc["splits"]["train"]["cost_trained"]
+    dc = abs(rg["splits"]["train"]["cost_trained"] - ct) / max(1, abs(ct))
+    ta, tc = tol[key[0]]
+    wa, wc = worst.get(key[0], (0, 0))
+    worst[key[0]] = (max(wa, da), max(wc, dc))
+    if not (da <= ta and dc <= tc):
+        bad.append("%s: test acc diff %.3f points, train cost rel diff %.2g" % (key, da, dc))
+detail = "; ".join("%s: max |test acc diff| %.3f points, max train cost rel diff %.2g" % (dt, a, b) for dt, (a, b) in sorted(worst.items()))
+print("%s\t16 runs (2 stacks of 8) vs the CPU's: %s%s" % ("FAIL" if bad else "PASS", detail, ("; " + "; ".join(bad[:3])) if bad else ""))
+EOF
+)
+  rec "stacked sweep vs cpu" "${line%%$'\t'*}" "${line#*$'\t'}"
+fi
+stackbench=$out/stack-bench.txt
+if timeout "$(tmo 300)" "$bin" bench --stack 1,16,64 --device cuda --loss cross --batch 100 --dtype float32,float64 --epochs 2 >"$stackbench" 2>"$logs/stack-bench.log"; then
+  rec "bench --stack 1,16,64 (cuda)" PASS "$(awk '$2 == 64 {printf "%s M=64 %s ms/config-epoch; ", $1, $3}' "$stackbench")"
+else
+  rec "bench --stack 1,16,64 (cuda)" FAIL "$(tail -1 "$logs/stack-bench.log")"
+fi
+
 # Summary.
 {
   echo "== gpucheck summary ($(date -u +%FT%TZ), $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
@@ -257,6 +322,8 @@ fi
   column -t -s $'\t' "$timings" 2>/dev/null || cat "$timings"
   echo
   echo "float32 batch 100 TrainEpoch without segments: $(grep -oE '[0-9.]+ ms/epoch' "$logs/bench-unsegmented.log" | head -1)"
+  echo "stacked training on the GPU (gtrain bench --stack 1,16,64, ms per configuration-epoch):"
+  grep -E '^(float32|float64) ' "$stackbench" 2>/dev/null
   echo "per launch, microseconds (BenchmarkStepLaunches; cross-entropy, no graph, an event after each):"
   grep -E '^BenchmarkStepLaunches' "$logs/profile.log" | sed -E 's/^BenchmarkStepLaunches\/([^ \t]+)[ \t]+[0-9]+[ \t]+[0-9]+ ns\/op/\1/; s/[ \t]+/ /g'
   echo

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/engine"
+	"gorgonia.org/tensor"
 )
 
 // TestKernelsOnHost runs the launch plans of both loss graphs (fused and
@@ -24,19 +25,7 @@ import (
 // logic, the argument order of every launch and the fused descriptors;
 // what only a GPU checks is left: NVRTC, the driver, cuBLAS, real threads.
 func TestKernelsOnHost(t *testing.T) {
-	gxx := lookGXX(t, "the kernels are run on the GPU only")
-	dir := t.TempDir()
-	bins := map[string]string{}
-	for _, real := range []string{"float", "double"} {
-		bin := filepath.Join(dir, "harness_"+real)
-		isf := map[string]string{"float": "1", "double": "0"}[real]
-		out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-include", "testdata/cuda_shim.h", "-DREAL="+real, "-DREAL_IS_FLOAT="+isf,
-			"-o", bin, "testdata/host_harness.cpp").CombinedOutput()
-		if err != nil {
-			t.Fatalf("building the harness (%s): %v\n%s", real, err, out)
-		}
-		bins[real] = bin
-	}
+	bins := map[string]string{"double": buildHarness[float64](t), "float": buildHarness[float32](t)}
 	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
 		for _, sz := range [][3]int{{7, 10, 5}, {33, 10, 20}, {1, 10, 3}} {
 			for _, mode := range []planMode{unfused, fused, segmented} {
@@ -251,12 +240,7 @@ func runHarness(t *testing.T, bin, input string) map[string][]float64 {
 // on the CPU, and compares the costs, W, b, the counters and the count
 // with the CPU engine.
 func TestTrainingStepsOnHost(t *testing.T) {
-	gxx := lookGXX(t, "the kernels are run on the GPU only")
-	bin := filepath.Join(t.TempDir(), "harness")
-	if out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-include", "testdata/cuda_shim.h", "-DREAL=double", "-DREAL_IS_FLOAT=0",
-		"-o", bin, "testdata/host_harness.cpp").CombinedOutput(); err != nil {
-		t.Fatalf("building the harness: %v\n%s", err, out)
-	}
+	bin := buildHarness[float64](t)
 	const n, k, d, batch, lambda = 60, 10, 8, 20, 0.1
 	for _, loss := range []graph.Loss{graph.CrossEntropy, graph.SVM} {
 		split := synthHost(n, k, d, 3)
@@ -401,4 +385,96 @@ func synthHost(n, k, d int, seed uint64) *engine.Split[float64] {
 	}
 	graph.OneHot(s.Y, s.Labels, k)
 	return s
+}
+
+// realName is kernels.cu's REAL for T.
+func realName[T graph.Float]() string {
+	if graph.Dtype[T]() == tensor.Float32 {
+		return "float"
+	}
+	return "double"
+}
+
+// buildHarness compiles testdata/host_harness.cpp for T (contractions
+// off: the kernels' arithmetic rounded op by op, as NVRTC's with the
+// rounded intrinsics).
+func buildHarness[T graph.Float](t *testing.T) string {
+	t.Helper()
+	gxx := lookGXX(t, "the kernels are run on the GPU only")
+	real := realName[T]()
+	isf := map[string]string{"float": "1", "double": "0"}[real]
+	bin := filepath.Join(t.TempDir(), "harness_"+real)
+	out, err := exec.Command(gxx, "-O1", "-std=c++17", "-pthread", "-ffp-contract=off", "-include", "testdata/cuda_shim.h",
+		"-DREAL="+real, "-DREAL_IS_FLOAT="+isf, "-o", bin, "testdata/host_harness.cpp").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the harness (%s): %v\n%s", real, err, out)
+	}
+	return bin
+}
+
+// harnessOut is one line the harness printed: "O slot" or "R name" and
+// the values, in the order printed.
+type harnessOut struct {
+	key  string
+	vals []float64
+}
+
+func runHarnessOrdered(t *testing.T, bin, input string) []harnessOut {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Stdin = strings.NewReader(input)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("harness: %v\n%s", err, stderr.String())
+	}
+	var res []harnessOut
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		o := harnessOut{key: f[0] + " " + f[1]}
+		for _, v := range f[3:] {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("harness output %q: %v", v, err)
+			}
+			o.vals = append(o.vals, x)
+		}
+		res = append(res, o)
+	}
+	return res
+}
+
+// take returns the values of the first output of key not taken yet.
+func take(t *testing.T, outs *[]harnessOut, key string) []float64 {
+	t.Helper()
+	for i, o := range *outs {
+		if o.key == key {
+			*outs = append((*outs)[:i:i], (*outs)[i+1:]...)
+			return o.vals
+		}
+	}
+	t.Fatalf("the harness printed no (more) %q", key)
+	return nil
+}
+
+func hexList[T graph.Float](x []T) []string {
+	out := make([]string, len(x))
+	for i, v := range x {
+		out[i] = hexf(float64(v))
+	}
+	return out
+}
+
+func intList[I int | int32 | uint8 | uint64 | int64](x []I) []string {
+	out := make([]string, len(x))
+	for i, v := range x {
+		out[i] = strconv.FormatInt(int64(v), 10)
+	}
+	return out
+}
+
+// setSlot writes a slot's values.
+func setSlot[T graph.Float](in *strings.Builder, slot int, v []T) {
+	fmt.Fprintf(in, "V %d %d %s\n", slot, len(v), strings.Join(hexList(v), " "))
 }

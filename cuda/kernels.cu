@@ -374,3 +374,95 @@ extern "C" __global__ void __launch_bounds__(SEGMENT_BLOCK) segment(const long l
         __syncthreads();
     }
 }
+
+// ---- stacks (graph.Stack; plan.go's StackStepLaunches, StackEvalLaunches) ----
+// A stack's segment of reps members [from, from + reps) has its own W
+// (reps K×d matrices, member-major), b, ∂W, ∂b, data terms and scores,
+// (rows·reps)×k, row r·reps + j being sample r under member from + j.
+// Per-member values of the whole stack are indexed from + j.
+
+// Products and sums rounded one by one, never contracted into a fused
+// multiply-add: the stacked update then has the CPU engine's bits
+// (graph.ScaleAxpy, graph.Axpy).
+#if REAL_IS_FLOAT
+#define MUL_RN __fmul_rn
+#define ADD_RN __fadd_rn
+#else
+#define MUL_RN __dmul_rn
+#define ADD_RN __dadd_rn
+#endif
+
+// repeat_rows copies each row of in (rows×k) reps times into out
+// ((rows·reps)×k): a segment's labels, as graph.Stack.Run feeds them.
+extern "C" __global__ void repeat_rows(long long rows, long long reps, long long k, real *out, const real *in) {
+    long long n = rows * reps * k;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
+        long long i, c;
+        div_index(t, k, n, &i, &c);
+        out[t] = in[(i / reps) * k + c];
+    }
+}
+
+// sqnorm sets sq[from + m] = Σ w_m² for member m of a segment (block m;
+// w_m is w[m·kd, (m+1)·kd)), summed by a tree in shared memory of
+// blockDim.x reals (a power of two): deterministic for a block size.
+extern "C" __global__ void sqnorm(long long kd, const real *w, real *sq, long long from) {
+    extern __shared__ __align__(16) unsigned char smem[];
+    real *sh = (real *)smem;
+    const real *v = w + (long long)blockIdx.x * kd;
+    real acc = (real)0;
+    for (long long t = threadIdx.x; t < kd; t += blockDim.x) acc = ADD_RN(acc, MUL_RN(v[t], v[t]));
+    sh[threadIdx.x] = acc;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) sh[threadIdx.x] = ADD_RN(sh[threadIdx.x], sh[threadIdx.x + s]);
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) sq[from + blockIdx.x] = sh[0];
+}
+
+// stack_sgd records the costs of a segment's members and updates them,
+// each with its factors fac[4m .. 4m+3] = a, c, λ, frozen (plan.go's
+// StackFactors: a = 1 − 2ηλ, or 1 when λ = 0; c = −η):
+//   costs[m] = data_j + λ·sq[m]      (sq: sqnorm's, of W before the update)
+//   W_m ← a·W_m + c·∂W_m,  b_m ← b_m + c·∂b_m   (unless frozen)
+// for m = from + j. With advance set it moves the counters on as sgd:
+// ctr[0] += rows, ctr[1] += 1 (one thread; no other reads them).
+extern "C" __global__ void stack_sgd(long long reps, long long kd, long long k, real *w, const real *dw, real *b, const real *db,
+                                     const double *fac, const real *data, const real *sq, double *costs, long long from,
+                                     long long *ctr, long long rows, long long advance) {
+    long long nw = reps * kd, n = nw + reps * k;
+    long long start = blockIdx.x * (long long)blockDim.x + threadIdx.x, stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = start; j < reps; j += stride) {
+        const double *f = fac + 4 * (from + j);
+        costs[from + j] = (double)ADD_RN(data[j], MUL_RN((real)f[2], sq[from + j]));
+    }
+    for (long long t = start; t < n; t += stride) {
+        long long j, i;
+        if (t < nw) div_index(t, kd, nw, &j, &i);
+        else div_index(t - nw, k, reps * k, &j, &i);
+        const double *f = fac + 4 * (from + j);
+        if (f[3] != 0) continue;
+        real a = (real)f[0], c = (real)f[1];
+        if (t < nw) w[t] = ADD_RN(MUL_RN(a, w[t]), MUL_RN(c, dw[t]));
+        else b[t - nw] = ADD_RN(b[t - nw], MUL_RN(c, db[t - nw]));
+    }
+    if (advance && start == 0) {
+        ctr[1] += 1;
+        ctr[0] += rows;
+    }
+}
+
+// stack_correct adds to counts[from + j] the rows whose first arg max
+// under member from + j is the label.
+extern "C" __global__ void stack_correct(long long rows, long long reps, long long k, const real *scores, const int *labels,
+                                         unsigned long long *counts, long long from) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= rows * reps) return;
+    const real *s = scores + i * k;
+    long long best = 0;
+    for (long long c = 1; c < k; c++) {
+        if (s[c] > s[best]) best = c;
+    }
+    if (best == labels[i / reps]) atomicAdd(counts + from + i % reps, 1ULL);
+}

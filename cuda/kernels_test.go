@@ -24,6 +24,19 @@ func TestKernelFunctionCodes(t *testing.T) {
 	}
 }
 
+// TestKernelNames checks that the backend loads every kernel of
+// kernels.cu and no other.
+func TestKernelNames(t *testing.T) {
+	re := regexp.MustCompile(`extern "C" __global__ void (?:__launch_bounds__\([A-Z_0-9]+\) )?([a-z_]+)\(`)
+	var got []string
+	for _, m := range re.FindAllStringSubmatch(kernelSource, -1) {
+		got = append(got, m[1])
+	}
+	if strings.Join(got, " ") != strings.Join(kernelNames, " ") {
+		t.Errorf("kernels.cu defines %v; the backend loads %v", got, kernelNames)
+	}
+}
+
 // TestKernelFusedConstants checks the fused kernel's limits against fuse.go.
 func TestKernelFusedConstants(t *testing.T) {
 	for _, c := range []struct {

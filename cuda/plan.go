@@ -153,7 +153,8 @@ func FusedDesc(in Instr, host []float64) []int64 {
 // ArgBuf is an engine buffer by name (Arg.Name): "xs", "ys" (the split),
 // "idx" (int32 order), "ctr" (int64 row offset and step), "etas" (float64
 // rates), "cur" (float64 rate of the step), "costs" (float64 per step),
-// "labels" (int32), "count" (uint64).
+// "labels" (int32), "count" (uint64); a stack's also "yb", "fac", "sq",
+// "mcosts" and "counts" (stackplan.go).
 const ArgBuf ArgKind = 'B'
 
 func (a *argList) buf(name string) { *a = append(*a, Arg{Kind: ArgBuf, Name: name}) }

@@ -14,6 +14,11 @@ import (
 //go:embed kernels.cu
 var kernelSource string
 
+// kernelNames are the kernels of kernels.cu the backend loads
+// (TestKernelNames checks that they are all its kernels).
+var kernelNames = []string{"binary", "unary", "reduce", "gather", "sgd", "correct", "fused", "segment",
+	"repeat_rows", "sqnorm", "stack_sgd", "stack_correct"}
+
 // ErrNotBuilt is the error of every GPU call in a build without the backend.
 var ErrNotBuilt = errors.New("this gtrain was built without CUDA support (make build-cuda builds bin/gtrain-cuda, which has it)")
 

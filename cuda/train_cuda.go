@@ -21,7 +21,7 @@ func (e *Engine[T]) resident(x, y []T, labels []uint8) (*devSplit[T], error) {
 			return s, nil
 		}
 	}
-	n := len(y) / e.p.K
+	n := len(y) / e.classes
 	s := &devSplit[T]{n: n, hostX: x, hostY: y}
 	var err error
 	if s.x, err = e.alloc(len(x) * e.elem); err != nil {
@@ -64,7 +64,7 @@ func (e *Engine[T]) batchData(b engine.Batch[T]) (x, y []T, from *engine.Split[T
 	if err != nil || s == nil {
 		return b.X, b.Y, nil, err
 	}
-	d, k := e.p.D, e.p.K
+	d, k := e.p.D, e.classes
 	if b.Rows == nil {
 		lo, hi := b.Start, b.Start+e.spec.Batch
 		return s.X[lo*d : hi*d], s.Y[lo*k : hi*k], s, nil
@@ -101,28 +101,43 @@ func (e *Engine[T]) stepGraph(src *devSplit[T], idx, perStep bool) (*execGraph, 
 	if err := e.ensureCosts(1); err != nil {
 		return nil, err
 	}
-	// A warm-up outside the capture (lazy module and cuBLAS loading), with
-	// η = 0 so that W and b do not move.
-	saved := e.hostEta
-	if err := e.setEta(0); err != nil {
-		return nil, err
+	return e.captured(key, func() error {
+		// With η = 0, so that W and b do not move.
+		saved := e.hostEta
+		if err := e.setEta(0); err != nil {
+			return err
+		}
+		if err := e.setCtr(0); err != nil {
+			return err
+		}
+		if err := e.issueStep(src, idx, false); err != nil {
+			return err
+		}
+		if err := e.sync(); err != nil {
+			return err
+		}
+		return e.setEta(saved)
+	}, func() error { return e.issueStep(src, idx, perStep) })
+}
+
+// captured returns the graph of key, captured the first time from what
+// issue issues on the stream; warm issues a step before, outside the
+// capture (lazy module and cuBLAS loading), that leaves W and b as they
+// are.
+func (e *Engine[T]) captured(key graphKey, warm, issue func() error) (*execGraph, error) {
+	if g, ok := e.graphs[key]; ok {
+		return g, nil
 	}
-	if err := e.setCtr(0); err != nil {
-		return nil, err
-	}
-	if err := e.issueStep(src, idx, false); err != nil {
+	if err := warm(); err != nil {
 		return nil, err
 	}
 	if err := e.sync(); err != nil {
 		return nil, err
 	}
-	if err := e.setEta(saved); err != nil {
-		return nil, err
-	}
 	if err := beginCapture(&e.stream); err != nil {
 		return nil, err
 	}
-	ierr := e.issueStep(src, idx, perStep)
+	ierr := issue()
 	g, err := endCapture(&e.stream)
 	if ierr != nil {
 		g.destroy()
@@ -203,13 +218,6 @@ func (e *Engine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	if e.train == nil {
 		return 0, fmt.Errorf("cuda: the engine was built without a training batch size")
 	}
-	x, y, host, err := e.batchData(b)
-	if err != nil {
-		return 0, err
-	}
-	if len(x) != e.spec.Batch*e.p.D || len(y) != e.spec.Batch*e.p.K {
-		return 0, fmt.Errorf("cuda: Step got %d inputs and %d labels, want %d rows", len(x), len(y), e.spec.Batch)
-	}
 	leave, err := e.d.enter()
 	if err != nil {
 		return 0, err
@@ -219,25 +227,9 @@ func (e *Engine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 		return 0, err
 	}
 	e.paramsOnHost = false
-	src, row := e.residentOf(host), b.Start
-	if src == nil {
-		if e.staging == nil {
-			s := &devSplit[T]{n: e.spec.Batch}
-			if s.x, err = e.alloc(len(x) * e.elem); err != nil {
-				return 0, err
-			}
-			if s.y, err = e.alloc(len(y) * e.elem); err != nil {
-				return 0, err
-			}
-			e.staging = s
-		}
-		src, row = e.staging, 0
-		if err := e.upload(src.x, x); err != nil {
-			return 0, err
-		}
-		if err := e.upload(src.y, y); err != nil {
-			return 0, err
-		}
+	src, row, err := e.stepSource(b)
+	if err != nil {
+		return 0, err
 	}
 	g, err := e.stepGraph(src, false, false)
 	if err != nil {
@@ -246,20 +238,15 @@ func (e *Engine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	if err := e.setEta(eta); err != nil {
 		return 0, err
 	}
-	// The sgd kernel advanced the counters: consecutive batches of one
-	// split (the trainer's unshuffled epoch) upload nothing.
-	n := e.next
-	if !n.valid || n.src != src || n.row != row || n.step >= e.costsCap {
-		if err := e.setCtr(row); err != nil {
-			return 0, err
-		}
-		n.step = 0
+	step, err := e.seek(src, row, e.costsCap)
+	if err != nil {
+		return 0, err
 	}
 	if err := g.launch(&e.stream); err != nil {
 		e.next.valid = false
 		return 0, err
 	}
-	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs+cu.DevicePtr(8*n.step), 8, e.stream); err != nil {
+	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&e.hostCost[0]), e.costs+cu.DevicePtr(8*step), 8, e.stream); err != nil {
 		e.next.valid = false
 		return 0, err
 	}
@@ -267,8 +254,55 @@ func (e *Engine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 		e.next.valid = false
 		return 0, err
 	}
-	e.next.valid, e.next.src, e.next.row, e.next.step = src != e.staging, src, row+e.spec.Batch, n.step+1
+	e.stepped(src, row, step)
 	return e.hostCost[0], nil
+}
+
+// stepSource returns where a step reads the rows of b on the device: a
+// resident split and b's first row there, or the staging buffers (row 0)
+// b's rows are uploaded to.
+func (e *Engine[T]) stepSource(b engine.Batch[T]) (*devSplit[T], int, error) {
+	x, y, host, err := e.batchData(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(x) != e.spec.Batch*e.p.D || len(y) != e.spec.Batch*e.classes {
+		return nil, 0, fmt.Errorf("cuda: Step got %d inputs and %d labels, want %d rows", len(x), len(y), e.spec.Batch)
+	}
+	if src := e.residentOf(host); src != nil {
+		return src, b.Start, nil
+	}
+	if e.staging == nil {
+		s := &devSplit[T]{n: e.spec.Batch}
+		if s.x, err = e.alloc(len(x) * e.elem); err != nil {
+			return nil, 0, err
+		}
+		if s.y, err = e.alloc(len(y) * e.elem); err != nil {
+			return nil, 0, err
+		}
+		e.staging = s
+	}
+	if err := e.upload(e.staging.x, x); err != nil {
+		return nil, 0, err
+	}
+	return e.staging, 0, e.upload(e.staging.y, y)
+}
+
+// seek returns the step counter a captured step at row of src finds on
+// the device: the step kernels advance the counters, so consecutive
+// batches of one split (the trainer's unshuffled epoch) upload nothing;
+// otherwise (and at limit steps: the cost record's end) they are set to
+// (row, 0).
+func (e *Engine[T]) seek(src *devSplit[T], row, limit int) (int, error) {
+	if n := e.next; n.valid && n.src == src && n.row == row && n.step < limit {
+		return n.step, nil
+	}
+	return 0, e.setCtr(row)
+}
+
+// stepped records where step (of seek) at row of src left the counters.
+func (e *Engine[T]) stepped(src *devSplit[T], row, step int) {
+	e.next.valid, e.next.src, e.next.row, e.next.step = src != e.staging, src, row+e.spec.Batch, step+1
 }
 
 // TrainEpoch runs the steps of one epoch over s without a host

@@ -14,6 +14,17 @@ import (
 // fused-kernel bug from others.
 func lowerForDevice[T graph.Float](net *graph.Net[T], tuning engine.Tuning) (*Program, error) {
 	p, err := LowerNet(net)
+	return fuseFor(p, err, tuning)
+}
+
+// lowerStackForDevice lowers a stack as lowerForDevice a net.
+func lowerStackForDevice[T graph.Float](s *graph.Stack[T], tuning engine.Tuning) (*Program, error) {
+	p, err := LowerStack(s)
+	return fuseFor(p, err, tuning)
+}
+
+// fuseFor returns a lowering's program, fused unless tuning.NoFuse.
+func fuseFor(p *Program, err error, tuning engine.Tuning) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}

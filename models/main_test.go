@@ -14,5 +14,6 @@ func TestMain(m *testing.M) {
 	graph.UseBLAS(graph.BLASOptions{})
 	engine.Register("cpu", CPUFactory())
 	engine.Register("epochtest", epochTestFactory())
+	engine.Register("devstack", deviceStackFactory())
 	os.Exit(m.Run())
 }

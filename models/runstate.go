@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
 )
@@ -182,4 +184,82 @@ func toFloats[T graph.Float](v []T) floats {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// checkTrainable checks what a run of cfg needs of the data d, as both
+// trainers do, and returns its augmentation pipeline.
+func checkTrainable[T graph.Float](cfg *Config, d *Prepared[T]) (*augment.Pipeline, error) {
+	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
+		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", cfg.Dtype, want)
+	}
+	if n := d.Train.Len(); cfg.Batch > n {
+		return nil, fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, n)
+	}
+	aug, err := augment.Parse(cfg.Augment)
+	if err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	if len(cfg.Augment) > 0 && d.Train.Pixels == nil {
+		return nil, fmt.Errorf("augment: the training split carries no raw pixels")
+	}
+	return aug, nil
+}
+
+// batcher makes the mini-batches of an epoch as the course does: the rows
+// order[step·B : (step+1)·B] of the training split, augmented when the
+// configuration says so (then with their own X and Y, drawn from rng),
+// named by their rows when shuffled, else consecutive rows read in place.
+type batcher[T graph.Float] struct {
+	d             *Prepared[T]
+	batch, k, dim int
+	shuffle       bool
+	aug           *augment.Pipeline // nil: none
+	unit, xb, yb  []T               // the augmented batch
+}
+
+func newBatcher[T graph.Float](cfg *Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
+	n := d.Train.Len()
+	b := &batcher[T]{d: d, batch: cfg.Batch, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, shuffle: cfg.Shuffle}
+	if len(cfg.Augment) > 0 {
+		b.aug = aug
+		b.unit = make([]T, b.batch*b.dim)
+		b.xb, b.yb = make([]T, b.batch*b.dim), make([]T, b.batch*b.k)
+	}
+	return b
+}
+
+// augmented reports whether the batches carry their own X and Y.
+func (b *batcher[T]) augmented() bool { return b.aug != nil }
+
+// reorder sets order to the next epoch's: the identity permuted afresh by
+// shuffle when the configuration shuffles (so that the order depends on the
+// RNG state alone; an interrupted epoch keeps its order in the checkpoint).
+func (b *batcher[T]) reorder(order []int, shuffle *rand.Rand) {
+	for i := range order {
+		order[i] = i
+	}
+	if b.shuffle {
+		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+}
+
+// make returns the batch of step (0-based) of the epoch in order; rng
+// draws its augmentation.
+func (b *batcher[T]) make(order []int, step int, rng *rand.Rand) engine.Batch[T] {
+	from, to := step*b.batch, (step+1)*b.batch
+	switch {
+	case b.aug != nil:
+		px := b.d.Train.Pixels
+		for i, r := range order[from:to] {
+			data.ToUnit(b.unit[i*b.dim:(i+1)*b.dim], px[r*b.dim:(r+1)*b.dim])
+		}
+		augment.Apply(b.aug, b.unit, rng)
+		data.NormalizeFloat(b.xb, b.unit, b.d.Normalizer)
+		engine.Gather(b.yb, b.d.Train.Y, order[from:to], b.k)
+		return engine.Batch[T]{X: b.xb, Y: b.yb}
+	case b.shuffle:
+		return engine.Batch[T]{Split: b.d.Train.Name, Rows: order[from:to]}
+	}
+	// Consecutive images: the engine reads them in place.
+	return engine.Batch[T]{Split: b.d.Train.Name, Start: from}
 }

@@ -25,7 +25,7 @@ type cpuStack[T graph.Float] struct {
 	train     *graph.Stack[T]
 	eval      map[int]*graph.Stack[T] // by row count
 	scoreBuf  []T
-	evalRows  int // rows per evaluation run: stackEvalRows(M), even
+	evalRows  int       // rows per evaluation run: stackEvalRows(M), even
 	evalLoss  []float64 // per member, summed over the blocks
 	evalCorr  []int
 	evalCosts []float64

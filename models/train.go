@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
 )
@@ -73,12 +71,12 @@ func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt O
 
 type trainer[T graph.Float] struct {
 	runState
-	d    *Prepared[T]
-	p    *graph.Params[T]
-	eng  engine.Engine[T]
-	aug  *augment.Pipeline
-	k, n int // classes, training samples
-	dim  int
+	d       *Prepared[T]
+	p       *graph.Params[T]
+	eng     engine.Engine[T]
+	batches *batcher[T]
+	k, n    int // classes, training samples
+	dim     int
 
 	shuffleSrc, augSrc *rand.PCG
 	shuffle, augRNG    *rand.Rand
@@ -90,21 +88,12 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
-		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", cfg.Dtype, want)
+	aug, err := checkTrainable(&cfg, d)
+	if err != nil {
+		return nil, err
 	}
 	n := d.Train.Len()
-	if cfg.Batch > n {
-		return nil, fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, n)
-	}
-	aug, err := augment.Parse(cfg.Augment)
-	if err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
-	}
-	if len(cfg.Augment) > 0 && d.Train.Pixels == nil {
-		return nil, fmt.Errorf("augment: the training split carries no raw pixels")
-	}
-	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, aug: aug, n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
+	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, batches: newBatcher(&cfg, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
 	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
@@ -146,31 +135,18 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	}
 	steps := t.n / cfg.Batch
 	order := make([]int, t.n)
-	var unit, xb, yb []T // the augmented batch
-	if len(cfg.Augment) > 0 {
-		unit = make([]T, cfg.Batch*t.dim)
-		xb, yb = make([]T, cfg.Batch*t.dim), make([]T, cfg.Batch*t.k)
-	}
 	for !t.ck.Finished && t.ck.Epoch < cfg.Epochs {
 		epoch := t.ck.Epoch + 1
 		t0 := time.Now()
 		if t.ck.Order == nil {
-			// Each epoch permutes the identity afresh, so that the order
-			// depends on the RNG state alone; an interrupted epoch keeps
-			// its order in the checkpoint.
-			for i := range order {
-				order[i] = i
-			}
-			if cfg.Shuffle {
-				t.shuffle.Shuffle(t.n, func(i, j int) { order[i], order[j] = order[j], order[i] })
-			}
+			t.batches.reorder(order, t.shuffle)
 			if cfg.Schedule == "cyclic" {
 				t.ck.Eta = cfg.cyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
 			}
 		} else {
 			copy(order, t.ck.Order)
 		}
-		if fast, ok := t.eng.(epochTrainer[T]); ok && unit == nil && t.ck.Step == 0 {
+		if fast, ok := t.eng.(epochTrainer[T]); ok && !t.batches.augmented() && t.ck.Step == 0 {
 			// The engine runs the whole epoch without synchronizing with
 			// the host (a GPU); interrupts are then honoured per epoch.
 			if err := t.fastEpoch(fast, epoch, steps, order); err != nil {
@@ -183,23 +159,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				t.ck.Step, t.ck.Order = step, append([]int(nil), order...)
 				return t.interrupted(ctx, epoch)
 			}
-			from, to := step*cfg.Batch, (step+1)*cfg.Batch
-			var b engine.Batch[T]
-			switch {
-			case unit != nil:
-				for i, r := range order[from:to] {
-					data.ToUnit(unit[i*t.dim:(i+1)*t.dim], t.d.Train.Pixels[r*t.dim:(r+1)*t.dim])
-				}
-				augment.Apply(t.aug, unit, t.augRNG)
-				data.NormalizeFloat(xb, unit, t.d.Normalizer)
-				engine.Gather(yb, t.d.Train.Y, order[from:to], t.k)
-				b = engine.Batch[T]{X: xb, Y: yb}
-			case cfg.Shuffle:
-				b = engine.Batch[T]{Split: t.d.Train.Name, Rows: order[from:to]}
-			default:
-				// Consecutive images: the engine reads them in place.
-				b = engine.Batch[T]{Split: t.d.Train.Name, Start: from}
-			}
+			b := t.batches.make(order, step, t.augRNG)
 			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
 			c, err := t.eng.Step(b, eta)
 			if err != nil {

@@ -44,10 +44,10 @@ func stackCase() []Config {
 // lone run's error while its stack-mates finish.
 func TestStackTrainsAsAlone(t *testing.T) {
 	splits := synthetic(3, 140)
-	t.Run("float64", func(t *testing.T) { checkStackAsAlone(t, Prepare[float64](splits), "float64", nil) })
-	t.Run("float32", func(t *testing.T) { checkStackAsAlone(t, Prepare[float32](splits), "float32", nil) })
+	t.Run("float64", func(t *testing.T) { checkStackAsAlone(t, Prepare[float64](splits), "float64", nil, "cpu") })
+	t.Run("float32", func(t *testing.T) { checkStackAsAlone(t, Prepare[float32](splits), "float32", nil, "cpu") })
 	t.Run("augment", func(t *testing.T) {
-		checkStackAsAlone(t, Prepare[float64](splits), "float64", []string{"flip:0.5", "gaussian:0.01"})
+		checkStackAsAlone(t, Prepare[float64](splits), "float64", []string{"flip:0.5", "gaussian:0.01"}, "cpu")
 	})
 }
 
@@ -66,12 +66,12 @@ func (tr *trace) options() Options {
 	}
 }
 
-func checkStackAsAlone[T graph.Float](t *testing.T, d *Prepared[T], dtype string, aug []string) {
+func checkStackAsAlone[T graph.Float](t *testing.T, d *Prepared[T], dtype string, aug []string, device string) {
 	cfgs := stackCase()
 	members := make([]StackMember, len(cfgs))
 	stacked := make([]*trace, len(cfgs))
 	for i := range cfgs {
-		cfgs[i].Dtype, cfgs[i].Augment = dtype, aug
+		cfgs[i].Dtype, cfgs[i].Augment, cfgs[i].Device = dtype, aug, device
 		stacked[i] = &trace{}
 		members[i] = StackMember{Config: cfgs[i], Options: stacked[i].options()}
 	}

@@ -78,33 +78,13 @@ func benchCommand() *cli.Command {
 			}); err != nil {
 				return err
 			}
-			batches, err := benchList(c.String("batch"), "--batch", func(s string) error {
-				if n, err := strconv.Atoi(s); err != nil || n < 1 {
-					return fmt.Errorf("want a positive integer")
-				}
-				return nil
-			})
-			if err != nil {
+			if opt.Batches, err = benchInts(c.String("batch"), "--batch"); err != nil {
 				return err
-			}
-			for _, b := range batches {
-				n, _ := strconv.Atoi(b)
-				opt.Batches = append(opt.Batches, n)
 			}
 			var stacks []int
 			if c.IsSet("stack") {
-				list, err := benchList(c.String("stack"), "--stack", func(s string) error {
-					if n, err := strconv.Atoi(s); err != nil || n < 1 {
-						return fmt.Errorf("want a positive integer")
-					}
-					return nil
-				})
-				if err != nil {
+				if stacks, err = benchInts(c.String("stack"), "--stack"); err != nil {
 					return err
-				}
-				for _, s := range list {
-					n, _ := strconv.Atoi(s)
-					stacks = append(stacks, n)
 				}
 			}
 			if opt.Peer {
@@ -168,6 +148,22 @@ type benchRow struct {
 	Batch       int
 	Ours, Peer  []float64
 	GFLOP       float64 // arithmetic of one epoch's matrix products
+}
+
+// benchInts reads a comma-separated list of positive integers.
+func benchInts(s, flag string) ([]int, error) {
+	list, err := benchList(s, flag, func(s string) error {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 {
+			return fmt.Errorf("want a positive integer")
+		}
+		return nil
+	})
+	var out []int
+	for _, f := range list {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
+	}
+	return out, err
 }
 
 func benchList(s, flag string, check func(string) error) ([]string, error) {

@@ -180,3 +180,32 @@ func TestCPUProfileFlag(t *testing.T) {
 		t.Fatalf("unwritable profile path: %v", err)
 	}
 }
+
+// TestBenchStack: --stack times stacks of the sizes asked for, beside
+// both peers (fake ones here), one row per dtype and size.
+func TestBenchStack(t *testing.T) {
+	dir := syntheticDir(t, 100)
+	peer := fakePeer(t, `echo "epoch_seconds: 0.5000"`)
+	stack := fakePeer(t, `case "$*" in *"--lams 0.001,1 --etas 0.0002,0.005"*) ;; *) echo "args $*" >&2; exit 3;; esac; echo "config_epoch_seconds: 0.02000"`)
+	// The stacked peer checks that it is given the stack's λ × η grid.
+	var out, log bytes.Buffer
+	err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir,
+		"--stack", "4", "--dtype", "float32,float64", "--batch", "20", "--epochs", "1",
+		"--peer", "--python", "/bin/sh", "--peer-script", peer, "--stack-script", stack})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "bench --stack") || !strings.Contains(lines[1], "gtrain/stacked") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	for _, ln := range lines[2:] {
+		f := strings.Fields(ln)
+		if len(f) != 7 || f[1] != "4" || f[4] != "20.00" {
+			t.Fatalf("row %q", ln)
+		}
+	}
+	if err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir, "--stack", "0"}); err == nil || !strings.Contains(err.Error(), "want a positive integer") {
+		t.Errorf("--stack 0: %v", err)
+	}
+}

@@ -19,3 +19,10 @@ static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long 
 #include <cstring>
 static inline double __longlong_as_double(long long x) { double d; std::memcpy(&d, &x, sizeof d); return d; }
 using std::exp; using std::log; using std::sqrt; using std::fabs; using std::tanh; using std::log1p; using std::expm1; using std::pow;
+// The rounded arithmetic intrinsics: the host does not contract a·b + c
+// unless asked (-ffp-contract and an FMA target), so plain operators are
+// rounded one by one.
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline double __dmul_rn(double a, double b) { return a * b; }
+static inline double __dadd_rn(double a, double b) { return a + b; }

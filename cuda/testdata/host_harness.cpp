@@ -10,7 +10,7 @@
 //   K kernel grid block shared nargs arg...   a launch; arg: i:N f:HEX p:SLOT:OFF 0 D:INSTR T
 //   G ta tb m n k A offA lda B offB ldb C ldc   a column-major gemm, beta 0
 //   O slot                     print the slot: "O slot len v..." (hex floats)
-//   B name type count v...     a named buffer (type i32, i64, u64 or f64) with its values
+//   B name type count v...     a named buffer (type i32, i64, u64, f64 or real) with its values
 //   R name type count          print a buffer: "R name count v..."
 #include <cstdint>
 #include <cstdio>
@@ -79,7 +79,7 @@ int main() {
             // the GPU.
             if (name == "reduce" || name == "fused") block = 1; // fused: its decode is shared
             gridDim.x = (unsigned)grid; blockDim.x = (unsigned)block;
-            if (name == "segment") {
+            if (name == "segment" || name == "sqnorm") {
                 pthread_barrier_init(&block_barrier, nullptr, (unsigned)block);
                 gtrain_barrier = block_sync;
                 for (long long b = 0; b < grid; b++) {
@@ -87,7 +87,8 @@ int main() {
                     for (long long t = 0; t < block; t++) {
                         threads.emplace_back([&, b, t] {
                             blockIdx.x = (unsigned)b; threadIdx.x = (unsigned)t;
-                            segment((const long long *)(uintptr_t)raw[0], (real *const *)(uintptr_t)raw[1]);
+                            if (name == "segment") segment((const long long *)(uintptr_t)raw[0], (real *const *)(uintptr_t)raw[1]);
+                            else sqnorm(I(0), P(1), P(2), I(3));
                         });
                     }
                     for (auto &th : threads) th.join();
@@ -108,6 +109,11 @@ int main() {
                     else if (name == "sgd") sgd(I(0), P(1), P(2), I(3), P(4), P(5), (const double *)(uintptr_t)raw[6], P(7),
                                                 (double *)(uintptr_t)raw[8], (long long *)(uintptr_t)raw[9], I(10));
                     else if (name == "correct") correct(I(0), I(1), P(2), (const int *)(uintptr_t)raw[3], (unsigned long long *)(uintptr_t)raw[4]);
+                    else if (name == "repeat_rows") repeat_rows(I(0), I(1), I(2), P(3), P(4));
+                    else if (name == "stack_sgd") stack_sgd(I(0), I(1), I(2), P(3), P(4), P(5), P(6), (const double *)(uintptr_t)raw[7], P(8), P(9),
+                                                            (double *)(uintptr_t)raw[10], I(11), (long long *)(uintptr_t)raw[12], I(13), I(14));
+                    else if (name == "stack_correct") stack_correct(I(0), I(1), I(2), P(3), (const int *)(uintptr_t)raw[4],
+                                                                    (unsigned long long *)(uintptr_t)raw[5], I(6));
                     else { std::fprintf(stderr, "unknown kernel %s\n", name.c_str()); return 2; }
                 }
             }
@@ -133,13 +139,14 @@ int main() {
             std::printf("\n");
         } else if (op == "B") {
             std::string name, type; size_t n; in >> name >> type >> n;
-            size_t size = type == "i32" ? 4 : 8;
+            size_t size = type == "i32" ? 4 : (type == "real" ? sizeof(real) : 8);
             std::vector<uint64_t> cells((n * size + 7) / 8 + 1, 0);
             unsigned char *base = (unsigned char *)cells.data();
             for (size_t i = 0; i < n; i++) {
                 std::string v; if (!(in >> v)) break;
                 if (type == "i32") { int x = (int)std::strtol(v.c_str(), nullptr, 10); std::memcpy(base + 4 * i, &x, 4); }
                 else if (type == "f64") { double x = std::strtod(v.c_str(), nullptr); std::memcpy(base + 8 * i, &x, 8); }
+                else if (type == "real") { real x = (real)std::strtod(v.c_str(), nullptr); std::memcpy(base + sizeof(real) * i, &x, sizeof(real)); }
                 else { long long x = std::strtoll(v.c_str(), nullptr, 10); std::memcpy(base + 8 * i, &x, 8); }
             }
             bufs[name] = cells;
@@ -150,6 +157,7 @@ int main() {
             for (size_t i = 0; i < n; i++) {
                 if (type == "f64") { double x; std::memcpy(&x, base + 8 * i, 8); std::printf(" %a", x); }
                 else if (type == "i32") { int x; std::memcpy(&x, base + 4 * i, 4); std::printf(" %d", x); }
+                else if (type == "real") { real x; std::memcpy(&x, base + sizeof(real) * i, sizeof(real)); std::printf(" %a", (double)x); }
                 else { long long x; std::memcpy(&x, base + 8 * i, 8); std::printf(" %lld", x); }
             }
             std::printf("\n");

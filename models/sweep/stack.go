@@ -42,9 +42,13 @@ func TrainStack(cache *rundir.DataCache) StackFunc {
 
 // Stacks groups the runs idx (indices into runs, in plan order) into
 // stacks of at most n runs that can share every mini-batch
-// (models.StackKey; the device is the worker's): per group of such runs,
-// as few stacks as n allows, of sizes that differ by one at most, in plan
-// order. n ≤ 1 gives each run its own stack.
+// (models.StackKey; the device is the worker's) and train for the same
+// number of epochs: per group of such runs, as few stacks as n allows, of
+// sizes that differ by one at most, in plan order. n ≤ 1 gives each run
+// its own stack. (A stack trains members of any lengths, but a long member
+// of a short stack would train its first epochs at the whole stack's pace
+// and the rest alone: the report's 500-epoch run would finish later than
+// alone.)
 func Stacks(runs []Run, idx []int, n int) [][]int {
 	if n <= 1 {
 		out := make([][]int, len(idx))
@@ -58,7 +62,7 @@ func Stacks(runs []Run, idx []int, n int) [][]int {
 	for _, i := range idx {
 		cfg := runs[i].Config
 		cfg.Device = ""
-		k := models.StackKey(&cfg)
+		k := fmt.Sprintf("%s epochs=%d", models.StackKey(&cfg), cfg.Epochs)
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,12 +20,14 @@ import (
 )
 
 func TestStacks(t *testing.T) {
-	// Four groups of five runs that share mini-batches (seed × batch).
+	// Six groups of five runs that share mini-batches and their number of
+	// epochs (seed × (batch, epochs)).
 	p, err := Parse([]byte(`name: s
 grid: {eta: [0.01, 0.02, 0.03, 0.04, 0.05], seed: [1, 2]}
 runs:
   - {batch: 50}
   - {batch: 20, loss: svm}
+  - {batch: 50, epochs: 7}
 `), "s.yaml", Options{Base: models.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
@@ -36,11 +40,11 @@ runs:
 		n    int
 		want []int // stack sizes
 	}{
-		{1, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
-		{16, []int{5, 5, 5, 5}},
-		{5, []int{5, 5, 5, 5}},
-		{3, []int{2, 3, 2, 3, 2, 3, 2, 3}},
-		{2, []int{1, 2, 2, 1, 2, 2, 1, 2, 2, 1, 2, 2}},
+		{1, slices.Repeat([]int{1}, 30)},
+		{16, slices.Repeat([]int{5}, 6)},
+		{5, slices.Repeat([]int{5}, 6)},
+		{3, slices.Repeat([]int{2, 3}, 6)},
+		{2, slices.Repeat([]int{1, 2, 2}, 6)},
 	} {
 		stacks := Stacks(p.Runs, all, c.n)
 		var sizes []int
@@ -51,10 +55,10 @@ runs:
 			for j, i := range s {
 				cfg := p.Runs[i].Config
 				cfg.Device = ""
-				if k := models.StackKey(&cfg); j == 0 {
+				if k := fmt.Sprint(models.StackKey(&cfg), cfg.Epochs); j == 0 {
 					key = k
 				} else if k != key {
-					t.Errorf("n=%d: stack %v mixes runs that do not share mini-batches", c.n, s)
+					t.Errorf("n=%d: stack %v mixes runs that do not share mini-batches or epochs", c.n, s)
 				}
 				if j > 0 && i <= s[j-1] || seen[i] {
 					t.Errorf("n=%d: stack %v out of plan order or a run twice", c.n, s)
@@ -91,7 +95,7 @@ func noisyData() *rundir.DataCache {
 }
 
 // stackSweep is 11 runs: a stack of 10 in float64 (both losses, λ and
-// η, early stopping, more epochs, one that diverges) and one in float32.
+// η, early stopping, one that diverges) and one of 5 epochs in float32.
 const stackSweep = `name: st
 epochs: 3
 batch: 10
@@ -99,7 +103,7 @@ shuffle: true
 data: {dir: noisy}
 runs:
   - grid: {loss: [cross, svm], lambda: [0, 0.1], eta: [0.01, 0.05]}
-  - {loss: svm, early_stop: 1, epochs: 5, eta: 0.2}
+  - {loss: svm, early_stop: 1, eta: 0.2}
   - {loss: cross, epochs: 5, dtype: float32}
   - {loss: svm, eta: 1e30}
 `
