@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"runtime"
+	"sync/atomic"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -12,6 +15,24 @@ type BLASOptions struct {
 	// even where the CPU has them, for comparisons (gtrain bench
 	// --no-avx2).
 	NoAVX2 bool
+	// Threads bounds the goroutines one matrix product is split over; 0:
+	// GOMAXPROCS. A process that trains several stacks at once (a sweep's
+	// workers) gives each its share of the cores, so that one stack's
+	// split products do not take them from the others. Results do not
+	// depend on it.
+	Threads int
+}
+
+// productThreads is BLASOptions.Threads of the installed BLAS.
+var productThreads atomic.Int64
+
+// threads returns how many goroutines a product may use.
+func threads() int {
+	n := runtime.GOMAXPROCS(0)
+	if t := int(productThreads.Load()); t > 0 {
+		n = min(n, t)
+	}
+	return n
 }
 
 // UseBLAS installs the build's BLAS (BLAS names it) into Gorgonia and the
@@ -22,6 +43,7 @@ type BLASOptions struct {
 // options changes nothing; with other options it replaces the BLAS, which
 // must not happen while a graph runs.
 func UseBLAS(opt BLASOptions) {
+	productThreads.Store(int64(max(opt.Threads, 0)))
 	b := buildBLAS(opt)
 	G.Use(b)
 	tensor.Use(b)

@@ -70,3 +70,25 @@ func TestNoAVX2(t *testing.T) {
 		t.Error("on the AVX2 kernels the product has gonum's bits: were the kernels used?")
 	}
 }
+
+// TestBLASThreads: BLASOptions.Threads bounds a product's goroutines, and
+// the results are the same bits.
+func TestBLASThreads(t *testing.T) {
+	defer UseBLAS(BLASOptions{})
+	rng := rand.New(rand.NewPCG(5, 5))
+	const m, n, k = 100, 160, 3072
+	a, b := to32(randSlice(rng, m*k)), to32(randSlice(rng, n*k))
+	var outs [][]float32
+	for _, th := range []int{0, 1} {
+		UseBLAS(BLASOptions{Threads: th})
+		if th == 1 && threads() != 1 {
+			t.Fatalf("Threads 1: %d goroutines", threads())
+		}
+		c := make([]float32, m*n)
+		G.WhichBLAS().Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, k, b, k, 0, c, n)
+		outs = append(outs, c)
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Error("one goroutine's product differs")
+	}
+}

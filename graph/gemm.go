@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"runtime"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
@@ -96,7 +94,7 @@ func splitRows[T Float](
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
-	if min(runtime.GOMAXPROCS(0), maxParts, m*n*k/minPartWork, m/minPartRows) <= 1 {
+	if min(threads(), maxParts, m*n*k/minPartWork, m/minPartRows) <= 1 {
 		return false
 	}
 	forChunks(m, 1, minPartRows, m*n*k, minPartWork, func(i0, i1 int) {

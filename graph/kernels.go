@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -23,7 +22,7 @@ import (
 // number of goroutines (split points fall on kernel boundaries).
 
 // forChunks runs do over [0, n) cut into chunks of a multiple of align
-// elements (the last one shorter), on up to GOMAXPROCS goroutines (the
+// elements (the last one shorter), on up to threads() goroutines (the
 // caller's among them), each taking the next chunk until none is left. A
 // goroutine woken for a product here starts tens of microseconds late; with
 // chunks claimed as they go, the caller is never held up by it. Chunk
@@ -31,7 +30,7 @@ import (
 // work is the product's multiply-adds: products under 2·minWork run on
 // the caller alone, as do those with fewer than two chunks of minChunk.
 func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), maxParts, work/minWork, n/minChunk)
+	workers := min(threads(), maxParts, work/minWork, n/minChunk)
 	if workers <= 1 {
 		do(0, n)
 		return

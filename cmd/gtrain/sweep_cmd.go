@@ -35,8 +35,10 @@ func sweepCommand() *cli.Command {
 				Name:      "plan",
 				Usage:     "print the runs of a sweep file with their ids",
 				ArgsUsage: "FILE",
-				Flags:     []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, stackFlag, gridFlag, &cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
-				Action:    sweepPlan,
+				Flags: []cli.Flag{dataFlag, devicesFlag, maxRunsFlag, stackFlag, gridFlag,
+					&cli.IntFlag{Name: "workers", Usage: "the stacks as 'sweep run --workers N' makes them (default: one per device)"},
+					&cli.BoolFlag{Name: "json", Usage: "print the plan with every run's resolved configuration as JSON"}},
+				Action: sweepPlan,
 			},
 			{
 				Name:      "run",

@@ -31,7 +31,11 @@ func sweepPlan(c *cli.Context) error {
 	if c.Bool("json") {
 		err = writePlanJSON(c.Context, w, p)
 	} else {
-		err = writePlanTable(c.Context, w, p, planStacks(p, devices[0], c.Int("stack")))
+		workers := c.Int("workers")
+		if workers == 0 {
+			workers = len(devices)
+		}
+		err = writePlanTable(c.Context, w, p, planStacks(p, devices[0], c.Int("stack"), workers))
 	}
 	if err != nil {
 		return err
@@ -53,9 +57,9 @@ type stacking struct {
 	alone   bool // device's engine trains runs alone
 }
 
-// planStacks groups the plan's runs as 'gtrain sweep run --stack n' does
-// on device.
-func planStacks(p *sweep.Plan, device string, n int) stacking {
+// planStacks groups the plan's runs as 'gtrain sweep run --stack n
+// --workers w' does on device.
+func planStacks(p *sweep.Plan, device string, n, workers int) stacking {
 	st := stacking{stackOf: make([]int, len(p.Runs)), max: n, device: device}
 	if n > 1 && !engine.Stacks(device) {
 		st.alone, n = true, 1
@@ -64,7 +68,7 @@ func planStacks(p *sweep.Plan, device string, n int) stacking {
 	for i := range idx {
 		idx[i] = i
 	}
-	stacks := sweep.Stacks(p.Runs, idx, n)
+	stacks := sweep.StacksFor(p.Runs, idx, n, workers)
 	for s, members := range stacks {
 		for _, i := range members {
 			st.stackOf[i] = s

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/report"
 	"github.com/gtrain/gtrain/models/rundir"
@@ -40,6 +42,12 @@ func sweepRun(c *cli.Context) error {
 		return fmt.Errorf("--stack %d: want at least 1 (1 trains each run alone)", c.Int("stack"))
 	}
 	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Stack: c.Int("stack"), Log: log, Cache: sweepData}
+	if w := c.Int("workers"); w > 1 && devices[0] == "cpu" {
+		// Each worker's products on its share of the cores: a stack split
+		// over all of them would take them from the other workers.
+		graph.UseBLAS(graph.BLASOptions{Threads: max(1, runtime.GOMAXPROCS(0)/w)})
+		defer graph.UseBLAS(graph.BLASOptions{})
+	}
 	_, runErr := rn.Execute(c.Context, p)
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(c.App.ErrWriter, "interrupted: the same command finishes the sweep (%s)\n", out)

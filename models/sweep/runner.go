@@ -293,7 +293,7 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 	if stackFn == nil || (rn.RunStack == nil && !engine.Stacks(devices[0])) {
 		stack = 1
 	}
-	stacks := Stacks(plan.Runs, todo, stack)
+	stacks := StacksFor(plan.Runs, todo, stack, workers)
 	as := ""
 	if len(stacks) < len(todo) {
 		as = fmt.Sprintf(" as %s of up to %d", Plural(len(stacks), "stack"), stack)

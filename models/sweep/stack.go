@@ -49,7 +49,18 @@ func TrainStack(cache *rundir.DataCache) StackFunc {
 // of a short stack would train its first epochs at the whole stack's pace
 // and the rest alone: the report's 500-epoch run would finish later than
 // alone.)
-func Stacks(runs []Run, idx []int, n int) [][]int {
+func Stacks(runs []Run, idx []int, n int) [][]int { return StacksFor(runs, idx, n, 1) }
+
+// minShare is the fewest runs a stack is cut to so that more workers get one:
+// below it a stack saves little over its runs alone.
+const minShare = 4
+
+// StacksFor is Stacks for workers that train stacks at once: a group is
+// cut into at least as many stacks as there are workers while each keeps
+// minShare runs, so that every worker has a stack (each on its share of
+// the cores, graph.BLASOptions.Threads) rather than one worker's stack
+// splitting its products over all of them.
+func StacksFor(runs []Run, idx []int, n, workers int) [][]int {
 	if n <= 1 {
 		out := make([][]int, len(idx))
 		for i, j := range idx {
@@ -71,7 +82,7 @@ func Stacks(runs []Run, idx []int, n int) [][]int {
 	var out [][]int
 	for _, k := range keys {
 		g := groups[k]
-		parts := (len(g) + n - 1) / n
+		parts := max((len(g)+n-1)/n, min(workers, len(g)/minShare))
 		for p := 0; p < parts; p++ {
 			from, to := p*len(g)/parts, (p+1)*len(g)/parts
 			out = append(out, g[from:to])

@@ -116,7 +116,8 @@ func stackPlan(t *testing.T) *Plan {
 	return p
 }
 
-// TestStackedSweepAsAlone runs a sweep stacked and with --stack 1: every
+// TestStackedSweepAsAlone runs a sweep stacked (two workers: the 10 runs
+// that share mini-batches in two stacks of 5) and with --stack 1: every
 // run directory holds the same model.json, and the same result.json and
 // metrics.csv less their timings; the diverging runs fail alike.
 func TestStackedSweepAsAlone(t *testing.T) {
@@ -127,7 +128,7 @@ func TestStackedSweepAsAlone(t *testing.T) {
 	if sum == nil || sum.Failed != 1 || sum.Done != 10 {
 		t.Fatalf("stacked: %v %+v\n%s", err, sum, log.String())
 	}
-	if !strings.Contains(log.String(), "as 2 stacks of up to 16") || !strings.Contains(log.String(), "(stack of 10)") {
+	if !strings.Contains(log.String(), "as 3 stacks of up to 16") || !strings.Contains(log.String(), "(stack of 5)") {
 		t.Errorf("log:\n%s", log.String())
 	}
 	if sum, _ := (&Runner{Out: alone, Stack: 1, Cache: noisyData()}).Execute(context.Background(), p); sum.Failed != 1 || sum.Done != 10 {
@@ -249,4 +250,33 @@ func TestStackedSweepResume(t *testing.T) {
 		t.Error("no run was continued from its checkpoint")
 	}
 	sameRunDirs(t, p, whole, cut)
+}
+
+// TestStacksFor: a group is cut so that every worker has a stack, while
+// each keeps minShare runs.
+func TestStacksFor(t *testing.T) {
+	p := gridPlan(t, 16, Options{}) // 16 runs that share every mini-batch
+	all := make([]int, len(p.Runs))
+	for i := range all {
+		all[i] = i
+	}
+	for _, c := range []struct {
+		n, workers int
+		want       []int
+	}{
+		{16, 1, []int{16}},
+		{16, 2, []int{8, 8}},
+		{16, 3, []int{5, 5, 6}},
+		{16, 8, []int{4, 4, 4, 4}},
+		{4, 2, []int{4, 4, 4, 4}},
+		{1, 2, slices.Repeat([]int{1}, 16)},
+	} {
+		var sizes []int
+		for _, s := range StacksFor(p.Runs, all, c.n, c.workers) {
+			sizes = append(sizes, len(s))
+		}
+		if !reflect.DeepEqual(sizes, c.want) {
+			t.Errorf("n=%d workers=%d: %v, want %v", c.n, c.workers, sizes, c.want)
+		}
+	}
 }
