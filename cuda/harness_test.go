@@ -210,26 +210,9 @@ func harnessBuf(in *strings.Builder, name, typ string, vals []string) {
 
 func runHarness(t *testing.T, bin, input string) map[string][]float64 {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Stdin = strings.NewReader(input)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("harness: %v\n%s", err, stderr.String())
-	}
 	res := map[string][]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		var vals []float64
-		for _, v := range f[3:] {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("harness output %q: %v", v, err)
-			}
-			vals = append(vals, x)
-		}
-		res[f[0]+" "+f[1]] = vals
+	for _, o := range runHarnessOrdered(t, bin, input) {
+		res[o.key] = o.vals // a key printed again: its last values
 	}
 	return res
 }
