@@ -97,3 +97,20 @@ func (i Init) Sigma(fanIn int) (float64, error) {
 	}
 	return strconv.ParseFloat(string(i), 64)
 }
+
+// ParseWidths reads hidden-layer widths written "50,50" ("" is none).
+func ParseWidths(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" && s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("hidden widths %q: want positive integers separated by commas, e.g. 50,50", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -282,3 +282,19 @@ func TestArchAndInit(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWidths(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want []int
+		err  bool
+	}{
+		{"", nil, false}, {"50", []int{50}, false}, {"50, 30,20", []int{50, 30, 20}, false},
+		{"50,", nil, true}, {"0", nil, true}, {"a", nil, true}, {"-5", nil, true},
+	} {
+		got, err := ParseWidths(c.s)
+		if (err != nil) != c.err || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("ParseWidths(%q) = %v, %v; want %v, error %v", c.s, got, err, c.want, c.err)
+		}
+	}
+}
