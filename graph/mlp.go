@@ -13,7 +13,8 @@ import (
 // fixed number of rows: scores, loss, cost = loss + λ Σ_l ‖W_l‖² and, built
 // with gradients, ∂cost/∂θ of every trained tensor θ, all by
 // gorgonia.Grad. Batch normalization is composed of primitive ops (Mean,
-// BroadcastSub, Square, Sqrt, Inverse, BroadcastHadamardProd), which Grad
+// BroadcastSub, Square, Sqrt, Inverse, BroadcastHadamardProd; ReLU as
+// x ⊙ 1[x > 0]), which Grad
 // differentiates, rather than Gorgonia's BatchNorm op.
 //
 // In training (MLPConfig.Train) a normalized layer uses its batch's mean
@@ -154,7 +155,7 @@ func (m *MLP[T]) build() (err error) {
 			m.score = s
 			break
 		}
-		h = try(G.Rectify(s))
+		h = try(relu(s))
 	}
 	if err != nil {
 		return err
@@ -295,3 +296,24 @@ func (m *MLP[T]) UpdateRunning() {
 
 // Close releases the machine.
 func (m *MLP[T]) Close() error { return m.vm.Close() }
+
+// relu is max(0, x) as x ⊙ 1[x > 0]: its gradient at x = 0 is 0, as the
+// course's Ind(s > 0) and PyTorch's; Gorgonia's Rectify (x ⊙ 1[x ≥ 0])
+// passes the gradient there. A unit's input is exactly 0 where every unit
+// feeding it is off, so the choice shows (a dead layer in a narrow net).
+func relu(x *G.Node) (*G.Node, error) {
+	zero := G.NewConstant(zeroOf(x.Dtype()), G.WithName("zero"))
+	on, err := G.Gt(x, zero, true)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(x, on)
+}
+
+// zeroOf returns 0 in the dtype dt (float32 or float64).
+func zeroOf(dt tensor.Dtype) any {
+	if dt == tensor.Float32 {
+		return float32(0)
+	}
+	return float64(0)
+}

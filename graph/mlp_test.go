@@ -298,3 +298,22 @@ func TestParseWidths(t *testing.T) {
 		}
 	}
 }
+
+// TestMLPReLUAtZero: where a unit's input is exactly 0 (here every unit of
+// the second layer: W2 = 0, b2 = 0) the ReLU passes no gradient, as the
+// course's Ind(s > 0): autodiff equals the hand-derived gradient.
+func TestMLPReLUAtZero(t *testing.T) {
+	a := Arch{In: 5, Out: 3, Hidden: []int{4, 4}}
+	p, b := randomMLP[float64](t, 13, a, "he", 6)
+	clear(p.Lookup("W2").Data)
+	clear(p.Lookup("b2").Data)
+	gs, err := MLPGradients(p, b, GradCheckConfig{Loss: CrossEntropy, Lambda: 0.1, H: 1e-5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range gs.Compare(1e-12) {
+		if c.AutoAnalytic > 1e-12 {
+			t.Errorf("%s: autodiff and hand-derived differ by %.2e at the ReLU's kink", c.Name, c.AutoAnalytic)
+		}
+	}
+}

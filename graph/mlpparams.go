@@ -191,3 +191,25 @@ func fillWith[T Float](s []T, v T) {
 		s[i] = v
 	}
 }
+
+// LinearView returns the linear classifier's Params sharing p's W1 and b1,
+// so that engines of the one-layer net (Net, Stack, the CUDA engine) update
+// p in place. p must have no hidden layer.
+func LinearView[T Float](p *MLPParams[T]) (*Params[T], error) {
+	if !p.Arch.Linear() {
+		return nil, fmt.Errorf("graph: the %s network is not the linear classifier", p.Arch)
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return &Params[T]{K: p.Arch.Out, D: p.Arch.In, W: p.Tensors[0].Data, B: p.Tensors[1].Data}, nil
+}
+
+// AsNet returns the linear classifier's parameters as the MLPParams of a
+// network without hidden layers, sharing lp's W and b.
+func AsNet[T Float](lp *Params[T]) *MLPParams[T] {
+	return &MLPParams[T]{Arch: Arch{In: lp.D, Out: lp.K}, Tensors: []Tensor[T]{
+		{Name: "W1", Kind: Weight, Shape: []int{lp.K, lp.D}, Data: lp.W},
+		{Name: "b1", Kind: Bias, Shape: []int{lp.K}, Data: lp.B},
+	}}
+}
