@@ -49,7 +49,7 @@ FUZZ_TARGETS := \
 	./models:FuzzDecodeCheckpoint \
 	./models:FuzzCheckpointFields \
 	./models:FuzzDecodeModel \
-	./models:FuzzConfigYAML \
+	./models/config:FuzzConfigYAML \
 	./models/sweep:FuzzParse \
 
 .PHONY: fuzz

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -18,7 +19,7 @@ import (
 // time of an epoch depends on the sizes, not on the pixels.
 var benchSplits = sync.OnceValues(func() (*data.Splits, error) {
 	if dir := os.Getenv("CIFAR10_DIR"); dir != "" {
-		dc := DefaultConfig().Data
+		dc := config.DefaultConfig().Data
 		dc.Dir = dir
 		return LoadSplits(dc)
 	}

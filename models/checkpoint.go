@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -132,7 +133,7 @@ func WriteCheckpoint(dir string, ck *Checkpoint) error {
 
 // ReadCheckpoint reads the checkpoint of a run directory and checks that it
 // is intact and belongs to cfg. Check then compares it with the data.
-func ReadCheckpoint(dir string, cfg *Config) (*Checkpoint, error) {
+func ReadCheckpoint(dir string, cfg *config.Config) (*Checkpoint, error) {
 	path := filepath.Join(dir, CheckpointFile)
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -46,7 +47,7 @@ func shapeOfPrepared[T graph.Float](d *Prepared[T]) DataShape {
 // metrics per epoch, the untrained figures and the early-stopping state.
 // With the checksum this refuses a checkpoint that would not continue the
 // run exactly.
-func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
+func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -93,12 +94,12 @@ func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
 	// The rate in use: that of the epoch under way, or of the last one
 	// when finished; at a boundary the cyclic schedule holds its
 	// cycle's start (recomputed when the next epoch begins).
-	want := cfg.etaOfEpoch(e+1, steps)
+	want := cfg.EtaOfEpoch(e+1, steps)
 	switch {
 	case ck.Finished:
-		want = cfg.etaOfEpoch(e, steps)
+		want = cfg.EtaOfEpoch(e, steps)
 	case cfg.Schedule == "cyclic" && ck.Order == nil:
-		want = cfg.cyclicEta(0)
+		want = cfg.CyclicEta(0)
 	}
 	if ck.Eta != want {
 		return fmt.Errorf("learning rate %v: the schedule gives %v", ck.Eta, want)
@@ -107,19 +108,6 @@ func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
 		return err
 	}
 	return ck.checkAugmentRNG(cfg, steps, sh.D)
-}
-
-// etaOfEpoch is the learning rate of epoch e (1-based) as the trainer sets
-// it, with the same arithmetic.
-func (c *Config) etaOfEpoch(e, steps int) float64 {
-	if c.Schedule == "cyclic" {
-		return c.cyclicEta((e - 1) * steps)
-	}
-	eta := c.epochEta(1, 0)
-	for i := 2; i <= e; i++ {
-		eta = c.epochEta(i, eta)
-	}
-	return eta
 }
 
 func checkParams(what string, w, b floats, dtype string) error {
@@ -134,7 +122,7 @@ func checkParams(what string, w, b floats, dtype string) error {
 	return nil
 }
 
-func (ck *Checkpoint) checkEpochs(cfg *Config, steps int) error {
+func (ck *Checkpoint) checkEpochs(cfg *config.Config, steps int) error {
 	// Losses are only required finite: a device's arithmetic may round
 	// one a hair below 0.
 	finite := func(vs ...float64) bool {
@@ -150,8 +138,8 @@ func (ck *Checkpoint) checkEpochs(cfg *Config, steps int) error {
 		switch {
 		case m.Epoch != i+1:
 			return fmt.Errorf("metrics of epoch %d in place %d", m.Epoch, i+1)
-		case m.Eta != cfg.etaOfEpoch(i+1, steps):
-			return fmt.Errorf("epoch %d: learning rate %v, the schedule gives %v", i+1, m.Eta, cfg.etaOfEpoch(i+1, steps))
+		case m.Eta != cfg.EtaOfEpoch(i+1, steps):
+			return fmt.Errorf("epoch %d: learning rate %v, the schedule gives %v", i+1, m.Eta, cfg.EtaOfEpoch(i+1, steps))
 		case !finite(m.TrainLoss, m.TrainCost, m.ValLoss, m.ValCost, m.Seconds) || m.Seconds < 0 || !frac(m.TrainAcc) || !frac(m.ValAcc):
 			return fmt.Errorf("epoch %d: metrics out of range: %+v", i+1, m)
 		case ck.EpochSeconds[i] != m.Seconds:
@@ -181,7 +169,7 @@ func (ck *Checkpoint) checkUntrained(sh DataShape) error {
 
 // checkEarlyStop: the best epoch is the first with the highest validation
 // accuracy so far, as endEpoch keeps it.
-func (ck *Checkpoint) checkEarlyStop(cfg *Config, sh DataShape) error {
+func (ck *Checkpoint) checkEarlyStop(cfg *config.Config, sh DataShape) error {
 	if cfg.EarlyStop == 0 || ck.Epoch == 0 {
 		if ck.BestEpoch != 0 || ck.BestAcc != 0 || ck.BestW != nil || ck.BestB != nil {
 			return fmt.Errorf("an early-stopping state (best epoch %d) where there can be none", ck.BestEpoch)
@@ -205,7 +193,7 @@ func (ck *Checkpoint) checkEarlyStop(cfg *Config, sh DataShape) error {
 
 // checkOrder replays the shuffling from the seed: the order of an epoch
 // under way and the shuffling RNG's state are then known exactly.
-func (ck *Checkpoint) checkOrder(cfg *Config, n int) error {
+func (ck *Checkpoint) checkOrder(cfg *config.Config, n int) error {
 	if ck.Order != nil {
 		if len(ck.Order) != n {
 			return fmt.Errorf("order of %d samples, the training split has %d", len(ck.Order), n)
@@ -246,7 +234,7 @@ func (ck *Checkpoint) checkOrder(cfg *Config, n int) error {
 // draws from its start than the steps so far can have made (a generous
 // bound: 16 draws per pixel and per image for each operation), and at its
 // start without augmentation.
-func (ck *Checkpoint) checkAugmentRNG(cfg *Config, steps, dim int) error {
+func (ck *Checkpoint) checkAugmentRNG(cfg *config.Config, steps, dim int) error {
 	var st rand.PCG
 	if err := st.UnmarshalBinary(ck.Augment); err != nil {
 		return fmt.Errorf("augmentation RNG state: %w", err)

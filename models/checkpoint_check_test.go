@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // interruptedCheckpoint trains cfg on d, stops it after the given step of
 // the given epoch and returns the checkpoint it wrote last, through the
 // file format.
-func interruptedCheckpoint(tb testing.TB, cfg Config, d *Prepared[float64], epoch, step int) *Checkpoint {
+func interruptedCheckpoint(tb testing.TB, cfg config.Config, d *Prepared[float64], epoch, step int) *Checkpoint {
 	tb.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -42,7 +44,7 @@ func interruptedCheckpoint(tb testing.TB, cfg Config, d *Prepared[float64], epoc
 	return last
 }
 
-func checkConfig() Config {
+func checkConfig() config.Config {
 	cfg := smallConfig()
 	cfg.Epochs, cfg.Batch, cfg.Shuffle, cfg.Augment, cfg.Decay = 4, 10, true, []string{"flip:0.5"}, 0.9
 	return cfg
@@ -138,14 +140,16 @@ func TestCheckAcceptsRuns(t *testing.T) {
 	d := Prepare[float64](synthetic(32, 40))
 	for _, c := range []struct {
 		name string
-		edit func(*Config)
+		edit func(*config.Config)
 	}{
-		{"exp", func(*Config) {}},
-		{"step", func(c *Config) { c.Decay, c.Schedule, c.StepEvery, c.StepGamma = 1, "step", 2, 0.5 }},
-		{"cyclic", func(c *Config) { c.Decay, c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = 1, "cyclic", 0.001, 0.05, 3 }},
-		{"early stop", func(c *Config) { c.Eta, c.EarlyStop, c.Epochs = 0.5, 2, 8 }},
-		{"augment", func(c *Config) { c.Augment = []string{"translate:2", "gaussian:0.01", "sp:0.01"} }},
-		{"no shuffle", func(c *Config) { c.Shuffle, c.Augment = false, nil }},
+		{"exp", func(*config.Config) {}},
+		{"step", func(c *config.Config) { c.Decay, c.Schedule, c.StepEvery, c.StepGamma = 1, "step", 2, 0.5 }},
+		{"cyclic", func(c *config.Config) {
+			c.Decay, c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = 1, "cyclic", 0.001, 0.05, 3
+		}},
+		{"early stop", func(c *config.Config) { c.Eta, c.EarlyStop, c.Epochs = 0.5, 2, 8 }},
+		{"augment", func(c *config.Config) { c.Augment = []string{"translate:2", "gaussian:0.01", "sp:0.01"} }},
+		{"no shuffle", func(c *config.Config) { c.Shuffle, c.Augment = false, nil }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := checkConfig()

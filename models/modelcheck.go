@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Bounds of the values of a model. They are far looser than any trained
@@ -92,7 +93,7 @@ func (m *Model) checkShape() error {
 // a run stopped before it wrote model.json. The normalization is fitted to
 // the training split again, as training did. The model is validated as
 // model.json is; an error names checkpoint.json.
-func ModelFromCheckpoint(dir string, cfg *Config, splits *data.Splits) (*Model, error) {
+func ModelFromCheckpoint(dir string, cfg *config.Config, splits *data.Splits) (*Model, error) {
 	ck, err := ReadCheckpoint(dir, cfg)
 	if err != nil {
 		return nil, err

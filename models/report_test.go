@@ -9,18 +9,19 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/data/datatest"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // realData returns the course's split of the real CIFAR-10, normalized, or
 // skips the test when CIFAR10_DIR is unset (fails it under
 // GTRAIN_REQUIRE_DATA=1).
-func realData(t *testing.T) DataConfig {
+func realData(t *testing.T) config.DataConfig {
 	t.Helper()
 	dir := datatest.CIFAR10Dir(t)
 	if testing.Short() {
 		t.Skip("-short: skipping 40-epoch training on the real CIFAR-10")
 	}
-	dc := DefaultConfig().Data
+	dc := config.DefaultConfig().Data
 	dc.Dir = dir
 	return dc
 }
@@ -79,7 +80,7 @@ func TestReportCrossEntropyTable(t *testing.T) {
 		{1, 0.001, 0.3750, 0.010, ours{0.3748, 0.3985, 1.899737646}},
 	} {
 		t.Run(fmt.Sprintf("lambda=%g/eta=%g", c.lambda, c.eta), func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := config.DefaultConfig()
 			cfg.Data = dc
 			cfg.Lambda, cfg.Eta = c.lambda, c.eta
 			tr, err := Train(context.Background(), cfg, d, Options{})
@@ -107,7 +108,7 @@ func TestReportModel3Float32(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	cfg.Data = dc
 	tr64, err := Train(context.Background(), cfg, Prepare[float64](splits), Options{})
 	if err != nil {
@@ -158,8 +159,8 @@ func runExamples(t *testing.T, runs []reportRun) {
 	prepared := map[string]any{}
 	for _, r := range runs {
 		t.Run(r.example, func(t *testing.T) {
-			cfg := DefaultConfig()
-			if err := LoadConfigFile(filepath.Join("..", "examples", r.example), &cfg); err != nil {
+			cfg := config.DefaultConfig()
+			if err := config.LoadConfigFile(filepath.Join("..", "examples", r.example), &cfg); err != nil {
 				t.Fatal(err)
 			}
 			cfg.Data = dc
@@ -232,8 +233,8 @@ func TestReportImprovements(t *testing.T) {
 // (chosen on validation accuracy) reaches at least 41.5 % test accuracy.
 func TestBestLinear(t *testing.T) {
 	dc := realData(t)
-	cfg := DefaultConfig()
-	if err := LoadConfigFile(filepath.Join("..", "examples", "best-linear.yaml"), &cfg); err != nil {
+	cfg := config.DefaultConfig()
+	if err := config.LoadConfigFile(filepath.Join("..", "examples", "best-linear.yaml"), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	dc.Train, dc.Val, dc.ValHoldout = cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout

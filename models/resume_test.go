@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // TestResumeBitIdentical interrupts runs mid-epoch and at an epoch
@@ -41,7 +42,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 }
 
-func checkResume[T graph.Float](t *testing.T, cfg Config, stopAt [2]int) {
+func checkResume[T graph.Float](t *testing.T, cfg config.Config, stopAt [2]int) {
 	d := Prepare[T](synthetic(21, 50))
 	whole, err := Train(context.Background(), cfg, d, Options{})
 	if err != nil {
@@ -175,11 +176,11 @@ func TestSchedules(t *testing.T) {
 			t.Errorf("cyclic: epoch %d eta %v, want %v", i+1, r.Epochs[i].Eta, want)
 		}
 	}
-	if got := cfg.cyclicEta(1); math.Abs(got-0.006) > 1e-15 {
-		t.Errorf("cyclicEta(1) = %v, want 0.006", got)
+	if got := cfg.CyclicEta(1); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("CyclicEta(1) = %v, want 0.006", got)
 	}
-	if got := cfg.cyclicEta(3); math.Abs(got-0.006) > 1e-15 {
-		t.Errorf("cyclicEta(3) = %v, want 0.006", got)
+	if got := cfg.CyclicEta(3); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("CyclicEta(3) = %v, want 0.006", got)
 	}
 }
 
@@ -238,7 +239,7 @@ func TestDivergenceNamesCheckpoint(t *testing.T) {
 	write := func(*Checkpoint) error { return nil }
 	for _, c := range []struct {
 		name  string
-		cfg   Config
+		cfg   config.Config
 		hook  func(*Checkpoint) error
 		want  string
 		avoid string

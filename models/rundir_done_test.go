@@ -5,15 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func TestFinishedRun(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	other := cfg
 	other.Lambda = 0.5
 	for _, c := range []struct {
 		name                 string
-		ckCfg                *Config // nil: no checkpoint
+		ckCfg                *config.Config // nil: no checkpoint
 		finished             bool
 		model                string  // "good", "bad" (refused by ReadModel) or "": none
 		result               *Result // nil: no result.json

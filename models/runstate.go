@@ -8,6 +8,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -16,15 +17,15 @@ import (
 // checkpoint, the end of an epoch (metrics, early stopping, the next
 // rate), checkpoints and the result.
 type runState struct {
-	cfg   Config
+	cfg   config.Config
 	opt   Options
 	ck    Checkpoint // the state, kept in checkpoint form
 	saved string     // the last checkpoint on disk, for error messages ("" if none)
 }
 
 // freshCheckpoint is the state of a run that has not started.
-func freshCheckpoint(cfg *Config) Checkpoint {
-	return Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
+func freshCheckpoint(cfg *config.Config) Checkpoint {
+	return Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.EpochEta(1, 0)}
 }
 
 // restoreRun sets r's state and p from a checkpoint of r's configuration,
@@ -96,7 +97,7 @@ func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params f
 		ck.Finished = true
 	}
 	if !ck.Finished {
-		ck.Eta = r.cfg.epochEta(epoch+1, ck.Eta)
+		ck.Eta = r.cfg.EpochEta(epoch+1, ck.Eta)
 	}
 	return m, nil
 }
@@ -188,7 +189,7 @@ func toFloats[T graph.Float](v []T) floats {
 
 // checkTrainable checks what a run of cfg needs of the data d, as both
 // trainers do, and returns its augmentation pipeline.
-func checkTrainable[T graph.Float](cfg *Config, d *Prepared[T]) (*augment.Pipeline, error) {
+func checkTrainable[T graph.Float](cfg *config.Config, d *Prepared[T]) (*augment.Pipeline, error) {
 	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
 		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", cfg.Dtype, want)
 	}
@@ -217,7 +218,7 @@ type batcher[T graph.Float] struct {
 	unit, xb, yb  []T               // the augmented batch
 }
 
-func newBatcher[T graph.Float](cfg *Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
+func newBatcher[T graph.Float](cfg *config.Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
 	n := d.Train.Len()
 	b := &batcher[T]{d: d, batch: cfg.Batch, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, shuffle: cfg.Shuffle}
 	if len(cfg.Augment) > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -60,7 +61,7 @@ type Trained[T graph.Float] struct {
 //
 // When ctx ends, Train finishes the current step, reports a checkpoint and
 // returns the partial result with an error wrapping ErrInterrupted.
-func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt Options) (*Trained[T], error) {
+func Train[T graph.Float](ctx context.Context, cfg config.Config, d *Prepared[T], opt Options) (*Trained[T], error) {
 	t, err := newTrainer(cfg, d, opt)
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ type trainer[T graph.Float] struct {
 	start time.Time
 }
 
-func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*trainer[T], error) {
+func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (*trainer[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		if t.ck.Order == nil {
 			t.batches.reorder(order, t.shuffle)
 			if cfg.Schedule == "cyclic" {
-				t.ck.Eta = cfg.cyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
+				t.ck.Eta = cfg.CyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
 			}
 		} else {
 			copy(order, t.ck.Order)
@@ -160,7 +161,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return t.interrupted(ctx, epoch)
 			}
 			b := t.batches.make(order, step, t.augRNG)
-			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
+			eta := cfg.StepEta((epoch-1)*steps+step, t.ck.Eta)
 			c, err := t.eng.Step(b, eta)
 			if err != nil {
 				return nil, err
@@ -198,7 +199,7 @@ type epochTrainer[T graph.Float] interface {
 func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
 	etas := make([]float64, steps)
 	for s := range etas {
-		etas[s] = t.cfg.stepEta((epoch-1)*steps+s, t.ck.Eta)
+		etas[s] = t.cfg.StepEta((epoch-1)*steps+s, t.ck.Eta)
 	}
 	var ord []int
 	if t.cfg.Shuffle {

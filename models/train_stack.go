@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
 // StackMember is one run of a stack: its configuration and its hooks
 // (Options.Tuning is not read: the stack's is TrainStack's).
 type StackMember struct {
-	Config  Config
+	Config  config.Config
 	Options Options
 }
 
@@ -32,9 +33,9 @@ type MemberResult[T graph.Float] struct {
 // data and their split, the dtype, the device, the mini-batches (batch
 // size, shuffling and the seed, which also draws the initialization) and
 // the augmentation. Runs with equal keys see the same rows at every step.
-func StackKey(c *Config) string {
+func StackKey(c *config.Config) string {
 	b, _ := json.Marshal(struct {
-		Data    DataConfig
+		Data    config.DataConfig
 		Dtype   string
 		Device  string
 		Batch   int
@@ -81,7 +82,7 @@ type stackTrainer[T graph.Float] struct {
 	batches *batcher[T]
 	k, n    int
 	dim     int
-	lead    *Config // the shared settings (member 0's)
+	lead    *config.Config // the shared settings (member 0's)
 
 	shuffleSrc, augSrc *rand.PCG
 	shuffle, augRNG    *rand.Rand
@@ -273,7 +274,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 			t.batches.reorder(order, t.shuffle)
 			for _, r := range live {
 				if r.cfg.Schedule == "cyclic" {
-					r.ck.Eta = r.cfg.cyclicEta((epoch - 1) * steps)
+					r.ck.Eta = r.cfg.CyclicEta((epoch - 1) * steps)
 				}
 			}
 		} else {
@@ -285,7 +286,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 			}
 			b := t.batches.make(order, step, t.augRNG)
 			for i, r := range t.in {
-				etas[i] = r.cfg.stepEta((epoch-1)*steps+step, r.ck.Eta)
+				etas[i] = r.cfg.StepEta((epoch-1)*steps+step, r.ck.Eta)
 			}
 			if err := t.eng.Step(b, etas[:len(t.in)], costs[:len(t.in)]); err != nil {
 				return err

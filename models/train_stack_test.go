@@ -9,31 +9,32 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
 // stackCase is a stack whose members differ in loss, λ, η, schedule,
 // epochs and early stopping; one of them diverges (η = 1e30: (1−2ηλ)W overflows in a few steps).
-func stackCase() []Config {
+func stackCase() []config.Config {
 	base := smallConfig()
 	base.Shuffle, base.Seed, base.Epochs = true, 5, 4
-	var out []Config
-	add := func(f func(c *Config)) {
+	var out []config.Config
+	add := func(f func(c *config.Config)) {
 		c := base
 		f(&c)
 		out = append(out, c)
 	}
-	add(func(c *Config) {})
-	add(func(c *Config) { c.Loss = "svm"; c.Lambda = 0.5 })
-	add(func(c *Config) { c.Lambda = 0; c.Eta = 0.05; c.Decay = 0.9 })
-	add(func(c *Config) { c.Epochs = 2 })
-	add(func(c *Config) { c.Loss = "svm"; c.Schedule = "step"; c.StepEvery = 1; c.StepGamma = 0.5 })
-	add(func(c *Config) {
+	add(func(c *config.Config) {})
+	add(func(c *config.Config) { c.Loss = "svm"; c.Lambda = 0.5 })
+	add(func(c *config.Config) { c.Lambda = 0; c.Eta = 0.05; c.Decay = 0.9 })
+	add(func(c *config.Config) { c.Epochs = 2 })
+	add(func(c *config.Config) { c.Loss = "svm"; c.Schedule = "step"; c.StepEvery = 1; c.StepGamma = 0.5 })
+	add(func(c *config.Config) {
 		c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = "cyclic", 1e-4, 0.05, 7
 	})
-	add(func(c *Config) { c.EarlyStop = 1; c.Epochs = 6; c.Eta = 0.3 })
-	add(func(c *Config) { c.Eta = 1e30 })
-	add(func(c *Config) { c.InitStd = 0.1 })
+	add(func(c *config.Config) { c.EarlyStop = 1; c.Epochs = 6; c.Eta = 0.3 })
+	add(func(c *config.Config) { c.Eta = 1e30 })
+	add(func(c *config.Config) { c.InitStd = 0.1 })
 	return out
 }
 
@@ -211,12 +212,12 @@ func TestStackResume(t *testing.T) {
 func TestStackRefusesIncompatible(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 60))
 	a := smallConfig()
-	for _, f := range []func(c *Config){
-		func(c *Config) { c.Batch = 10 },
-		func(c *Config) { c.Seed = 9 },
-		func(c *Config) { c.Shuffle = true },
-		func(c *Config) { c.Augment = []string{"flip:0.5"} },
-		func(c *Config) { c.Data.ValHoldout, c.Data.Val = 10, nil },
+	for _, f := range []func(c *config.Config){
+		func(c *config.Config) { c.Batch = 10 },
+		func(c *config.Config) { c.Seed = 9 },
+		func(c *config.Config) { c.Shuffle = true },
+		func(c *config.Config) { c.Augment = []string{"flip:0.5"} },
+		func(c *config.Config) { c.Data.ValHoldout, c.Data.Val = 10, nil },
 	} {
 		b := a
 		f(&b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // synthetic returns n noisy images per split in which class y brightens
@@ -35,13 +36,13 @@ func synthetic(seed uint64, n int) *data.Splits {
 	return &data.Splits{Train: mk("train"), Val: mk("val"), Test: mk("test")}
 }
 
-func smallConfig() Config {
-	c := DefaultConfig()
+func smallConfig() config.Config {
+	c := config.DefaultConfig()
 	c.Epochs, c.Batch, c.Eta = 3, 20, 0.01
 	return c
 }
 
-func mustTrain[T graph.Float](t *testing.T, cfg Config, d *Prepared[T]) *Trained[T] {
+func mustTrain[T graph.Float](t *testing.T, cfg config.Config, d *Prepared[T]) *Trained[T] {
 	t.Helper()
 	tr, err := Train(context.Background(), cfg, d, Options{})
 	if err != nil {

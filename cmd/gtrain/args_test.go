@@ -8,6 +8,7 @@ import (
 
 	"github.com/gtrain/gtrain/cuda"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // TestNormalizeArgs: flags move after the command that defines them, with
@@ -92,7 +93,7 @@ func TestFlagsAnywhere(t *testing.T) {
 
 	// The README's report line, flags after the run directories.
 	runs := t.TempDir()
-	writeRunDir(t, filepath.Join(runs, "a"), models.DefaultConfig(), 0.4)
+	writeRunDir(t, filepath.Join(runs, "a"), config.DefaultConfig(), 0.4)
 	html := filepath.Join(t.TempDir(), "r.html")
 	code, stdout, stderr = gtrain(t, "report", runs, "--format", "csv", "--html", html)
 	if code != 0 || !strings.HasPrefix(stdout, "run,loss") {
@@ -107,7 +108,7 @@ func TestFlagsAnywhere(t *testing.T) {
 // the current directory alone.
 func TestReportWritesHTMLOnlyWhenAsked(t *testing.T) {
 	runs := t.TempDir()
-	writeRunDir(t, filepath.Join(runs, "a"), models.DefaultConfig(), 0.4)
+	writeRunDir(t, filepath.Join(runs, "a"), config.DefaultConfig(), 0.4)
 	cwd := t.TempDir()
 	t.Chdir(cwd)
 	if code, _, stderr := gtrain(t, "report", "--format", "csv", runs); code != 0 {

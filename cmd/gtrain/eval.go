@@ -19,6 +19,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -91,7 +92,7 @@ func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *dat
 	return models.EvaluateModel(ctx, m, models.PrepareWith[T](splits, m.Normalizer()), spec)
 }
 
-func writeEvals(w io.Writer, cfg *models.Config, evals map[string]engine.Eval, stored *models.Result) error {
+func writeEvals(w io.Writer, cfg *config.Config, evals map[string]engine.Eval, stored *models.Result) error {
 	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 	"github.com/gtrain/gtrain/models/sweep"
 )
@@ -195,7 +196,7 @@ func TestRunOneTwice(t *testing.T) {
 	dataDir := syntheticDir(t, 40)
 	file := filepath.Join(t.TempDir(), "twice.yaml")
 	os.WriteFile(file, []byte(fmt.Sprintf("name: twice\nepochs: 100\nbatch: 20\ndata: {dir: %q}\ngrid: {eta: [0.01]}\n", dataDir)), 0o644)
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}

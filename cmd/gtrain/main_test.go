@@ -14,6 +14,7 @@ import (
 	"github.com/gtrain/gtrain/data/datatest"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // The commands run here as main runs them: on the build's BLAS, with the
@@ -235,7 +236,7 @@ func TestConfigFile(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	cfg, err := models.ReadConfig(out)
-	if err != nil || cfg.Loss != "svm" || cfg.Lambda != 0.25 || cfg.Epochs != 2 || len(cfg.Augment) != 1 || cfg.Eta != models.DefaultConfig().Eta {
+	if err != nil || cfg.Loss != "svm" || cfg.Lambda != 0.25 || cfg.Epochs != 2 || len(cfg.Augment) != 1 || cfg.Eta != config.DefaultConfig().Eta {
 		t.Fatalf("resolved config %+v, %v", cfg, err)
 	}
 	os.WriteFile(file, []byte("loss: svm\nlamda: 0.5\n"), 0o644)

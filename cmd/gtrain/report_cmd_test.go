@@ -13,12 +13,13 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
 )
 
 // writeRunDir writes a finished run of cfg with the given test accuracy
 // into dir, as train does: config, metrics, result and model.
-func writeRunDir(t *testing.T, dir string, cfg models.Config, testAcc float64) {
+func writeRunDir(t *testing.T, dir string, cfg config.Config, testAcc float64) {
 	t.Helper()
 	if err := models.WriteConfig(dir, &cfg); err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestReportCommand(t *testing.T) {
 		lambda float64
 		acc    float64
 	}{{"c-l0", "cross", 0, 0.39}, {"c-l1", "cross", 1, 0.3754}, {"s-l0", "svm", 0, 0.31}, {"s-l1", "svm", 1, 0.35}} {
-		cfg := models.DefaultConfig()
+		cfg := config.DefaultConfig()
 		cfg.Loss, cfg.Lambda, cfg.Epochs = r.loss, r.lambda, 3
 		writeRunDir(t, filepath.Join(runs, r.name), cfg, r.acc)
 	}

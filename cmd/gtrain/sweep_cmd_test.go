@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -63,7 +64,7 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, stderr)
 	}
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}

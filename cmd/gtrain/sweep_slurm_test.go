@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -40,7 +41,7 @@ func TestSweepSlurm(t *testing.T) {
 	}
 	dataDir := syntheticDir(t, 40)
 	file := writeSweep(t, dataDir, "0.01", "0.02", "0.005") // 6 runs
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -23,7 +24,7 @@ var trainFlags = []string{"loss", "lambda", "eta", "epochs", "batch", "decay", "
 	"all-batches", "train-batches", "val-holdout", "config"}
 
 func trainCommand() *cli.Command {
-	def := models.DefaultConfig()
+	def := config.DefaultConfig()
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train the one-layer classifier and print the report's result block",
@@ -106,10 +107,10 @@ func trainCommand() *cli.Command {
 
 // configFromFlags resolves the configuration: defaults, then the --config
 // file, then the flags that were given.
-func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
-	cfg := models.DefaultConfig()
+func configFromFlags(c *cli.Context, dev string) (config.Config, error) {
+	cfg := config.DefaultConfig()
 	if f := c.String("config"); f != "" {
-		if err := models.LoadConfigFile(f, &cfg); err != nil {
+		if err := config.LoadConfigFile(f, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -275,7 +276,7 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 				fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, f.Checkpoint.Epoch+1, f.Checkpoint.Step+1)
 			}
 		},
-		OnStart: func(cfg *models.Config, splits *data.Splits) {
+		OnStart: func(cfg *config.Config, splits *data.Splits) {
 			fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), dir)
 			prog = newProgress(log, cfg.Epochs, log == io.Discard)
 		},

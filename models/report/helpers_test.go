@@ -9,6 +9,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // testClasses are the CIFAR-10 class names.
@@ -30,7 +31,7 @@ func testEpochs(n int) []models.EpochMetrics {
 // writeTestRun writes a complete run directory into dir: config.json,
 // metrics.csv and result.json with the given test accuracy, and
 // model.json with random weights drawn from seed.
-func writeTestRun(t *testing.T, dir string, cfg models.Config, testAcc float64, seed uint64) {
+func writeTestRun(t *testing.T, dir string, cfg config.Config, testAcc float64, seed uint64) {
 	t.Helper()
 	if err := models.WriteConfig(dir, &cfg); err != nil {
 		t.Fatal(err)
@@ -72,8 +73,8 @@ func minMax255(row []float64, v float64) uint8 {
 	return uint8(math.Round(255 * (v - lo) / (hi - lo)))
 }
 
-func cfgWith(loss string, lambda, eta float64, epochs, batch int) models.Config {
-	c := models.DefaultConfig()
+func cfgWith(loss string, lambda, eta float64, epochs, batch int) config.Config {
+	c := config.DefaultConfig()
 	c.Loss, c.Lambda, c.Eta, c.Epochs, c.Batch = loss, lambda, eta, epochs, batch
 	return c
 }

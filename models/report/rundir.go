@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Files this package writes into a run directory.
@@ -74,7 +75,7 @@ func writeRunMontage(dir string) error {
 }
 
 // runTitle is the one-line description of a run used in picture titles.
-func runTitle(name string, cfg *models.Config) string {
+func runTitle(name string, cfg *config.Config) string {
 	return fmt.Sprintf("%s: %s, λ=%g, η=%g, batch %d, %d epochs", name, cfg.Loss, cfg.Lambda, cfg.Eta, cfg.Batch, cfg.Epochs)
 }
 

@@ -15,13 +15,14 @@ import (
 	"strings"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Run is one run directory read for a report.
 type Run struct {
 	// Dir is the directory as given; Name is its base name.
 	Dir, Name string
-	Config    *models.Config
+	Config    *config.Config
 	// Result is nil for a run without result.json (not finished).
 	Result *models.Result
 	// raw is config.json as a generic object, for the settings that

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // ForeignError is the error for a run directory that holds a run of
@@ -64,7 +65,7 @@ func (e *RefusedCheckpointError) Unwrap() error { return e.Err }
 // overwritten by mistake (force starts over). For a finished run of cfg it
 // returns its result when the final files are all there, and otherwise its
 // checkpoint, from which they are written.
-func checkDir(dir string, cfg *models.Config, force bool) (*models.Result, *models.Checkpoint, error) {
+func checkDir(dir string, cfg *config.Config, force bool) (*models.Result, *models.Checkpoint, error) {
 	old, err := models.ReadConfig(dir)
 	if errors.Is(err, os.ErrNotExist) || force {
 		return nil, nil, nil

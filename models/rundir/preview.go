@@ -8,6 +8,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
 )
 
@@ -27,7 +28,7 @@ func WritePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *ra
 
 // writeAugmentGrid shows what the run's augmentation does to the first
 // training images, as augment.png in the run directory.
-func writeAugmentGrid(dir string, cfg *models.Config, train *data.Dataset) error {
+func writeAugmentGrid(dir string, cfg *config.Config, train *data.Dataset) error {
 	p, err := augment.Parse(cfg.Augment)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
 )
 
@@ -56,7 +57,7 @@ func train(ctx context.Context, o *Outcome, opt Options, k kind) error {
 }
 
 // splits returns the raw splits of dc, from the cache when there is one.
-func (opt *Options) splits(dc models.DataConfig) (*data.Splits, error) {
+func (opt *Options) splits(dc config.DataConfig) (*data.Splits, error) {
 	if opt.Data != nil {
 		return opt.Data.Splits(dc)
 	}
@@ -65,7 +66,7 @@ func (opt *Options) splits(dc models.DataConfig) (*data.Splits, error) {
 
 // prepared returns cfg's data normalized as T, from the cache when there
 // is one.
-func prepared[T graph.Float](opt *Options, cfg models.Config, splits *data.Splits) (*models.Prepared[T], error) {
+func prepared[T graph.Float](opt *Options, cfg config.Config, splits *data.Splits) (*models.Prepared[T], error) {
 	if opt.Data != nil {
 		return Prepared[T](opt.Data, cfg)
 	}

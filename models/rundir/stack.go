@@ -10,12 +10,13 @@ import (
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
 // Member is one run of a stack: its configuration and its run directory.
 type Member struct {
-	Config models.Config
+	Config config.Config
 	Dir    string
 }
 
@@ -72,7 +73,7 @@ func ContinueStack(ctx context.Context, members []Member, opt Options) ([]*Outco
 
 // found does what Continue does before it trains: it checks cfg, writes
 // config.json and reads a checkpoint left by an earlier attempt.
-func found(cfg models.Config, dir string) (*Outcome, error) {
+func found(cfg config.Config, dir string) (*Outcome, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Options are the caller's choices and hooks for a training into a run
@@ -26,7 +27,7 @@ type Options struct {
 	OnFound func(*Found)
 	// OnStart is called when the data are read and config.json is
 	// written, just before the training starts.
-	OnStart func(cfg *models.Config, splits *data.Splits)
+	OnStart func(cfg *config.Config, splits *data.Splits)
 	// OnStep and OnEpoch are the trainer's progress hooks (models.Options).
 	OnStep  func(epoch, step, steps int, cost float64)
 	OnEpoch func(models.EpochMetrics)
@@ -49,7 +50,7 @@ const (
 type Found struct {
 	Dir        string
 	State      State
-	Config     *models.Config
+	Config     *config.Config
 	Checkpoint *models.Checkpoint // Interrupted, Unfinished
 }
 
@@ -68,7 +69,7 @@ type Outcome struct {
 // (*UnreadableError) is refused unless opt.Force; a complete run is
 // returned as it is; a finished one without its final files gets them
 // from its checkpoint.
-func Train(ctx context.Context, cfg models.Config, dir string, opt Options) (*Outcome, error) {
+func Train(ctx context.Context, cfg config.Config, dir string, opt Options) (*Outcome, error) {
 	res, ck, err := checkDir(dir, &cfg, opt.Force)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Outcome, error) {
 // them. A checkpoint that cannot be trusted fails the run rather than
 // being trained over: removing it is the user's decision. opt.Force is
 // not used.
-func Continue(ctx context.Context, cfg models.Config, dir string, opt Options) (*Outcome, error) {
+func Continue(ctx context.Context, cfg config.Config, dir string, opt Options) (*Outcome, error) {
 	o, err := found(cfg, dir)
 	if err != nil {
 		return nil, err

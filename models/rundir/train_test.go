@@ -9,11 +9,12 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // tinyData is a cache of 8 images per split, whatever the data section.
 func tinyData() *DataCache {
-	return NewDataCache(func(models.DataConfig) (*data.Splits, error) {
+	return NewDataCache(func(config.DataConfig) (*data.Splits, error) {
 		ds := &data.Dataset{Pixels: make([]uint8, 8*data.ImageSize), Labels: []uint8{0, 1, 2, 3, 4, 5, 6, 7}, Classes: data.DefaultClasses()}
 		for i := range ds.Pixels {
 			ds.Pixels[i] = uint8(i * 7)
@@ -22,8 +23,8 @@ func tinyData() *DataCache {
 	})
 }
 
-func tinyConfig() models.Config {
-	cfg := models.DefaultConfig()
+func tinyConfig() config.Config {
+	cfg := config.DefaultConfig()
 	cfg.Data.Dir = "tiny"
 	cfg.Epochs, cfg.Batch = 2, 4
 	return cfg

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
 )
@@ -22,14 +23,14 @@ import (
 // gtrain train does (config.json first, result.json last) and returns the
 // result. It must return when ctx is cancelled. Train is the one that
 // trains; tests give others.
-type RunFunc func(ctx context.Context, run *Run, cfg models.Config, dir string) (*models.Result, error)
+type RunFunc func(ctx context.Context, run *Run, cfg config.Config, dir string) (*models.Result, error)
 
 // Train returns the RunFunc that trains a run with rundir.Continue, with
 // its data from cache (nil: each run reads its own). An interrupted run
 // keeps its checkpoint (the next attempt continues it); its result is
 // marked partial, so it does not count as done.
 func Train(cache *rundir.DataCache) RunFunc {
-	return func(ctx context.Context, _ *Run, cfg models.Config, dir string) (*models.Result, error) {
+	return func(ctx context.Context, _ *Run, cfg config.Config, dir string) (*models.Result, error) {
 		o, err := rundir.Continue(ctx, cfg, dir, rundir.Options{Data: cache})
 		if err != nil {
 			return nil, err
@@ -70,7 +71,7 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 // directory's lock and its running marker, kept fresh by a heartbeat.
 type claimed struct {
 	r      *Run
-	cfg    models.Config // r's, on the device
+	cfg    config.Config // r's, on the device
 	dir    string
 	device string
 	lock   *rundir.Lock

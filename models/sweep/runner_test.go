@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
 // fakeRun writes a run directory as Train does, without training: its
 // test accuracy is the run's eta.
 func fakeRun(calls *atomic.Int32, delay time.Duration) RunFunc {
-	return func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	return func(ctx context.Context, r *Run, cfg config.Config, dir string) (*models.Result, error) {
 		calls.Add(1)
 		if err := models.WriteConfig(dir, &cfg); err != nil {
 			return nil, err
@@ -44,7 +45,7 @@ func gridPlan(t *testing.T, n int, opt Options) *Plan {
 		vals = append(vals, fmt.Sprintf("0.%02d", i))
 	}
 	if opt.Base.Loss == "" {
-		opt.Base = models.DefaultConfig()
+		opt.Base = config.DefaultConfig()
 	}
 	p, err := Parse([]byte("name: t\ngrid: {eta: ["+strings.Join(vals, ", ")+"]}\n"), "t.yaml", opt)
 	if err != nil {
@@ -121,14 +122,14 @@ func TestRunnerConcurrencyBound(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.devices, ","), func(t *testing.T) {
 			kind := DeviceKind(tc.devices[0])
-			p := gridPlan(t, 12, Options{NoValidate: true, Override: func(c *models.Config) { c.Device = kind }})
+			p := gridPlan(t, 12, Options{NoValidate: true, Override: func(c *config.Config) { c.Device = kind }})
 			var mu sync.Mutex
 			now, peak := map[string]int{}, map[string]int{}
 			total, peakTotal := 0, 0
 			var calls atomic.Int32
 			inner := fakeRun(&calls, 30*time.Millisecond)
 			rn := &Runner{Out: t.TempDir(), Devices: tc.devices, Workers: tc.workers,
-				Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+				Run: func(ctx context.Context, r *Run, cfg config.Config, dir string) (*models.Result, error) {
 					mu.Lock()
 					now[cfg.Device]++
 					total++
@@ -185,7 +186,7 @@ func TestFailedRunsAndStatus(t *testing.T) {
 	p := gridPlan(t, 4, Options{})
 	var calls atomic.Int32
 	ok := fakeRun(&calls, 0)
-	boom := func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	boom := func(ctx context.Context, r *Run, cfg config.Config, dir string) (*models.Result, error) {
 		if r.Index == 2 {
 			models.WriteConfig(dir, &cfg)
 			return nil, errors.New("training diverged: the cost is NaN")
@@ -290,7 +291,7 @@ func TestInterruptLeavesRunsMissing(t *testing.T) {
 	var calls atomic.Int32
 	inner := fakeRun(&calls, 10*time.Second)
 	started := make(chan struct{}, 6)
-	rn := &Runner{Out: out, Workers: 2, Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	rn := &Runner{Out: out, Workers: 2, Run: func(ctx context.Context, r *Run, cfg config.Config, dir string) (*models.Result, error) {
 		started <- struct{}{}
 		return inner(ctx, r, cfg, dir)
 	}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -19,12 +20,12 @@ const DefaultStack = 16
 // run directories. It writes each run directory as RunFunc does and
 // returns each run's result and error. It must return when ctx is
 // cancelled. TrainStack is the one that trains; tests give others.
-type StackFunc func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error)
+type StackFunc func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*models.Result, []error)
 
 // TrainStack returns the StackFunc that trains with rundir.ContinueStack,
 // with its data from cache (nil: each stack reads its own).
 func TrainStack(cache *rundir.DataCache) StackFunc {
-	return func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error) {
+	return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*models.Result, []error) {
 		ms := make([]rundir.Member, len(runs))
 		for i := range runs {
 			ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
@@ -110,7 +111,7 @@ func RunStack(ctx context.Context, out string, rs []*Run, device string, fn Stac
 	if len(claims) == 0 {
 		return
 	}
-	runs, cfgs, dirs := make([]*Run, len(claims)), make([]models.Config, len(claims)), make([]string, len(claims))
+	runs, cfgs, dirs := make([]*Run, len(claims)), make([]config.Config, len(claims)), make([]string, len(claims))
 	for j, c := range claims {
 		runs[j], cfgs[j], dirs[j] = c.r, c.cfg, c.dir
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -28,7 +29,7 @@ runs:
   - {batch: 50}
   - {batch: 20, loss: svm}
   - {batch: 50, epochs: 7}
-`), "s.yaml", Options{Base: models.DefaultConfig()})
+`), "s.yaml", Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ runs:
 // noisyData is a cache of 60 random images per split with random labels,
 // whatever the data section.
 func noisyData() *rundir.DataCache {
-	return rundir.NewDataCache(func(models.DataConfig) (*data.Splits, error) {
+	return rundir.NewDataCache(func(config.DataConfig) (*data.Splits, error) {
 		rng := rand.New(rand.NewPCG(2, 3))
 		mk := func() *data.Dataset {
 			ds := &data.Dataset{Pixels: make([]uint8, 60*data.ImageSize), Labels: make([]uint8, 60), Classes: data.DefaultClasses()}
@@ -109,7 +110,7 @@ runs:
 `
 
 func stackPlan(t *testing.T) *Plan {
-	p, err := Parse([]byte(stackSweep), "st.yaml", Options{Base: models.DefaultConfig()})
+	p, err := Parse([]byte(stackSweep), "st.yaml", Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestStackedSweepResume(t *testing.T) {
 	found := map[string][]rundir.State{}
 	stackFn := func(ctx context.Context, cancelAfter int, cancel func()) StackFunc {
 		epochs := 0
-		return func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error) {
+		return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*models.Result, []error) {
 			ms := make([]rundir.Member, len(runs))
 			for i := range runs {
 				ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
