@@ -46,7 +46,7 @@ FUZZ_TARGETS := \
 	./data:FuzzReadBinary \
 	./data:FuzzArchive \
 	./data:FuzzReadPickle \
-	./models:FuzzDecodeCheckpoint \
+	./models/runfiles:FuzzDecodeCheckpoint \
 	./models:FuzzCheckpointFields \
 	./models:FuzzDecodeModel \
 	./models/config:FuzzConfigYAML \

@@ -79,7 +79,7 @@ func benchEpoch[T graph.Float](b *testing.B, s *engine.Split[T], loss graph.Loss
 	n := s.Len()
 	k, dim := len(s.Y)/n, len(s.X)/n
 	p := graph.NewParams[T](k, dim)
-	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), 0.01)
 	eng, err := NewCPUEngine(p, loss, 0.1, batch, s)
 	if err != nil {
 		b.Fatal(err)
@@ -120,7 +120,7 @@ func BenchmarkEvaluate(b *testing.B) {
 func benchEval[T graph.Float](b *testing.B, s *engine.Split[T]) {
 	n := s.Len()
 	p := graph.NewParams[T](len(s.Y)/n, len(s.X)/n)
-	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), 0.01)
 	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 100)
 	if err != nil {
 		b.Fatal(err)
@@ -210,7 +210,7 @@ func benchStackEpoch[T graph.Float](b *testing.B, s *engine.Split[T], m int) {
 	var ps []*graph.Params[T]
 	for i := 0; i < m; i++ {
 		p := graph.NewParams[T](k, dim)
-		p.InitGaussian(rand.New(rand.NewPCG(uint64(i), streamInit)), 0.01)
+		p.InitGaussian(rand.New(rand.NewPCG(uint64(i), config.StreamInit)), 0.01)
 		ps = append(ps, p)
 		spec.Members = append(spec.Members, engine.Member{Loss: graph.CrossEntropy, Lambda: 0.1})
 	}

@@ -41,7 +41,7 @@ func checkRealSteps[T graph.Float](t *testing.T, d *Prepared[T], tol float64) {
 	const steps, batch, lambda, eta = 5, 100, 0.1, 0.01
 	for _, loss := range []string{"cross", "svm"} {
 		p := graph.NewParams[T](data.NumClasses, data.ImageSize)
-		p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), config.DefaultConfig().InitStd)
+		p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), config.DefaultConfig().InitStd)
 		eng, err := engine.New(p, engine.Spec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch}, engine.Splits[T]{d.Train})
 		if err != nil {
 			t.Fatal(err)

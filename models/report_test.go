@@ -10,6 +10,7 @@ import (
 
 	"github.com/gtrain/gtrain/data/datatest"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // realData returns the course's split of the real CIFAR-10, normalized, or
@@ -43,7 +44,7 @@ type ours struct{ testAcc, trainAcc, trainCost float64 }
 // 1.996; λW for 2λW moves them by +0.23 points and to 1.831.
 const pinAcc, pinCostRel = 0.0005, 1e-6
 
-func checkOurs(t *testing.T, r *Result, want ours) {
+func checkOurs(t *testing.T, r *runfiles.Result, want ours) {
 	t.Helper()
 	test, train := r.Splits["test"], r.Splits["train"]
 	t.Logf("ours{%.4f, %.4f, %.9f}", test.AccuracyTrained, train.AccuracyTrained, train.CostTrained)
@@ -120,7 +121,7 @@ func TestReportModel3Float32(t *testing.T) {
 		t.Fatal(err)
 	}
 	const accTol, costRel = 0.001, 3e-5
-	for _, s := range SplitNames {
+	for _, s := range runfiles.SplitNames {
 		a, b := tr32.Result.Splits[s], tr64.Result.Splits[s]
 		t.Logf("%s: accuracy %.2f%% float32, %.2f%% float64; cost %.9f and %.9f (relative %.2g)", s, 100*a.AccuracyTrained, 100*b.AccuracyTrained,
 			a.CostTrained, b.CostTrained, math.Abs(a.CostTrained-b.CostTrained)/b.CostTrained)
@@ -167,7 +168,7 @@ func runExamples(t *testing.T, runs []reportRun) {
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			var res *Result
+			var res *runfiles.Result
 			if cfg.Dtype == "float32" {
 				d, ok := prepared["float32"].(*Prepared[float32])
 				if !ok {

@@ -11,15 +11,7 @@ import (
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
-)
-
-// RNG streams drawn from the seed: one each for the initialization, the
-// shuffling and the augmentation, so that turning one on does not change
-// what the others draw.
-const (
-	streamInit    = 0x9e3779b97f4a7c15
-	streamShuffle = 0xd1b54a32d192ed03
-	streamAugment = 0x8cb92ba72f3d8dd7
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // ErrInterrupted is returned (wrapped, with the context's cause) when the
@@ -29,16 +21,16 @@ var ErrInterrupted = errors.New("interrupted")
 // Options are the trainer's hooks; the zero value is fine.
 type Options struct {
 	// OnEpoch is called after each epoch with its metrics.
-	OnEpoch func(EpochMetrics)
+	OnEpoch func(runfiles.EpochMetrics)
 	// OnStep is called after each gradient step (1-based) with the
 	// mini-batch cost, for progress displays.
 	OnStep func(epoch, step, steps int, cost float64)
 	// OnCheckpoint is called at the end of every epoch and when the run is
 	// interrupted, with the state to continue from. An error stops the
 	// run (a full disk must not go unnoticed).
-	OnCheckpoint func(*Checkpoint) error
+	OnCheckpoint func(*runfiles.Checkpoint) error
 	// Resume continues from a checkpoint of the same configuration.
-	Resume *Checkpoint
+	Resume *runfiles.Checkpoint
 	// Tuning turns the engine's fast paths off (gtrain bench's flags); it
 	// is not part of the configuration: the results are the same.
 	Tuning engine.Tuning
@@ -46,7 +38,7 @@ type Options struct {
 
 // Trained is what Train returns: the result and the final parameters.
 type Trained[T graph.Float] struct {
-	Result *Result
+	Result *runfiles.Result
 	Params *graph.Params[T]
 }
 
@@ -95,7 +87,7 @@ func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (
 	}
 	n := d.Train.Len()
 	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, batches: newBatcher(&cfg, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
-	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAugment)
+	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, config.StreamShuffle), rand.NewPCG(cfg.Seed, config.StreamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
 	t.p = graph.NewParams[T](t.k, t.dim)
@@ -104,7 +96,7 @@ func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (
 			return nil, err
 		}
 	} else {
-		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
+		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
 		t.ck = freshCheckpoint(&cfg)
 	}
 	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
@@ -115,7 +107,7 @@ func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (
 }
 
 // restore sets the trainer's state from a checkpoint.
-func (t *trainer[T]) restore(r *Checkpoint) error {
+func (t *trainer[T]) restore(r *runfiles.Checkpoint) error {
 	if err := restoreRun(&t.runState, r, t.d, t.p); err != nil {
 		return err
 	}
@@ -131,7 +123,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 			if err != nil {
 				return nil, err
 			}
-			t.ck.Untrained[SplitNames[i]] = ev
+			t.ck.Untrained[runfiles.SplitNames[i]] = ev
 		}
 	}
 	steps := t.n / cfg.Batch
@@ -222,14 +214,14 @@ func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []in
 
 // endEpoch evaluates the epoch, updates the early-stopping state and moves
 // the state to the next epoch.
-func (t *trainer[T]) endEpoch(epoch int, secs float64) (EpochMetrics, error) {
+func (t *trainer[T]) endEpoch(epoch int, secs float64) (runfiles.EpochMetrics, error) {
 	tr, err := t.eng.Evaluate(t.d.Train)
 	if err != nil {
-		return EpochMetrics{}, err
+		return runfiles.EpochMetrics{}, err
 	}
 	va, err := t.eng.Evaluate(t.d.Val)
 	if err != nil {
-		return EpochMetrics{}, err
+		return runfiles.EpochMetrics{}, err
 	}
 	return t.advance(epoch, secs, tr, va, func() ([]float64, []float64, error) {
 		p, err := t.eng.Params()

@@ -11,6 +11,7 @@ import (
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // stackCase is a stack whose members differ in loss, λ, η, schedule,
@@ -55,15 +56,15 @@ func TestStackTrainsAsAlone(t *testing.T) {
 // trace is what a run hands its hooks.
 type trace struct {
 	steps       []float64
-	epochs      []EpochMetrics
-	checkpoints []*Checkpoint
+	epochs      []runfiles.EpochMetrics
+	checkpoints []*runfiles.Checkpoint
 }
 
 func (tr *trace) options() Options {
 	return Options{
 		OnStep:       func(_, _, _ int, c float64) { tr.steps = append(tr.steps, c) },
-		OnEpoch:      func(m EpochMetrics) { tr.epochs = append(tr.epochs, m) },
-		OnCheckpoint: func(ck *Checkpoint) error { c := *ck; tr.checkpoints = append(tr.checkpoints, &c); return nil },
+		OnEpoch:      func(m runfiles.EpochMetrics) { tr.epochs = append(tr.epochs, m) },
+		OnCheckpoint: func(ck *runfiles.Checkpoint) error { c := *ck; tr.checkpoints = append(tr.checkpoints, &c); return nil },
 	}
 }
 
@@ -136,8 +137,8 @@ func checkStackAsAlone[T graph.Float](t *testing.T, d *Prepared[T], dtype string
 	}
 }
 
-func withoutSeconds(ms []EpochMetrics) []EpochMetrics {
-	out := make([]EpochMetrics, len(ms))
+func withoutSeconds(ms []runfiles.EpochMetrics) []runfiles.EpochMetrics {
+	out := make([]runfiles.EpochMetrics, len(ms))
 	for i, m := range ms {
 		m.Seconds = 0
 		out[i] = m
@@ -150,7 +151,7 @@ func withoutSeconds(ms []EpochMetrics) []EpochMetrics {
 func TestStackResume(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 120))
 	cfgs := stackCase()[:5]
-	run := func(ctx context.Context, resume []*Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
+	run := func(ctx context.Context, resume []*runfiles.Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
 		members := make([]StackMember, len(cfgs))
 		traces := make([]*trace, len(cfgs))
 		for i := range cfgs {
@@ -180,7 +181,7 @@ func TestStackResume(t *testing.T) {
 			cancel()
 		}
 	})
-	var resume []*Checkpoint
+	var resume []*runfiles.Checkpoint
 	for i, r := range part {
 		if !errors.Is(r.Err, ErrInterrupted) || r.Trained == nil || !r.Trained.Result.Partial {
 			t.Fatalf("member %d: interrupted run gave %v", i, r.Err)
@@ -199,7 +200,7 @@ func TestStackResume(t *testing.T) {
 		}
 	}
 	// Members at different points cannot be resumed as one stack.
-	mixed := append([]*Checkpoint(nil), resume...)
+	mixed := append([]*runfiles.Checkpoint(nil), resume...)
 	mixed[1] = traces[1].checkpoints[0]
 	members := []StackMember{{Config: cfgs[0], Options: Options{Resume: mixed[0]}}, {Config: cfgs[1], Options: Options{Resume: mixed[1]}}}
 	if _, err := TrainStack(context.Background(), members, d, engine.Tuning{}); err == nil || !strings.Contains(err.Error(), "same point") {

@@ -12,6 +12,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // synthetic returns n noisy images per split in which class y brightens
@@ -58,7 +59,7 @@ func TestTrainLearns(t *testing.T) {
 		cfg.Loss = loss
 		cfg.Epochs = 10
 		r := mustTrain(t, cfg, d).Result
-		for _, s := range SplitNames {
+		for _, s := range runfiles.SplitNames {
 			sr := r.Splits[s]
 			if sr.Size != 200 {
 				t.Errorf("%s %s: size %d", loss, s, sr.Size)
@@ -95,8 +96,8 @@ func checkDeterministic[T graph.Float](t *testing.T) {
 	if !reflect.DeepEqual(a.Params, b.Params) {
 		t.Error("same seed, different parameters")
 	}
-	strip := func(e []EpochMetrics) []EpochMetrics {
-		out := append([]EpochMetrics(nil), e...)
+	strip := func(e []runfiles.EpochMetrics) []runfiles.EpochMetrics {
+		out := append([]runfiles.EpochMetrics(nil), e...)
 		for i := range out {
 			out[i].Seconds = 0
 		}
@@ -119,7 +120,7 @@ func TestShuffleKeepsInit(t *testing.T) {
 	a := mustTrain(t, cfg, d)
 	cfg.Shuffle = true
 	b := mustTrain(t, cfg, d)
-	for _, s := range SplitNames {
+	for _, s := range runfiles.SplitNames {
 		if a.Result.Splits[s].CostUntrained != b.Result.Splits[s].CostUntrained {
 			t.Errorf("%s: untrained cost %v vs %v", s, a.Result.Splits[s].CostUntrained, b.Result.Splits[s].CostUntrained)
 		}
@@ -160,7 +161,7 @@ func checkStep[T graph.Float](t *testing.T, tol float64) {
 		got := mustTrain(t, cfg, d).Params
 
 		p := graph.NewParams[T](10, data.ImageSize)
-		p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
+		p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
 		if worst := stepError(t, p, got, graph.Batch[T]{X: d.Train.X, Labels: d.Train.Labels}, loss, cfg.Lambda, cfg.Eta); worst > tol {
 			t.Errorf("%s: parameters differ from one analytic step by %.3g > %.0e", loss, worst, tol)
 		} else {

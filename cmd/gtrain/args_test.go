@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/cuda"
-	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // TestNormalizeArgs: flags move after the command that defines them, with
@@ -68,7 +68,7 @@ func TestFlagsAnywhere(t *testing.T) {
 			t.Errorf("GTRAIN_DEVICE=%s gtrain %s: exit %d: %s", c.env, strings.Join(c.args, " "), code, stderr)
 			continue
 		}
-		if res, err := models.ReadResult(out); err != nil || res.Device != "cpu" {
+		if res, err := runfiles.ReadResult(out); err != nil || res.Device != "cpu" {
 			t.Errorf("gtrain %s: result %+v, %v; want device cpu", strings.Join(c.args, " "), res, err)
 		}
 	}

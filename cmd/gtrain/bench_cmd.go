@@ -20,6 +20,7 @@ import (
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // benchCommand times epochs of the training path, as gtrain train runs
@@ -244,7 +245,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 
 // benchTrain trains cfg on its data from prepared, normalized as T, with
 // the fast paths that tuning leaves on.
-func benchTrain[T graph.Float](ctx context.Context, cfg config.Config, prepared *rundir.DataCache, tuning engine.Tuning) (*models.Result, error) {
+func benchTrain[T graph.Float](ctx context.Context, cfg config.Config, prepared *rundir.DataCache, tuning engine.Tuning) (*runfiles.Result, error) {
 	d, err := rundir.Prepared[T](prepared, cfg)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // trainFlags are the flags that set a Config; --resume refuses them.
@@ -247,7 +248,7 @@ func lockRunDir(flag, dir string) (*rundir.Lock, error) {
 func resume(c *cli.Context, dir string, log io.Writer) error {
 	for _, f := range trainFlags {
 		if c.IsSet(f) {
-			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, models.ConfigFile))
+			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, runfiles.ConfigFile))
 		}
 	}
 	return train(c, dir, log, func(opt rundir.Options) (*rundir.Outcome, error) {
@@ -281,7 +282,7 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 			prog = newProgress(log, cfg.Epochs, log == io.Discard)
 		},
 		OnStep:    func(epoch, step, steps int, cost float64) { prog.Step(epoch, step, steps, cost) },
-		OnEpoch:   func(m models.EpochMetrics) { prog.Epoch(m) },
+		OnEpoch:   func(m runfiles.EpochMetrics) { prog.Epoch(m) },
 		OnWarning: func(err error) { fmt.Fprintln(log, "gtrain: warning:", err) },
 	}
 	o, err := start(opt)
@@ -291,13 +292,13 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 	stdout := c.App.Writer
 	if err == nil && o.State == rundir.Complete {
 		fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", dir, len(o.Result.EpochSeconds))
-		return models.WriteResultBlock(stdout, o.Config, o.Result)
+		return runfiles.WriteResultBlock(stdout, o.Config, o.Result)
 	}
 	var pictures *rundir.PicturesError
 	var preview *rundir.PreviewError
 	switch {
 	case errors.As(err, &pictures):
-		if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
+		if werr := runfiles.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
 			return werr
 		}
 		return fmt.Errorf("%w (model.json, result.json and metrics are in %s)", err, dir)
@@ -307,7 +308,7 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 		}
 		return err
 	}
-	if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
+	if werr := runfiles.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
 		return werr
 	}
 	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", dir, median(o.Result.EpochSeconds))

@@ -7,9 +7,9 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
-	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // StreamPreview seeds the preview's augmentation draws.
@@ -23,7 +23,7 @@ func WritePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *ra
 	if err := augment.PreviewPNG(&buf, originals, p, rng, scale, k); err != nil {
 		return err
 	}
-	return models.WriteFileAtomic(path, buf.Bytes())
+	return runfiles.WriteFileAtomic(path, buf.Bytes())
 }
 
 // writeAugmentGrid shows what the run's augmentation does to the first

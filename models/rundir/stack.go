@@ -12,6 +12,7 @@ import (
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Member is one run of a stack: its configuration and its run directory.
@@ -77,10 +78,10 @@ func found(cfg config.Config, dir string) (*Outcome, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := models.WriteConfig(dir, &cfg); err != nil {
+	if err := runfiles.WriteConfig(dir, &cfg); err != nil {
 		return nil, err
 	}
-	ck, err := models.ReadCheckpoint(dir, &cfg)
+	ck, err := runfiles.ReadCheckpoint(dir, &cfg)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		ck = nil
@@ -98,7 +99,7 @@ func found(cfg config.Config, dir string) (*Outcome, error) {
 }
 
 // positionKey names where a checkpoint stands, for grouping stack-mates.
-func positionKey(ck *models.Checkpoint) string {
+func positionKey(ck *runfiles.Checkpoint) string {
 	switch {
 	case ck == nil:
 		return "fresh"
@@ -133,7 +134,7 @@ func stackAs[T graph.Float](ctx context.Context, members []Member, idx []int, ou
 			Resume:       o.Checkpoint,
 			OnStep:       opt.OnStep,
 			OnEpoch:      opt.OnEpoch,
-			OnCheckpoint: func(ck *models.Checkpoint) error { return writeCheckpoint(dir, ck) },
+			OnCheckpoint: func(ck *runfiles.Checkpoint) error { return writeCheckpoint(dir, ck) },
 		}}
 	}
 	if opt.OnStart != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Options are the caller's choices and hooks for a training into a run
@@ -30,7 +30,7 @@ type Options struct {
 	OnStart func(cfg *config.Config, splits *data.Splits)
 	// OnStep and OnEpoch are the trainer's progress hooks (models.Options).
 	OnStep  func(epoch, step, steps int, cost float64)
-	OnEpoch func(models.EpochMetrics)
+	OnEpoch func(runfiles.EpochMetrics)
 	// OnWarning receives a problem that does not change the outcome: the
 	// pictures of a run that failed anyway.
 	OnWarning func(error)
@@ -51,7 +51,7 @@ type Found struct {
 	Dir        string
 	State      State
 	Config     *config.Config
-	Checkpoint *models.Checkpoint // Interrupted, Unfinished
+	Checkpoint *runfiles.Checkpoint // Interrupted, Unfinished
 }
 
 // Outcome is the result of a training into a run directory.
@@ -60,7 +60,7 @@ type Outcome struct {
 	// Result is the run's result: the stored one when Complete, the
 	// partial one of an interrupted training (with its error), or nil
 	// when the training did not start or its files could not be written.
-	Result *models.Result
+	Result *runfiles.Result
 }
 
 // Train trains cfg into dir, as 'gtrain train --out dir' does. A
@@ -93,19 +93,19 @@ func Train(ctx context.Context, cfg config.Config, dir string, opt Options) (*Ou
 // run without its final files gets them. A complete run is a
 // *CompleteError.
 func Resume(ctx context.Context, dir string, opt Options) (*Outcome, error) {
-	cfg, err := models.ReadConfig(dir)
+	cfg, err := runfiles.ReadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", models.ConfigFile, err)
+		return nil, fmt.Errorf("%s: %w", runfiles.ConfigFile, err)
 	}
-	ck, err := models.ReadCheckpoint(dir, cfg)
+	ck, err := runfiles.ReadCheckpoint(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	o := &Outcome{Found: Found{Dir: dir, State: Interrupted, Config: cfg, Checkpoint: ck}}
-	_, missing, _ := models.FinishedRun(dir, cfg)
+	_, missing, _ := runfiles.FinishedRun(dir, cfg)
 	switch {
 	case ck.Finished && len(missing) == 0:
 		return nil, &CompleteError{Epochs: ck.Epoch}

@@ -18,6 +18,7 @@ import (
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 func TestStacks(t *testing.T) {
@@ -152,11 +153,11 @@ func sameRunDirs(t *testing.T, p *Plan, a, b string) {
 		if len(fa) > 0 {
 			continue
 		}
-		ma, err := os.ReadFile(filepath.Join(da, models.ModelFile))
+		ma, err := os.ReadFile(filepath.Join(da, runfiles.ModelFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		mb, _ := os.ReadFile(filepath.Join(db, models.ModelFile))
+		mb, _ := os.ReadFile(filepath.Join(db, runfiles.ModelFile))
 		if !bytes.Equal(ma, mb) {
 			t.Errorf("run %d (%s): model.json differs", i, r.Label())
 		}
@@ -172,7 +173,7 @@ func headLine(b []byte) string {
 }
 
 func untimedResult(t *testing.T, dir string) string {
-	res, err := models.ReadResult(dir)
+	res, err := runfiles.ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestStackedSweepResume(t *testing.T) {
 	found := map[string][]rundir.State{}
 	stackFn := func(ctx context.Context, cancelAfter int, cancel func()) StackFunc {
 		epochs := 0
-		return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*models.Result, []error) {
+		return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error) {
 			ms := make([]rundir.Member, len(runs))
 			for i := range runs {
 				ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
@@ -207,13 +208,13 @@ func TestStackedSweepResume(t *testing.T) {
 				mu.Lock()
 				found[f.Dir] = append(found[f.Dir], f.State)
 				mu.Unlock()
-			}, OnEpoch: func(models.EpochMetrics) {
+			}, OnEpoch: func(runfiles.EpochMetrics) {
 				if epochs++; epochs == cancelAfter {
 					cancel()
 				}
 			}}
 			outs, errs := rundir.ContinueStack(ctx, ms, opt)
-			res := make([]*models.Result, len(outs))
+			res := make([]*runfiles.Result, len(outs))
 			for i, o := range outs {
 				if o != nil {
 					res[i] = o.Result

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import "github.com/gtrain/gtrain/models/config"
 

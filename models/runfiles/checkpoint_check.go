@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"fmt"
@@ -8,9 +8,7 @@ import (
 	"slices"
 
 	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/config"
-	"github.com/gtrain/gtrain/models/engine"
 )
 
 // DataShape is what a checkpoint is checked against besides its
@@ -26,15 +24,6 @@ func ShapeOf(s *data.Splits) DataShape {
 	sh := DataShape{K: data.NumClasses, D: data.ImageSize, Sizes: map[string]int{}}
 	for i, ds := range []*data.Dataset{s.Train, s.Val, s.Test} {
 		sh.Sizes[SplitNames[i]] = ds.Len()
-	}
-	return sh
-}
-
-func shapeOfPrepared[T graph.Float](d *Prepared[T]) DataShape {
-	n := d.Train.Len()
-	sh := DataShape{K: len(d.Train.Y) / n, D: len(d.Train.X) / n, Sizes: map[string]int{}}
-	for i, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
-		sh.Sizes[SplitNames[i]] = s.Len()
 	}
 	return sh
 }
@@ -110,7 +99,7 @@ func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 	return ck.checkAugmentRNG(cfg, steps, sh.D)
 }
 
-func checkParams(what string, w, b floats, dtype string) error {
+func checkParams(what string, w, b Floats, dtype string) error {
 	for _, v := range append(append([]float64(nil), w...), b...) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%s hold %v", what, v)
@@ -206,7 +195,7 @@ func (ck *Checkpoint) checkOrder(cfg *config.Config, n int) error {
 			seen[i] = true
 		}
 	}
-	src := rand.NewPCG(cfg.Seed, streamShuffle)
+	src := rand.NewPCG(cfg.Seed, config.StreamShuffle)
 	rng := rand.New(src)
 	order := make([]int, n)
 	epochs := ck.Epoch
@@ -243,7 +232,7 @@ func (ck *Checkpoint) checkAugmentRNG(cfg *config.Config, steps, dim int) error 
 	updates.Add(updates, big.NewInt(int64(ck.Step)))
 	bound := new(big.Int).Mul(updates, big.NewInt(int64(cfg.Batch)*int64(len(cfg.Augment))))
 	bound.Mul(bound, big.NewInt(16*(int64(dim)+1)))
-	start, _ := rand.NewPCG(cfg.Seed, streamAugment).MarshalBinary()
+	start, _ := rand.NewPCG(cfg.Seed, config.StreamAugment).MarshalBinary()
 	if d := pcgDistance(start, ck.Augment); d.Cmp(bound) > 0 {
 		return fmt.Errorf("augmentation RNG state is not reachable from the seed in %d steps", updates)
 	}

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func TestFinishedRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.ckCfg != nil {
-				ck := &Checkpoint{Version: checkpointVersion, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: floats{1}, B: floats{1}}
+				ck := &Checkpoint{Version: CheckpointVersion, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: Floats{1}, B: Floats{1}}
 				if err := WriteCheckpoint(dir, ck); err != nil {
 					t.Fatal(err)
 				}
