@@ -311,3 +311,17 @@ func MLPNumericalGrad[T Float](grads [][]float64, p *MLPParams[T], b Batch[T], l
 	}
 	return nil
 }
+
+// MLPScores returns the scores (rows × Out) of p on the rows of x, with
+// batch normalization from the running averages (as evaluation), computed
+// in float64 without a graph.
+func MLPScores[T Float](p *MLPParams[T], x []T) ([]float64, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if len(x) == 0 || len(x)%p.Arch.In != 0 {
+		return nil, fmt.Errorf("graph: %d inputs are no rows of %d", len(x), p.Arch.In)
+	}
+	b := Batch[T]{X: x, Labels: make([]uint8, len(x)/p.Arch.In)}
+	return forwardMLP(p, b, false).scores, nil
+}

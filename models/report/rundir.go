@@ -62,7 +62,16 @@ func writeRunMontage(dir string) error {
 	if err != nil {
 		return err
 	}
-	img, err := Montage(m.W, m.K, m.Classes, MontageOptions{})
+	w, rows := m.FirstLayer()
+	labels, opt := m.Classes, MontageOptions{}
+	if len(m.Hidden) > 0 {
+		// A hidden layer's units: captioned by number, ten to a row.
+		labels, opt.Cols = make([]string, rows), 10
+		for i := range labels {
+			labels[i] = fmt.Sprintf("unit %d", i+1)
+		}
+	}
+	img, err := Montage(w, rows, labels, opt)
 	if err != nil {
 		return fmt.Errorf("%s: montage: %w", dir, err)
 	}
@@ -71,7 +80,7 @@ func writeRunMontage(dir string) error {
 
 // runTitle is the one-line description of a run used in picture titles.
 func runTitle(name string, cfg *config.Config) string {
-	return fmt.Sprintf("%s: %s, λ=%g, η=%g, batch %d, %d epochs", name, cfg.Loss, cfg.Lambda, cfg.Eta, cfg.Batch, cfg.Epochs)
+	return fmt.Sprintf("%s: %s%s, λ=%g, η=%g, batch %d, %s", name, cfg.Loss, archOf(cfg), cfg.Lambda, cfg.Eta, cfg.Batch, cfg.Length())
 }
 
 // initialMetrics returns the untrained network's figures as epoch 0, or
@@ -94,4 +103,13 @@ func WritePNG(path string, img image.Image) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return runfiles.WriteFileAtomic(path, buf.Bytes())
+}
+
+// archOf describes a network with hidden layers (", hidden 50-50 BN"), or
+// nothing for the linear classifier.
+func archOf(cfg *config.Config) string {
+	if n := cfg.Network(); n != "" {
+		return ", hidden " + n
+	}
+	return ""
 }
