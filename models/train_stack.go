@@ -113,6 +113,9 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if err := cfg.Validate(); err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
+		if len(cfg.Hidden) > 0 {
+			return nil, fmt.Errorf("stack member %d: a network with hidden layers (%s) trains alone; stacks hold linear classifiers", i, cfg.Network())
+		}
 		if StackKey(cfg) != key {
 			return nil, fmt.Errorf("stack member %d: its data, dtype, device, batches or augmentation differ from member 0's; runs of a stack share every mini-batch", i)
 		}

@@ -176,6 +176,9 @@ func toFloat64[T graph.Float](v []T) []float64 {
 
 // derefAll returns the values of p, refusing a null element.
 func derefAll(name string, p []*float64) ([]float64, error) {
+	if p == nil {
+		return nil, nil
+	}
 	out := make([]float64, len(p))
 	for i, v := range p {
 		if v == nil {
