@@ -236,3 +236,13 @@ func (l *lowerer) emit(ins Instr, out tensor.Shape) View {
 	l.p.Instrs = append(l.p.Instrs, ins)
 	return v
 }
+
+// nodeChildren returns n's operands in order.
+func nodeChildren(g *G.ExprGraph, n *G.Node) []*G.Node {
+	var out []*G.Node
+	it := g.From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}

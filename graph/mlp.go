@@ -317,3 +317,33 @@ func zeroOf(dt tensor.Dtype) any {
 	}
 	return float64(0)
 }
+
+// MLPNodes are the nodes of an MLP that other code reads or feeds (the
+// CUDA lowering).
+type MLPNodes struct {
+	X, Y, Lambda       *G.Node
+	Params             map[string]*G.Node // the tensors the graph reads, by name
+	Scores, Loss, Cost *G.Node
+	Grads              map[string]*G.Node // ∂cost/∂θ by trained tensor; nil without gradients
+	// BatchMean[l] and BatchVar[l] are layer l's batch statistics (rows
+	// 1×width); nil unless the layer is normalized in a training graph.
+	BatchMean, BatchVar []*G.Node
+}
+
+// Nodes returns the graph's named nodes.
+func (m *MLP[T]) Nodes() MLPNodes {
+	ns := MLPNodes{X: m.x, Y: m.y, Lambda: m.lam, Params: map[string]*G.Node{},
+		Scores: m.score, Loss: m.data, Cost: m.cost, BatchMean: m.bnMean, BatchVar: m.bnVar}
+	for i, n := range m.nodes {
+		if n != nil {
+			ns.Params[m.p.Tensors[i].Name] = n
+		}
+	}
+	if m.grads != nil {
+		ns.Grads = map[string]*G.Node{}
+		for i, t := range m.p.Trained() {
+			ns.Grads[t.Name] = m.grads[i]
+		}
+	}
+	return ns
+}
