@@ -41,8 +41,17 @@ func writeRunCurves(dir string) error {
 	if cfg, err := runfiles.ReadConfig(dir); err == nil {
 		c.Title = runTitle(runName(dir), cfg)
 	}
-	if res, err := runfiles.ReadResult(dir); err == nil {
+	res, errRes := runfiles.ReadResult(dir)
+	if errRes == nil {
 		c.Initial = initialMetrics(res)
+	}
+	if cfg, err := runfiles.ReadConfig(dir); err == nil && cfg.Schedule == "cyclic" && errRes == nil && cfg.Batch > 0 {
+		// The rate of every update, from the schedule: the cyclic rate
+		// changes within an epoch, which the per-epoch metrics cannot show.
+		steps := res.Splits["train"].Size / cfg.Batch
+		for t := 0; t < steps*len(epochs); t++ {
+			c.Eta = append(c.Eta, cfg.CyclicEta(t))
+		}
 	}
 	var pngBuf, svgBuf bytes.Buffer
 	if err := c.WritePNG(&pngBuf); err != nil {
@@ -80,7 +89,11 @@ func writeRunMontage(dir string) error {
 
 // runTitle is the one-line description of a run used in picture titles.
 func runTitle(name string, cfg *config.Config) string {
-	return fmt.Sprintf("%s: %s%s, λ=%g, η=%g, batch %d, %s", name, cfg.Loss, archOf(cfg), cfg.Lambda, cfg.Eta, cfg.Batch, cfg.Length())
+	eta := fmt.Sprintf("η=%g", cfg.Eta)
+	if cfg.Schedule == "cyclic" {
+		eta = fmt.Sprintf("η %g..%g cyclic", cfg.EtaMin, cfg.EtaMax)
+	}
+	return fmt.Sprintf("%s: %s%s, λ=%g, %s, batch %d, %s", name, cfg.Loss, archOf(cfg), cfg.Lambda, eta, cfg.Batch, cfg.Length())
 }
 
 // initialMetrics returns the untrained network's figures as epoch 0, or
