@@ -131,16 +131,16 @@ func (m *MLP[T]) build() (err error) {
 			sq = try(G.Add(sq, w2))
 		}
 		if a.Normalized(l) {
-			var mu, v *G.Node
+			var d, v *G.Node // S − μ and the variance
 			if m.cfg.Train {
-				mu = try(G.Reshape(try(G.Mean(s, 0)), tensor.Shape{1, out}))
-				d := try(G.BroadcastSub(s, mu, nil, []byte{0}))
+				mu := try(G.Reshape(try(G.Mean(s, 0)), tensor.Shape{1, out}))
+				d = try(G.BroadcastSub(s, mu, nil, []byte{0}))
 				v = try(G.Reshape(try(G.Mean(try(G.Square(d)), 0)), tensor.Shape{1, out}))
 				m.bnMean[l], m.bnVar[l] = mu, v
 			} else {
-				mu, v = node[m.p.Find(l, RunningMean)], node[m.p.Find(l, RunningVar)]
+				d = try(G.BroadcastSub(s, node[m.p.Find(l, RunningMean)], nil, []byte{0}))
+				v = node[m.p.Find(l, RunningVar)]
 			}
-			d := try(G.BroadcastSub(s, mu, nil, []byte{0}))
 			// 1/√(v+ε) as Inverse of Sqrt: Gorgonia v0.9.18's InverseSqrt
 			// has a wrong gradient (TestMLPGradientsThreeWay caught it).
 			inv := try(G.Inverse(try(G.Sqrt(try(G.Add(v, eps))))))
