@@ -46,10 +46,10 @@ FUZZ_TARGETS := \
 	./data:FuzzReadBinary \
 	./data:FuzzArchive \
 	./data:FuzzReadPickle \
-	./models:FuzzDecodeCheckpoint \
+	./models/runfiles:FuzzDecodeCheckpoint \
 	./models:FuzzCheckpointFields \
 	./models:FuzzDecodeModel \
-	./models:FuzzConfigYAML \
+	./models/config:FuzzConfigYAML \
 	./models/sweep:FuzzParse \
 
 .PHONY: fuzz

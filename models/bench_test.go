@@ -10,6 +10,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -18,7 +19,7 @@ import (
 // time of an epoch depends on the sizes, not on the pixels.
 var benchSplits = sync.OnceValues(func() (*data.Splits, error) {
 	if dir := os.Getenv("CIFAR10_DIR"); dir != "" {
-		dc := DefaultConfig().Data
+		dc := config.DefaultConfig().Data
 		dc.Dir = dir
 		return LoadSplits(dc)
 	}
@@ -78,7 +79,7 @@ func benchEpoch[T graph.Float](b *testing.B, s *engine.Split[T], loss graph.Loss
 	n := s.Len()
 	k, dim := len(s.Y)/n, len(s.X)/n
 	p := graph.NewParams[T](k, dim)
-	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), 0.01)
 	eng, err := NewCPUEngine(p, loss, 0.1, batch, s)
 	if err != nil {
 		b.Fatal(err)
@@ -119,7 +120,7 @@ func BenchmarkEvaluate(b *testing.B) {
 func benchEval[T graph.Float](b *testing.B, s *engine.Split[T]) {
 	n := s.Len()
 	p := graph.NewParams[T](len(s.Y)/n, len(s.X)/n)
-	p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), 0.01)
+	p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), 0.01)
 	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 100)
 	if err != nil {
 		b.Fatal(err)
@@ -209,7 +210,7 @@ func benchStackEpoch[T graph.Float](b *testing.B, s *engine.Split[T], m int) {
 	var ps []*graph.Params[T]
 	for i := 0; i < m; i++ {
 		p := graph.NewParams[T](k, dim)
-		p.InitGaussian(rand.New(rand.NewPCG(uint64(i), streamInit)), 0.01)
+		p.InitGaussian(rand.New(rand.NewPCG(uint64(i), config.StreamInit)), 0.01)
 		ps = append(ps, p)
 		spec.Members = append(spec.Members, engine.Member{Loss: graph.CrossEntropy, Lambda: 0.1})
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -67,14 +68,14 @@ func TestFastEpochPath(t *testing.T) {
 	d := Prepare[float64](synthetic(31, 40))
 	for _, c := range []struct {
 		name    string
-		change  func(*Config)
+		change  func(*config.Config)
 		wantUse bool
 	}{
-		{"plain", func(*Config) {}, true},
-		{"shuffle+cyclic", func(c *Config) {
+		{"plain", func(*config.Config) {}, true},
+		{"shuffle+cyclic", func(c *config.Config) {
 			c.Shuffle, c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = true, "cyclic", 0.001, 0.02, 3
 		}, true},
-		{"augment", func(c *Config) { c.Augment = []string{"flip:0.5"} }, false},
+		{"augment", func(c *config.Config) { c.Augment = []string{"flip:0.5"} }, false},
 	} {
 		cfg := smallConfig()
 		cfg.Batch = 10

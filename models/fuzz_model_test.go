@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // FuzzDecodeModel: any bytes give a validated model or an error of one
@@ -46,7 +47,7 @@ func cycle(list string, n int) string {
 
 // checkDecoded decodes raw and, if it is accepted, predicts with it.
 func checkDecoded(t *testing.T, raw []byte, seed uint8) {
-	m, err := DecodeModel(raw)
+	m, err := runfiles.DecodeModel(raw)
 	if err != nil {
 		if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
 			t.Fatalf("error %q: want one line", msg)
@@ -54,7 +55,7 @@ func checkDecoded(t *testing.T, raw []byte, seed uint8) {
 		return
 	}
 	for _, img := range fuzzImages(m, seed) {
-		p, err := m.Predict(img)
+		p, err := Predict(m, img)
 		if err != nil {
 			t.Fatalf("accepted model fails to predict: %v", err)
 		}
@@ -75,7 +76,7 @@ func checkDecoded(t *testing.T, raw []byte, seed uint8) {
 // fuzzImages returns images that drive the scores of m far: all black, all
 // white, one of the seed's pattern, and the one that maximizes class 0's
 // score (each pixel at the end of [0, 255] its weight favours).
-func fuzzImages(m *Model, seed uint8) [][]uint8 {
+func fuzzImages(m *runfiles.Model, seed uint8) [][]uint8 {
 	black, white, pattern, worst := make([]uint8, m.D), make([]uint8, m.D), make([]uint8, m.D), make([]uint8, m.D)
 	for j := range m.D {
 		white[j], pattern[j] = 255, uint8(j*int(seed+1))
@@ -88,7 +89,7 @@ func fuzzImages(m *Model, seed uint8) [][]uint8 {
 
 // checkFloat32Scores fails t if a score of m on img overflows float32,
 // as the float32 engines compute them.
-func checkFloat32Scores(t *testing.T, m *Model, img []uint8) {
+func checkFloat32Scores(t *testing.T, m *runfiles.Model, img []uint8) {
 	x := make([]float32, m.D)
 	data.Normalize(x, img, m.Normalizer())
 	for k := range m.K {

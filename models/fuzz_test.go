@@ -1,51 +1,13 @@
 package models
 
 import (
-	"bytes"
 	"context"
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
-
-// FuzzDecodeCheckpoint: any bytes give a checked checkpoint or an error,
-// never a panic; an accepted checkpoint is consistent.
-func FuzzDecodeCheckpoint(f *testing.F) {
-	cfg := smallConfig()
-	good, _ := EncodeCheckpoint(&Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: "float64", Epoch: 1, Eta: 0.1,
-		W: floats{1, 2, 3, 4}, B: floats{0, 1}, Epochs: []EpochMetrics{{Epoch: 1}}, EpochSeconds: []float64{0.5}})
-	f.Add(good)
-	f.Add([]byte(`{"version":1,"w":"AAAAAAAA8D8=","b":"AAAAAAAA8D8="}`))
-	f.Add(bytes.Replace(good, []byte(`"epoch":1`), []byte(`"epoch":2`), 1))
-	f.Add([]byte(`{"version":99}`))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		ck, err := DecodeCheckpoint(raw)
-		if err != nil {
-			return
-		}
-		if len(ck.B) == 0 || len(ck.W)%len(ck.B) != 0 || len(ck.Epochs) != ck.Epoch || math.IsNaN(ck.Eta) {
-			t.Fatalf("inconsistent checkpoint accepted: %+v", ck)
-		}
-	})
-}
-
-// FuzzConfigYAML: any YAML gives a configuration or an error naming the
-// problem, never a panic.
-func FuzzConfigYAML(f *testing.F) {
-	f.Add("loss: svm\nlambda: 0.1\n")
-	f.Add("augment: [\"flip:0.5\"]\ndata:\n  train: [data_batch_1]\n")
-	f.Add("epochs: [1, 2]\n")
-	f.Add("lamda: 1\n")
-	f.Add("{")
-	f.Fuzz(func(t *testing.T, text string) {
-		cfg := DefaultConfig()
-		if err := DecodeConfigYAML(bytes.NewReader([]byte(text)), "fuzz.yaml", &cfg); err != nil && err.Error() == "" {
-			t.Fatal("empty error message")
-		}
-	})
-}
 
 // FuzzCheckpointFields: checkpoints of a real run with a field changed and
 // the checksum recomputed (an edit that the checksum cannot catch) are
@@ -57,8 +19,8 @@ func FuzzCheckpointFields(f *testing.F) {
 	cfg := checkConfig()
 	cfg.Augment = nil
 	d := tinyPrepared(20, 6) // 2 steps per epoch
-	bases := []*Checkpoint{interruptedCheckpoint(f, cfg, d, 2, 1)}
-	if _, err := Train(context.Background(), cfg, d, Options{OnCheckpoint: func(ck *Checkpoint) error {
+	bases := []*runfiles.Checkpoint{interruptedCheckpoint(f, cfg, d, 2, 1)}
+	if _, err := Train(context.Background(), cfg, d, Options{OnCheckpoint: func(ck *runfiles.Checkpoint) error {
 		bases = append(bases, cloneCheckpoint(f, ck))
 		return nil
 	}}); err != nil {
@@ -73,11 +35,11 @@ func FuzzCheckpointFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, field uint8, idx uint16, iv int64, fv float64, raw []byte) {
 		ck := cloneCheckpoint(t, bases[int(idx)%len(bases)])
 		mutateCheckpoint(ck, field, int(idx), int(iv), fv, raw)
-		b, err := EncodeCheckpoint(ck)
+		b, err := runfiles.EncodeCheckpoint(ck)
 		if err != nil {
 			return // not encodable (a NaN in the metrics): never on disk
 		}
-		ck, err = DecodeCheckpoint(b)
+		ck, err = runfiles.DecodeCheckpoint(b)
 		if err != nil {
 			return
 		}
@@ -93,7 +55,7 @@ func FuzzCheckpointFields(f *testing.F) {
 	})
 }
 
-func mutateCheckpoint(ck *Checkpoint, field uint8, idx, iv int, fv float64, raw []byte) {
+func mutateCheckpoint(ck *runfiles.Checkpoint, field uint8, idx, iv int, fv float64, raw []byte) {
 	at := func(n int) int { return idx % max(n, 1) }
 	switch field % 20 {
 	case 0:
@@ -128,11 +90,11 @@ func mutateCheckpoint(ck *Checkpoint, field uint8, idx, iv int, fv float64, raw 
 			ck.EpochSeconds[at(len(ck.EpochSeconds))] = fv
 		}
 	case 11:
-		delete(ck.Untrained, SplitNames[at(3)])
+		delete(ck.Untrained, runfiles.SplitNames[at(3)])
 	case 12:
-		e := ck.Untrained[SplitNames[at(3)]]
+		e := ck.Untrained[runfiles.SplitNames[at(3)]]
 		e.N, e.Correct = iv, iv
-		ck.Untrained[SplitNames[at(3)]] = e
+		ck.Untrained[runfiles.SplitNames[at(3)]] = e
 	case 13:
 		ck.Shuffle = raw
 	case 14:
@@ -145,7 +107,7 @@ func mutateCheckpoint(ck *Checkpoint, field uint8, idx, iv int, fv float64, raw 
 		ck.BestW, ck.BestB = ck.W, ck.B
 	case 18:
 		ck.Epoch++
-		ck.Epochs = append(ck.Epochs, EpochMetrics{Epoch: ck.Epoch, Eta: fv})
+		ck.Epochs = append(ck.Epochs, runfiles.EpochMetrics{Epoch: ck.Epoch, Eta: fv})
 		ck.EpochSeconds = append(ck.EpochSeconds, fv)
 	case 19:
 		ck.Epochs, ck.EpochSeconds = ck.Epochs[:at(len(ck.Epochs)+1)], ck.EpochSeconds[:at(len(ck.EpochSeconds)+1)]

@@ -4,10 +4,11 @@ import (
 	"fmt"
 
 	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // LoadSplits reads the splits that dc names.
-func LoadSplits(dc DataConfig) (*data.Splits, error) {
+func LoadSplits(dc config.DataConfig) (*data.Splits, error) {
 	if dc.Dir == "" {
 		return nil, fmt.Errorf("no data directory: set --data or CIFAR10_DIR ('gtrain data download' fetches CIFAR-10)")
 	}

@@ -8,13 +8,11 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
-// Normalizer returns the model's input normalization.
-func (m *Model) Normalizer() *data.Normalizer { return &data.Normalizer{Mean: m.Mean, Std: m.Std} }
-
 // ModelParams returns the parameters of m in the dtype T.
-func ModelParams[T graph.Float](m *Model) *graph.Params[T] {
+func ModelParams[T graph.Float](m *runfiles.Model) *graph.Params[T] {
 	p := graph.NewParams[T](m.K, m.D)
 	for i, v := range m.W {
 		p.W[i] = T(v)
@@ -34,8 +32,8 @@ type Prediction struct {
 // Predict classifies one image of d raw pixels (channel-major, as in the
 // CIFAR-10 files). The scores are computed in float64. m must be valid
 // (ReadModel's are); a model of the wrong shape is an error, not a panic.
-func (m *Model) Predict(pixels []uint8) (Prediction, error) {
-	if err := m.checkShape(); err != nil {
+func Predict(m *runfiles.Model, pixels []uint8) (Prediction, error) {
+	if err := m.CheckShape(); err != nil {
 		return Prediction{}, fmt.Errorf("model: %w", err)
 	}
 	if len(pixels) != m.D {
@@ -81,8 +79,8 @@ func PrepareWith[T graph.Float](s *data.Splits, nz *data.Normalizer) *Prepared[T
 // EvaluateModel evaluates a model on the splits of d with the graph of the
 // given loss and λ, on the device of spec. It stops between splits when ctx
 // is cancelled and returns the context's cause.
-func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T], spec engine.Spec) (map[string]engine.Eval, error) {
-	if err := m.checkShape(); err != nil {
+func EvaluateModel[T graph.Float](ctx context.Context, m *runfiles.Model, d *Prepared[T], spec engine.Spec) (map[string]engine.Eval, error) {
+	if err := m.CheckShape(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	// The splits' one-hot labels have a column per class of the data.
@@ -105,7 +103,7 @@ func EvaluateModel[T graph.Float](ctx context.Context, m *Model, d *Prepared[T],
 		if err != nil {
 			return nil, err
 		}
-		out[SplitNames[i]] = ev
+		out[runfiles.SplitNames[i]] = ev
 	}
 	return out, nil
 }

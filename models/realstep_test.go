@@ -1,12 +1,14 @@
 package models
 
 import (
-	"github.com/gtrain/gtrain/data/datatest"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gtrain/gtrain/data/datatest"
+
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
@@ -20,7 +22,7 @@ import (
 // OpenBLAS build then checks that build's steps as well.
 func TestRealDataSteps(t *testing.T) {
 	dir := datatest.CIFAR10Dir(t)
-	dc := DefaultConfig().Data
+	dc := config.DefaultConfig().Data
 	dc.Dir = dir
 	splits, err := LoadSplits(dc)
 	if err != nil {
@@ -39,7 +41,7 @@ func checkRealSteps[T graph.Float](t *testing.T, d *Prepared[T], tol float64) {
 	const steps, batch, lambda, eta = 5, 100, 0.1, 0.01
 	for _, loss := range []string{"cross", "svm"} {
 		p := graph.NewParams[T](data.NumClasses, data.ImageSize)
-		p.InitGaussian(rand.New(rand.NewPCG(0, streamInit)), DefaultConfig().InitStd)
+		p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), config.DefaultConfig().InitStd)
 		eng, err := engine.New(p, engine.Spec{Device: "cpu", Loss: graph.Loss(loss), Lambda: lambda, Batch: batch}, engine.Splits[T]{d.Train})
 		if err != nil {
 			t.Fatal(err)

@@ -9,18 +9,20 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/data/datatest"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // realData returns the course's split of the real CIFAR-10, normalized, or
 // skips the test when CIFAR10_DIR is unset (fails it under
 // GTRAIN_REQUIRE_DATA=1).
-func realData(t *testing.T) DataConfig {
+func realData(t *testing.T) config.DataConfig {
 	t.Helper()
 	dir := datatest.CIFAR10Dir(t)
 	if testing.Short() {
 		t.Skip("-short: skipping 40-epoch training on the real CIFAR-10")
 	}
-	dc := DefaultConfig().Data
+	dc := config.DefaultConfig().Data
 	dc.Dir = dir
 	return dc
 }
@@ -42,7 +44,7 @@ type ours struct{ testAcc, trainAcc, trainCost float64 }
 // 1.996; λW for 2λW moves them by +0.23 points and to 1.831.
 const pinAcc, pinCostRel = 0.0005, 1e-6
 
-func checkOurs(t *testing.T, r *Result, want ours) {
+func checkOurs(t *testing.T, r *runfiles.Result, want ours) {
 	t.Helper()
 	test, train := r.Splits["test"], r.Splits["train"]
 	t.Logf("ours{%.4f, %.4f, %.9f}", test.AccuracyTrained, train.AccuracyTrained, train.CostTrained)
@@ -79,7 +81,7 @@ func TestReportCrossEntropyTable(t *testing.T) {
 		{1, 0.001, 0.3750, 0.010, ours{0.3748, 0.3985, 1.899737646}},
 	} {
 		t.Run(fmt.Sprintf("lambda=%g/eta=%g", c.lambda, c.eta), func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := config.DefaultConfig()
 			cfg.Data = dc
 			cfg.Lambda, cfg.Eta = c.lambda, c.eta
 			tr, err := Train(context.Background(), cfg, d, Options{})
@@ -107,7 +109,7 @@ func TestReportModel3Float32(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	cfg.Data = dc
 	tr64, err := Train(context.Background(), cfg, Prepare[float64](splits), Options{})
 	if err != nil {
@@ -119,7 +121,7 @@ func TestReportModel3Float32(t *testing.T) {
 		t.Fatal(err)
 	}
 	const accTol, costRel = 0.001, 3e-5
-	for _, s := range SplitNames {
+	for _, s := range runfiles.SplitNames {
 		a, b := tr32.Result.Splits[s], tr64.Result.Splits[s]
 		t.Logf("%s: accuracy %.2f%% float32, %.2f%% float64; cost %.9f and %.9f (relative %.2g)", s, 100*a.AccuracyTrained, 100*b.AccuracyTrained,
 			a.CostTrained, b.CostTrained, math.Abs(a.CostTrained-b.CostTrained)/b.CostTrained)
@@ -158,15 +160,15 @@ func runExamples(t *testing.T, runs []reportRun) {
 	prepared := map[string]any{}
 	for _, r := range runs {
 		t.Run(r.example, func(t *testing.T) {
-			cfg := DefaultConfig()
-			if err := LoadConfigFile(filepath.Join("..", "examples", r.example), &cfg); err != nil {
+			cfg := config.DefaultConfig()
+			if err := config.LoadConfigFile(filepath.Join("..", "examples", r.example), &cfg); err != nil {
 				t.Fatal(err)
 			}
 			cfg.Data = dc
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			var res *Result
+			var res *runfiles.Result
 			if cfg.Dtype == "float32" {
 				d, ok := prepared["float32"].(*Prepared[float32])
 				if !ok {
@@ -232,8 +234,8 @@ func TestReportImprovements(t *testing.T) {
 // (chosen on validation accuracy) reaches at least 41.5 % test accuracy.
 func TestBestLinear(t *testing.T) {
 	dc := realData(t)
-	cfg := DefaultConfig()
-	if err := LoadConfigFile(filepath.Join("..", "examples", "best-linear.yaml"), &cfg); err != nil {
+	cfg := config.DefaultConfig()
+	if err := config.LoadConfigFile(filepath.Join("..", "examples", "best-linear.yaml"), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	dc.Train, dc.Val, dc.ValHoldout = cfg.Data.Train, cfg.Data.Val, cfg.Data.ValHoldout

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // TestResumeBitIdentical interrupts runs mid-epoch and at an epoch
@@ -41,7 +43,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 }
 
-func checkResume[T graph.Float](t *testing.T, cfg Config, stopAt [2]int) {
+func checkResume[T graph.Float](t *testing.T, cfg config.Config, stopAt [2]int) {
 	d := Prepare[T](synthetic(21, 50))
 	whole, err := Train(context.Background(), cfg, d, Options{})
 	if err != nil {
@@ -49,20 +51,20 @@ func checkResume[T graph.Float](t *testing.T, cfg Config, stopAt [2]int) {
 	}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
-	var last *Checkpoint
+	var last *runfiles.Checkpoint
 	opt := Options{
 		OnStep: func(epoch, step, steps int, cost float64) {
 			if epoch == stopAt[0] && step == stopAt[1] {
 				cancel(errors.New("test interrupt"))
 			}
 		},
-		OnCheckpoint: func(ck *Checkpoint) error {
+		OnCheckpoint: func(ck *runfiles.Checkpoint) error {
 			// Through the file format, as a resume after a crash reads it.
 			dir := t.TempDir()
-			if err := WriteCheckpoint(dir, ck); err != nil {
+			if err := runfiles.WriteCheckpoint(dir, ck); err != nil {
 				return err
 			}
-			back, err := ReadCheckpoint(dir, &cfg)
+			back, err := runfiles.ReadCheckpoint(dir, &cfg)
 			last = back
 			return err
 		},
@@ -98,8 +100,8 @@ func checkResume[T graph.Float](t *testing.T, cfg Config, stopAt [2]int) {
 	}
 }
 
-func stripSeconds(e []EpochMetrics) []EpochMetrics {
-	out := append([]EpochMetrics(nil), e...)
+func stripSeconds(e []runfiles.EpochMetrics) []runfiles.EpochMetrics {
+	out := append([]runfiles.EpochMetrics(nil), e...)
 	for i := range out {
 		out[i].Seconds = 0
 	}
@@ -109,30 +111,30 @@ func stripSeconds(e []EpochMetrics) []EpochMetrics {
 func TestCheckpointRefused(t *testing.T) {
 	cfg := smallConfig()
 	dir := t.TempDir()
-	ck := &Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, W: floats{1, 2}, B: floats{0}, Eta: 0.1,
-		Epochs: []EpochMetrics{{Epoch: 1}}, EpochSeconds: []float64{1}, Epoch: 1}
-	if err := WriteCheckpoint(dir, ck); err != nil {
+	ck := &runfiles.Checkpoint{Version: runfiles.CheckpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, W: runfiles.Floats{1, 2}, B: runfiles.Floats{0}, Eta: 0.1,
+		Epochs: []runfiles.EpochMetrics{{Epoch: 1}}, EpochSeconds: []float64{1}, Epoch: 1}
+	if err := runfiles.WriteCheckpoint(dir, ck); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadCheckpoint(dir, &cfg); err != nil {
+	if _, err := runfiles.ReadCheckpoint(dir, &cfg); err != nil {
 		t.Fatalf("own checkpoint refused: %v", err)
 	}
 	other := cfg
 	other.Lambda = 0.7
-	if _, err := ReadCheckpoint(dir, &other); err == nil || !strings.Contains(err.Error(), "configuration") {
+	if _, err := runfiles.ReadCheckpoint(dir, &other); err == nil || !strings.Contains(err.Error(), "configuration") {
 		t.Errorf("another config: err = %v", err)
 	}
-	ck.Version = checkpointVersion + 1
-	WriteCheckpoint(dir, ck)
-	if _, err := ReadCheckpoint(dir, &cfg); err == nil || !strings.Contains(err.Error(), "newer") {
+	ck.Version = runfiles.CheckpointVersion + 1
+	runfiles.WriteCheckpoint(dir, ck)
+	if _, err := runfiles.ReadCheckpoint(dir, &cfg); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("newer version: err = %v", err)
 	}
 	for _, bad := range []string{``, `{}`, `{"version":1}`, `{"version":1,"w":"AAAA","b":"AAAAAAAAAAA="}`, `[1,2]`, `{"version":1,"epoch":-1}`} {
-		if _, err := DecodeCheckpoint([]byte(bad)); err == nil {
-			t.Errorf("DecodeCheckpoint(%q) accepted", bad)
+		if _, err := runfiles.DecodeCheckpoint([]byte(bad)); err == nil {
+			t.Errorf("runfiles.DecodeCheckpoint(%q) accepted", bad)
 		}
 	}
-	if _, err := ReadCheckpoint(filepath.Join(dir, "none"), &cfg); err == nil {
+	if _, err := runfiles.ReadCheckpoint(filepath.Join(dir, "none"), &cfg); err == nil {
 		t.Error("missing checkpoint accepted")
 	}
 }
@@ -142,7 +144,7 @@ func TestCheckpointRefused(t *testing.T) {
 func TestCheckpointWriteFailure(t *testing.T) {
 	d := Prepare[float64](synthetic(22, 40))
 	calls := 0
-	_, err := Train(context.Background(), smallConfig(), d, Options{OnCheckpoint: func(*Checkpoint) error {
+	_, err := Train(context.Background(), smallConfig(), d, Options{OnCheckpoint: func(*runfiles.Checkpoint) error {
 		calls++
 		if calls == 2 {
 			return errors.New("no space left on device")
@@ -175,11 +177,11 @@ func TestSchedules(t *testing.T) {
 			t.Errorf("cyclic: epoch %d eta %v, want %v", i+1, r.Epochs[i].Eta, want)
 		}
 	}
-	if got := cfg.cyclicEta(1); math.Abs(got-0.006) > 1e-15 {
-		t.Errorf("cyclicEta(1) = %v, want 0.006", got)
+	if got := cfg.CyclicEta(1); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("CyclicEta(1) = %v, want 0.006", got)
 	}
-	if got := cfg.cyclicEta(3); math.Abs(got-0.006) > 1e-15 {
-		t.Errorf("cyclicEta(3) = %v, want 0.006", got)
+	if got := cfg.CyclicEta(3); math.Abs(got-0.006) > 1e-15 {
+		t.Errorf("CyclicEta(3) = %v, want 0.006", got)
 	}
 }
 
@@ -235,11 +237,11 @@ func TestDivergenceNamesCheckpoint(t *testing.T) {
 	second := smallConfig()
 	second.Dtype, second.Lambda, second.Batch = "float32", 0, 40
 	second.Schedule, second.EtaMin, second.EtaMax, second.CycleSteps = "cyclic", 0.001, 1e38, 2
-	write := func(*Checkpoint) error { return nil }
+	write := func(*runfiles.Checkpoint) error { return nil }
 	for _, c := range []struct {
 		name  string
-		cfg   Config
-		hook  func(*Checkpoint) error
+		cfg   config.Config
+		hook  func(*runfiles.Checkpoint) error
 		want  string
 		avoid string
 	}{

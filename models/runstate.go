@@ -8,7 +8,9 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // runState is one run's training state, kept in checkpoint form, with
@@ -16,20 +18,20 @@ import (
 // checkpoint, the end of an epoch (metrics, early stopping, the next
 // rate), checkpoints and the result.
 type runState struct {
-	cfg   Config
+	cfg   config.Config
 	opt   Options
-	ck    Checkpoint // the state, kept in checkpoint form
-	saved string     // the last checkpoint on disk, for error messages ("" if none)
+	ck    runfiles.Checkpoint // the state, kept in checkpoint form
+	saved string              // the last checkpoint on disk, for error messages ("" if none)
 }
 
 // freshCheckpoint is the state of a run that has not started.
-func freshCheckpoint(cfg *Config) Checkpoint {
-	return Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.epochEta(1, 0)}
+func freshCheckpoint(cfg *config.Config) runfiles.Checkpoint {
+	return runfiles.Checkpoint{Version: runfiles.CheckpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.EpochEta(1, 0)}
 }
 
 // restoreRun sets r's state and p from a checkpoint of r's configuration,
 // after checking it against the configuration and the data.
-func restoreRun[T graph.Float](r *runState, ck *Checkpoint, d *Prepared[T], p *graph.Params[T]) error {
+func restoreRun[T graph.Float](r *runState, ck *runfiles.Checkpoint, d *Prepared[T], p *graph.Params[T]) error {
 	if err := ck.Check(&r.cfg, shapeOfPrepared(d)); err != nil {
 		return fmt.Errorf("resume: checkpoint refused: %w", err)
 	}
@@ -41,14 +43,14 @@ func restoreRun[T graph.Float](r *runState, ck *Checkpoint, d *Prepared[T], p *g
 	}
 	r.ck = *ck
 	r.ck.Checksum = ""
-	r.saved = ck.position()
-	r.ck.Epochs = append([]EpochMetrics(nil), ck.Epochs...)
+	r.saved = position(ck)
+	r.ck.Epochs = append([]runfiles.EpochMetrics(nil), ck.Epochs...)
 	r.ck.EpochSeconds = append([]float64(nil), ck.EpochSeconds...)
 	return nil
 }
 
 // restoreRNGs sets the shuffle and augmentation RNGs from a checkpoint.
-func restoreRNGs(ck *Checkpoint, shuffle, aug *rand.PCG) error {
+func restoreRNGs(ck *runfiles.Checkpoint, shuffle, aug *rand.PCG) error {
 	if err := shuffle.UnmarshalBinary(ck.Shuffle); err != nil {
 		return fmt.Errorf("resume: shuffle RNG state: %w", err)
 	}
@@ -67,11 +69,11 @@ func (r *runState) diverged(c float64, epoch, step int, eta float64) error {
 // updates the early-stopping state (params gives the current W and b, read
 // only when they are the best so far) and moves the state to the next
 // epoch.
-func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params func() (w, b []float64, err error)) (EpochMetrics, error) {
+func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params func() (w, b []float64, err error)) (runfiles.EpochMetrics, error) {
 	if !isFinite(tr.Cost) {
-		return EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); %s; try a smaller eta", tr.Cost, epoch, r.ck.Eta, r.lastGood())
+		return runfiles.EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); %s; try a smaller eta", tr.Cost, epoch, r.ck.Eta, r.lastGood())
 	}
-	m := EpochMetrics{
+	m := runfiles.EpochMetrics{
 		Epoch: epoch, Eta: r.ck.Eta, Seconds: secs,
 		TrainLoss: tr.Loss, TrainCost: tr.Cost, TrainAcc: tr.Accuracy(),
 		ValLoss: va.Loss, ValCost: va.Cost, ValAcc: va.Accuracy(),
@@ -96,14 +98,14 @@ func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params f
 		ck.Finished = true
 	}
 	if !ck.Finished {
-		ck.Eta = r.cfg.epochEta(epoch+1, ck.Eta)
+		ck.Eta = r.cfg.EpochEta(epoch+1, ck.Eta)
 	}
 	return m, nil
 }
 
 // save fills in the parameters w and b and the RNG states and hands the state
 // to the OnCheckpoint hook.
-func (r *runState) save(w, b floats, shuffle, aug *rand.PCG) error {
+func (r *runState) save(w, b runfiles.Floats, shuffle, aug *rand.PCG) error {
 	var err error
 	r.ck.W, r.ck.B = w, b
 	if r.ck.Shuffle, err = shuffle.MarshalBinary(); err != nil {
@@ -116,12 +118,12 @@ func (r *runState) save(w, b floats, shuffle, aug *rand.PCG) error {
 	if err := r.opt.OnCheckpoint(&ck); err != nil {
 		return fmt.Errorf("writing the checkpoint after epoch %d: %w", r.ck.Epoch, err)
 	}
-	r.saved = r.ck.position()
+	r.saved = position(&r.ck)
 	return nil
 }
 
 // position names where a checkpoint stands.
-func (ck *Checkpoint) position() string {
+func position(ck *runfiles.Checkpoint) string {
 	if ck.Order != nil {
 		return fmt.Sprintf("epoch %d, step %d", ck.Epoch, ck.Step)
 	}
@@ -157,15 +159,15 @@ func finalParams[T graph.Float](r *runState, p *graph.Params[T], partial bool) *
 
 // result assembles the run's result from the evaluations after training
 // of the splits (in SplitNames order).
-func (r *runState) result(partial bool, after [3]engine.Eval, sizes [3]int, start time.Time) *Result {
-	res := &Result{Device: r.cfg.Device, Dtype: r.cfg.Dtype, ConfigHash: r.cfg.Hash(), Splits: map[string]SplitResult{},
+func (r *runState) result(partial bool, after [3]engine.Eval, sizes [3]int, start time.Time) *runfiles.Result {
+	res := &runfiles.Result{Device: r.cfg.Device, Dtype: r.cfg.Dtype, ConfigHash: r.cfg.Hash(), Splits: map[string]runfiles.SplitResult{},
 		Epochs: r.ck.Epochs, EpochSeconds: r.ck.EpochSeconds, Partial: partial, BestEpoch: r.ck.BestEpoch}
 	if res.EpochSeconds == nil {
 		res.EpochSeconds = []float64{}
 	}
-	for i, name := range SplitNames {
+	for i, name := range runfiles.SplitNames {
 		before := r.ck.Untrained[name]
-		res.Splits[name] = SplitResult{
+		res.Splits[name] = runfiles.SplitResult{
 			Size:              sizes[i],
 			AccuracyUntrained: before.Accuracy(), AccuracyTrained: after[i].Accuracy(),
 			CostUntrained: before.Cost, CostTrained: after[i].Cost,
@@ -178,8 +180,8 @@ func (r *runState) result(partial bool, after [3]engine.Eval, sizes [3]int, star
 
 func isFinite(v float64) bool { return v-v == 0 }
 
-func toFloats[T graph.Float](v []T) floats {
-	out := make(floats, len(v))
+func toFloats[T graph.Float](v []T) runfiles.Floats {
+	out := make(runfiles.Floats, len(v))
 	for i, x := range v {
 		out[i] = float64(x)
 	}
@@ -188,7 +190,7 @@ func toFloats[T graph.Float](v []T) floats {
 
 // checkTrainable checks what a run of cfg needs of the data d, as both
 // trainers do, and returns its augmentation pipeline.
-func checkTrainable[T graph.Float](cfg *Config, d *Prepared[T]) (*augment.Pipeline, error) {
+func checkTrainable[T graph.Float](cfg *config.Config, d *Prepared[T]) (*augment.Pipeline, error) {
 	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
 		return nil, fmt.Errorf("dtype %s: the data were prepared as %s", cfg.Dtype, want)
 	}
@@ -217,7 +219,7 @@ type batcher[T graph.Float] struct {
 	unit, xb, yb  []T               // the augmented batch
 }
 
-func newBatcher[T graph.Float](cfg *Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
+func newBatcher[T graph.Float](cfg *config.Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
 	n := d.Train.Len()
 	b := &batcher[T]{d: d, batch: cfg.Batch, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, shuffle: cfg.Shuffle}
 	if len(cfg.Augment) > 0 {
@@ -262,4 +264,15 @@ func (b *batcher[T]) make(order []int, step int, rng *rand.Rand) engine.Batch[T]
 	}
 	// Consecutive images: the engine reads them in place.
 	return engine.Batch[T]{Split: b.d.Train.Name, Start: from}
+}
+
+// shapeOfPrepared is the DataShape of prepared splits, which a resumed
+// checkpoint is checked against.
+func shapeOfPrepared[T graph.Float](d *Prepared[T]) runfiles.DataShape {
+	n := d.Train.Len()
+	sh := runfiles.DataShape{K: len(d.Train.Y) / n, D: len(d.Train.X) / n, Sizes: map[string]int{}}
+	for i, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
+		sh.Sizes[runfiles.SplitNames[i]] = s.Len()
+	}
+	return sh
 }

@@ -9,16 +9,9 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
-)
-
-// RNG streams drawn from the seed: one each for the initialization, the
-// shuffling and the augmentation, so that turning one on does not change
-// what the others draw.
-const (
-	streamInit    = 0x9e3779b97f4a7c15
-	streamShuffle = 0xd1b54a32d192ed03
-	streamAugment = 0x8cb92ba72f3d8dd7
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // ErrInterrupted is returned (wrapped, with the context's cause) when the
@@ -28,16 +21,16 @@ var ErrInterrupted = errors.New("interrupted")
 // Options are the trainer's hooks; the zero value is fine.
 type Options struct {
 	// OnEpoch is called after each epoch with its metrics.
-	OnEpoch func(EpochMetrics)
+	OnEpoch func(runfiles.EpochMetrics)
 	// OnStep is called after each gradient step (1-based) with the
 	// mini-batch cost, for progress displays.
 	OnStep func(epoch, step, steps int, cost float64)
 	// OnCheckpoint is called at the end of every epoch and when the run is
 	// interrupted, with the state to continue from. An error stops the
 	// run (a full disk must not go unnoticed).
-	OnCheckpoint func(*Checkpoint) error
+	OnCheckpoint func(*runfiles.Checkpoint) error
 	// Resume continues from a checkpoint of the same configuration.
-	Resume *Checkpoint
+	Resume *runfiles.Checkpoint
 	// Tuning turns the engine's fast paths off (gtrain bench's flags); it
 	// is not part of the configuration: the results are the same.
 	Tuning engine.Tuning
@@ -45,7 +38,7 @@ type Options struct {
 
 // Trained is what Train returns: the result and the final parameters.
 type Trained[T graph.Float] struct {
-	Result *Result
+	Result *runfiles.Result
 	Params *graph.Params[T]
 }
 
@@ -60,7 +53,7 @@ type Trained[T graph.Float] struct {
 //
 // When ctx ends, Train finishes the current step, reports a checkpoint and
 // returns the partial result with an error wrapping ErrInterrupted.
-func Train[T graph.Float](ctx context.Context, cfg Config, d *Prepared[T], opt Options) (*Trained[T], error) {
+func Train[T graph.Float](ctx context.Context, cfg config.Config, d *Prepared[T], opt Options) (*Trained[T], error) {
 	t, err := newTrainer(cfg, d, opt)
 	if err != nil {
 		return nil, err
@@ -84,7 +77,7 @@ type trainer[T graph.Float] struct {
 	start time.Time
 }
 
-func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*trainer[T], error) {
+func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (*trainer[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -94,7 +87,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 	}
 	n := d.Train.Len()
 	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, batches: newBatcher(&cfg, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
-	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAugment)
+	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, config.StreamShuffle), rand.NewPCG(cfg.Seed, config.StreamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
 	t.p = graph.NewParams[T](t.k, t.dim)
@@ -103,7 +96,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 			return nil, err
 		}
 	} else {
-		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
+		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
 		t.ck = freshCheckpoint(&cfg)
 	}
 	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
@@ -114,7 +107,7 @@ func newTrainer[T graph.Float](cfg Config, d *Prepared[T], opt Options) (*traine
 }
 
 // restore sets the trainer's state from a checkpoint.
-func (t *trainer[T]) restore(r *Checkpoint) error {
+func (t *trainer[T]) restore(r *runfiles.Checkpoint) error {
 	if err := restoreRun(&t.runState, r, t.d, t.p); err != nil {
 		return err
 	}
@@ -130,7 +123,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 			if err != nil {
 				return nil, err
 			}
-			t.ck.Untrained[SplitNames[i]] = ev
+			t.ck.Untrained[runfiles.SplitNames[i]] = ev
 		}
 	}
 	steps := t.n / cfg.Batch
@@ -141,7 +134,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		if t.ck.Order == nil {
 			t.batches.reorder(order, t.shuffle)
 			if cfg.Schedule == "cyclic" {
-				t.ck.Eta = cfg.cyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
+				t.ck.Eta = cfg.CyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
 			}
 		} else {
 			copy(order, t.ck.Order)
@@ -160,7 +153,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 				return t.interrupted(ctx, epoch)
 			}
 			b := t.batches.make(order, step, t.augRNG)
-			eta := cfg.stepEta((epoch-1)*steps+step, t.ck.Eta)
+			eta := cfg.StepEta((epoch-1)*steps+step, t.ck.Eta)
 			c, err := t.eng.Step(b, eta)
 			if err != nil {
 				return nil, err
@@ -198,7 +191,7 @@ type epochTrainer[T graph.Float] interface {
 func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
 	etas := make([]float64, steps)
 	for s := range etas {
-		etas[s] = t.cfg.stepEta((epoch-1)*steps+s, t.ck.Eta)
+		etas[s] = t.cfg.StepEta((epoch-1)*steps+s, t.ck.Eta)
 	}
 	var ord []int
 	if t.cfg.Shuffle {
@@ -221,14 +214,14 @@ func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []in
 
 // endEpoch evaluates the epoch, updates the early-stopping state and moves
 // the state to the next epoch.
-func (t *trainer[T]) endEpoch(epoch int, secs float64) (EpochMetrics, error) {
+func (t *trainer[T]) endEpoch(epoch int, secs float64) (runfiles.EpochMetrics, error) {
 	tr, err := t.eng.Evaluate(t.d.Train)
 	if err != nil {
-		return EpochMetrics{}, err
+		return runfiles.EpochMetrics{}, err
 	}
 	va, err := t.eng.Evaluate(t.d.Val)
 	if err != nil {
-		return EpochMetrics{}, err
+		return runfiles.EpochMetrics{}, err
 	}
 	return t.advance(epoch, secs, tr, va, func() ([]float64, []float64, error) {
 		p, err := t.eng.Params()

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // StackMember is one run of a stack: its configuration and its hooks
 // (Options.Tuning is not read: the stack's is TrainStack's).
 type StackMember struct {
-	Config  Config
+	Config  config.Config
 	Options Options
 }
 
@@ -32,9 +34,9 @@ type MemberResult[T graph.Float] struct {
 // data and their split, the dtype, the device, the mini-batches (batch
 // size, shuffling and the seed, which also draws the initialization) and
 // the augmentation. Runs with equal keys see the same rows at every step.
-func StackKey(c *Config) string {
+func StackKey(c *config.Config) string {
 	b, _ := json.Marshal(struct {
-		Data    DataConfig
+		Data    config.DataConfig
 		Dtype   string
 		Device  string
 		Batch   int
@@ -81,7 +83,7 @@ type stackTrainer[T graph.Float] struct {
 	batches *batcher[T]
 	k, n    int
 	dim     int
-	lead    *Config // the shared settings (member 0's)
+	lead    *config.Config // the shared settings (member 0's)
 
 	shuffleSrc, augSrc *rand.PCG
 	shuffle, augRNG    *rand.Rand
@@ -122,16 +124,16 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 	n := d.Train.Len()
 	t := &stackTrainer[T]{d: d, tuning: tuning, batches: newBatcher(lead, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n,
 		lead: lead, results: make([]MemberResult[T], len(members)), start: time.Now()}
-	t.shuffleSrc, t.augSrc = rand.NewPCG(lead.Seed, streamShuffle), rand.NewPCG(lead.Seed, streamAugment)
+	t.shuffleSrc, t.augSrc = rand.NewPCG(lead.Seed, config.StreamShuffle), rand.NewPCG(lead.Seed, config.StreamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
-	var at *Checkpoint // where the resumed members stand
+	var at *runfiles.Checkpoint // where the resumed members stand
 	for i, m := range members {
 		r := &stackRun[T]{runState: runState{cfg: m.Config, opt: m.Options}, i: i, p: graph.NewParams[T](t.k, t.dim)}
 		t.ms = append(t.ms, r)
 		ck := m.Options.Resume
 		if ck == nil {
-			r.p.InitGaussian(rand.New(rand.NewPCG(r.cfg.Seed, streamInit)), r.cfg.InitStd)
+			r.p.InitGaussian(rand.New(rand.NewPCG(r.cfg.Seed, config.StreamInit)), r.cfg.InitStd)
 			r.ck = freshCheckpoint(&r.cfg)
 			ck = &r.ck
 		} else if err := restoreRun(&r.runState, ck, d, r.p); err != nil {
@@ -143,7 +145,7 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if at == nil {
 			at = ck
 		} else if !samePosition(at, ck) {
-			return nil, fmt.Errorf("stack member %d: its checkpoint stands at %s, member 0's at %s: members of a stack must resume from the same point", i, ck.position(), at.position())
+			return nil, fmt.Errorf("stack member %d: its checkpoint stands at %s, member 0's at %s: members of a stack must resume from the same point", i, position(ck), position(at))
 		}
 	}
 	if at != nil && at.Shuffle != nil {
@@ -156,7 +158,7 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 
 // samePosition reports whether two checkpoints of stack-mates stand at the
 // same step with the same RNG states (a fresh state has none).
-func samePosition(a, b *Checkpoint) bool {
+func samePosition(a, b *runfiles.Checkpoint) bool {
 	return a.Epoch == b.Epoch && a.Step == b.Step && slices.Equal(a.Order, b.Order) &&
 		string(a.Shuffle) == string(b.Shuffle) && string(a.Augment) == string(b.Augment)
 }
@@ -273,7 +275,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 			t.batches.reorder(order, t.shuffle)
 			for _, r := range live {
 				if r.cfg.Schedule == "cyclic" {
-					r.ck.Eta = r.cfg.cyclicEta((epoch - 1) * steps)
+					r.ck.Eta = r.cfg.CyclicEta((epoch - 1) * steps)
 				}
 			}
 		} else {
@@ -285,7 +287,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 			}
 			b := t.batches.make(order, step, t.augRNG)
 			for i, r := range t.in {
-				etas[i] = r.cfg.stepEta((epoch-1)*steps+step, r.ck.Eta)
+				etas[i] = r.cfg.StepEta((epoch-1)*steps+step, r.ck.Eta)
 			}
 			if err := t.eng.Step(b, etas[:len(t.in)], costs[:len(t.in)]); err != nil {
 				return err
@@ -326,7 +328,7 @@ func (t *stackTrainer[T]) untrained() error {
 			return err
 		}
 		for _, i := range need {
-			t.in[i].ck.Untrained[SplitNames[j]] = evs[i]
+			t.in[i].ck.Untrained[runfiles.SplitNames[j]] = evs[i]
 		}
 	}
 	return nil

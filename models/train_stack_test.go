@@ -9,31 +9,33 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // stackCase is a stack whose members differ in loss, λ, η, schedule,
 // epochs and early stopping; one of them diverges (η = 1e30: (1−2ηλ)W overflows in a few steps).
-func stackCase() []Config {
+func stackCase() []config.Config {
 	base := smallConfig()
 	base.Shuffle, base.Seed, base.Epochs = true, 5, 4
-	var out []Config
-	add := func(f func(c *Config)) {
+	var out []config.Config
+	add := func(f func(c *config.Config)) {
 		c := base
 		f(&c)
 		out = append(out, c)
 	}
-	add(func(c *Config) {})
-	add(func(c *Config) { c.Loss = "svm"; c.Lambda = 0.5 })
-	add(func(c *Config) { c.Lambda = 0; c.Eta = 0.05; c.Decay = 0.9 })
-	add(func(c *Config) { c.Epochs = 2 })
-	add(func(c *Config) { c.Loss = "svm"; c.Schedule = "step"; c.StepEvery = 1; c.StepGamma = 0.5 })
-	add(func(c *Config) {
+	add(func(c *config.Config) {})
+	add(func(c *config.Config) { c.Loss = "svm"; c.Lambda = 0.5 })
+	add(func(c *config.Config) { c.Lambda = 0; c.Eta = 0.05; c.Decay = 0.9 })
+	add(func(c *config.Config) { c.Epochs = 2 })
+	add(func(c *config.Config) { c.Loss = "svm"; c.Schedule = "step"; c.StepEvery = 1; c.StepGamma = 0.5 })
+	add(func(c *config.Config) {
 		c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = "cyclic", 1e-4, 0.05, 7
 	})
-	add(func(c *Config) { c.EarlyStop = 1; c.Epochs = 6; c.Eta = 0.3 })
-	add(func(c *Config) { c.Eta = 1e30 })
-	add(func(c *Config) { c.InitStd = 0.1 })
+	add(func(c *config.Config) { c.EarlyStop = 1; c.Epochs = 6; c.Eta = 0.3 })
+	add(func(c *config.Config) { c.Eta = 1e30 })
+	add(func(c *config.Config) { c.InitStd = 0.1 })
 	return out
 }
 
@@ -54,15 +56,15 @@ func TestStackTrainsAsAlone(t *testing.T) {
 // trace is what a run hands its hooks.
 type trace struct {
 	steps       []float64
-	epochs      []EpochMetrics
-	checkpoints []*Checkpoint
+	epochs      []runfiles.EpochMetrics
+	checkpoints []*runfiles.Checkpoint
 }
 
 func (tr *trace) options() Options {
 	return Options{
 		OnStep:       func(_, _, _ int, c float64) { tr.steps = append(tr.steps, c) },
-		OnEpoch:      func(m EpochMetrics) { tr.epochs = append(tr.epochs, m) },
-		OnCheckpoint: func(ck *Checkpoint) error { c := *ck; tr.checkpoints = append(tr.checkpoints, &c); return nil },
+		OnEpoch:      func(m runfiles.EpochMetrics) { tr.epochs = append(tr.epochs, m) },
+		OnCheckpoint: func(ck *runfiles.Checkpoint) error { c := *ck; tr.checkpoints = append(tr.checkpoints, &c); return nil },
 	}
 }
 
@@ -135,8 +137,8 @@ func checkStackAsAlone[T graph.Float](t *testing.T, d *Prepared[T], dtype string
 	}
 }
 
-func withoutSeconds(ms []EpochMetrics) []EpochMetrics {
-	out := make([]EpochMetrics, len(ms))
+func withoutSeconds(ms []runfiles.EpochMetrics) []runfiles.EpochMetrics {
+	out := make([]runfiles.EpochMetrics, len(ms))
 	for i, m := range ms {
 		m.Seconds = 0
 		out[i] = m
@@ -149,7 +151,7 @@ func withoutSeconds(ms []EpochMetrics) []EpochMetrics {
 func TestStackResume(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 120))
 	cfgs := stackCase()[:5]
-	run := func(ctx context.Context, resume []*Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
+	run := func(ctx context.Context, resume []*runfiles.Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
 		members := make([]StackMember, len(cfgs))
 		traces := make([]*trace, len(cfgs))
 		for i := range cfgs {
@@ -179,7 +181,7 @@ func TestStackResume(t *testing.T) {
 			cancel()
 		}
 	})
-	var resume []*Checkpoint
+	var resume []*runfiles.Checkpoint
 	for i, r := range part {
 		if !errors.Is(r.Err, ErrInterrupted) || r.Trained == nil || !r.Trained.Result.Partial {
 			t.Fatalf("member %d: interrupted run gave %v", i, r.Err)
@@ -198,7 +200,7 @@ func TestStackResume(t *testing.T) {
 		}
 	}
 	// Members at different points cannot be resumed as one stack.
-	mixed := append([]*Checkpoint(nil), resume...)
+	mixed := append([]*runfiles.Checkpoint(nil), resume...)
 	mixed[1] = traces[1].checkpoints[0]
 	members := []StackMember{{Config: cfgs[0], Options: Options{Resume: mixed[0]}}, {Config: cfgs[1], Options: Options{Resume: mixed[1]}}}
 	if _, err := TrainStack(context.Background(), members, d, engine.Tuning{}); err == nil || !strings.Contains(err.Error(), "same point") {
@@ -211,12 +213,12 @@ func TestStackResume(t *testing.T) {
 func TestStackRefusesIncompatible(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 60))
 	a := smallConfig()
-	for _, f := range []func(c *Config){
-		func(c *Config) { c.Batch = 10 },
-		func(c *Config) { c.Seed = 9 },
-		func(c *Config) { c.Shuffle = true },
-		func(c *Config) { c.Augment = []string{"flip:0.5"} },
-		func(c *Config) { c.Data.ValHoldout, c.Data.Val = 10, nil },
+	for _, f := range []func(c *config.Config){
+		func(c *config.Config) { c.Batch = 10 },
+		func(c *config.Config) { c.Seed = 9 },
+		func(c *config.Config) { c.Shuffle = true },
+		func(c *config.Config) { c.Augment = []string{"flip:0.5"} },
+		func(c *config.Config) { c.Data.ValHoldout, c.Data.Val = 10, nil },
 	} {
 		b := a
 		f(&b)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // synthetic returns n noisy images per split in which class y brightens
@@ -35,13 +37,13 @@ func synthetic(seed uint64, n int) *data.Splits {
 	return &data.Splits{Train: mk("train"), Val: mk("val"), Test: mk("test")}
 }
 
-func smallConfig() Config {
-	c := DefaultConfig()
+func smallConfig() config.Config {
+	c := config.DefaultConfig()
 	c.Epochs, c.Batch, c.Eta = 3, 20, 0.01
 	return c
 }
 
-func mustTrain[T graph.Float](t *testing.T, cfg Config, d *Prepared[T]) *Trained[T] {
+func mustTrain[T graph.Float](t *testing.T, cfg config.Config, d *Prepared[T]) *Trained[T] {
 	t.Helper()
 	tr, err := Train(context.Background(), cfg, d, Options{})
 	if err != nil {
@@ -57,7 +59,7 @@ func TestTrainLearns(t *testing.T) {
 		cfg.Loss = loss
 		cfg.Epochs = 10
 		r := mustTrain(t, cfg, d).Result
-		for _, s := range SplitNames {
+		for _, s := range runfiles.SplitNames {
 			sr := r.Splits[s]
 			if sr.Size != 200 {
 				t.Errorf("%s %s: size %d", loss, s, sr.Size)
@@ -94,8 +96,8 @@ func checkDeterministic[T graph.Float](t *testing.T) {
 	if !reflect.DeepEqual(a.Params, b.Params) {
 		t.Error("same seed, different parameters")
 	}
-	strip := func(e []EpochMetrics) []EpochMetrics {
-		out := append([]EpochMetrics(nil), e...)
+	strip := func(e []runfiles.EpochMetrics) []runfiles.EpochMetrics {
+		out := append([]runfiles.EpochMetrics(nil), e...)
 		for i := range out {
 			out[i].Seconds = 0
 		}
@@ -118,7 +120,7 @@ func TestShuffleKeepsInit(t *testing.T) {
 	a := mustTrain(t, cfg, d)
 	cfg.Shuffle = true
 	b := mustTrain(t, cfg, d)
-	for _, s := range SplitNames {
+	for _, s := range runfiles.SplitNames {
 		if a.Result.Splits[s].CostUntrained != b.Result.Splits[s].CostUntrained {
 			t.Errorf("%s: untrained cost %v vs %v", s, a.Result.Splits[s].CostUntrained, b.Result.Splits[s].CostUntrained)
 		}
@@ -159,7 +161,7 @@ func checkStep[T graph.Float](t *testing.T, tol float64) {
 		got := mustTrain(t, cfg, d).Params
 
 		p := graph.NewParams[T](10, data.ImageSize)
-		p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, streamInit)), cfg.InitStd)
+		p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
 		if worst := stepError(t, p, got, graph.Batch[T]{X: d.Train.X, Labels: d.Train.Labels}, loss, cfg.Lambda, cfg.Eta); worst > tol {
 			t.Errorf("%s: parameters differ from one analytic step by %.3g > %.0e", loss, worst, tol)
 		} else {

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/cuda"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // TestNormalizeArgs: flags move after the command that defines them, with
@@ -67,7 +68,7 @@ func TestFlagsAnywhere(t *testing.T) {
 			t.Errorf("GTRAIN_DEVICE=%s gtrain %s: exit %d: %s", c.env, strings.Join(c.args, " "), code, stderr)
 			continue
 		}
-		if res, err := models.ReadResult(out); err != nil || res.Device != "cpu" {
+		if res, err := runfiles.ReadResult(out); err != nil || res.Device != "cpu" {
 			t.Errorf("gtrain %s: result %+v, %v; want device cpu", strings.Join(c.args, " "), res, err)
 		}
 	}
@@ -92,7 +93,7 @@ func TestFlagsAnywhere(t *testing.T) {
 
 	// The README's report line, flags after the run directories.
 	runs := t.TempDir()
-	writeRunDir(t, filepath.Join(runs, "a"), models.DefaultConfig(), 0.4)
+	writeRunDir(t, filepath.Join(runs, "a"), config.DefaultConfig(), 0.4)
 	html := filepath.Join(t.TempDir(), "r.html")
 	code, stdout, stderr = gtrain(t, "report", runs, "--format", "csv", "--html", html)
 	if code != 0 || !strings.HasPrefix(stdout, "run,loss") {
@@ -107,7 +108,7 @@ func TestFlagsAnywhere(t *testing.T) {
 // the current directory alone.
 func TestReportWritesHTMLOnlyWhenAsked(t *testing.T) {
 	runs := t.TempDir()
-	writeRunDir(t, filepath.Join(runs, "a"), models.DefaultConfig(), 0.4)
+	writeRunDir(t, filepath.Join(runs, "a"), config.DefaultConfig(), 0.4)
 	cwd := t.TempDir()
 	t.Chdir(cwd)
 	if code, _, stderr := gtrain(t, "report", "--format", "csv", runs); code != 0 {

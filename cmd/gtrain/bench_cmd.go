@@ -17,8 +17,10 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // benchCommand times epochs of the training path, as gtrain train runs
@@ -95,7 +97,7 @@ func benchCommand() *cli.Command {
 					return fmt.Errorf("--stack-script: %v", err)
 				}
 			}
-			dc := models.DefaultConfig().Data
+			dc := config.DefaultConfig().Data
 			if dc.Dir, err = dataDir(c); err != nil {
 				return err
 			}
@@ -115,7 +117,7 @@ func benchCommand() *cli.Command {
 // benchOptions are what gtrain bench runs.
 type benchOptions struct {
 	Device         string
-	Data           models.DataConfig
+	Data           config.DataConfig
 	Losses, Dtypes []string
 	Batches        []int
 	Epochs, Reps   int
@@ -192,7 +194,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 		defer graph.UseBLAS(graph.BLASOptions{})
 	}
 	// Each dtype's normalized data are made on its first run, and kept.
-	prepared := rundir.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
+	prepared := rundir.NewDataCache(func(config.DataConfig) (*data.Splits, error) { return splits, nil })
 	var rows []*benchRow
 	for _, dt := range opt.Dtypes {
 		for _, loss := range opt.Losses {
@@ -210,7 +212,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 		n, opt.Epochs, opt.Reps, graph.BLASName(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg(), off)
 	for rep := 0; rep < opt.Reps; rep++ {
 		for _, r := range rows {
-			cfg := models.DefaultConfig()
+			cfg := config.DefaultConfig()
 			cfg.Device, cfg.Data = opt.Device, opt.Data
 			cfg.Loss, cfg.Dtype, cfg.Batch, cfg.Epochs = r.Loss, r.Dtype, r.Batch, opt.Epochs
 			if err := cfg.Validate(); err != nil {
@@ -243,7 +245,7 @@ func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout
 
 // benchTrain trains cfg on its data from prepared, normalized as T, with
 // the fast paths that tuning leaves on.
-func benchTrain[T graph.Float](ctx context.Context, cfg models.Config, prepared *rundir.DataCache, tuning engine.Tuning) (*models.Result, error) {
+func benchTrain[T graph.Float](ctx context.Context, cfg config.Config, prepared *rundir.DataCache, tuning engine.Tuning) (*runfiles.Result, error) {
 	d, err := rundir.Prepared[T](prepared, cfg)
 	if err != nil {
 		return nil, err

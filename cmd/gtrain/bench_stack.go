@@ -15,6 +15,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -73,7 +74,7 @@ func joinFloats(v []float64) string {
 // only); with --peer, ref_numpy.py (one model) and ref_stack.py (the same M
 // models in NumPy, stacked) after each of ours, interleaved.
 func runStackBench(ctx context.Context, splits *data.Splits, opt benchOptions, sizes []int, stdout, log io.Writer) error {
-	prepared := rundir.NewDataCache(func(models.DataConfig) (*data.Splits, error) { return splits, nil })
+	prepared := rundir.NewDataCache(func(config.DataConfig) (*data.Splits, error) { return splits, nil })
 	var rows []*stackRow
 	for _, dt := range opt.Dtypes {
 		for _, m := range sizes {
@@ -86,10 +87,10 @@ func runStackBench(ctx context.Context, splits *data.Splits, opt benchOptions, s
 	for rep := 0; rep < opt.Reps; rep++ {
 		for _, r := range rows {
 			lams, etas := stackGrid(r.M)
-			var cfgs []models.Config
+			var cfgs []config.Config
 			for _, l := range lams {
 				for _, e := range etas {
-					cfg := models.DefaultConfig()
+					cfg := config.DefaultConfig()
 					cfg.Device, cfg.Data = opt.Device, opt.Data
 					cfg.Loss, cfg.Dtype, cfg.Batch, cfg.Epochs = opt.Losses[0], r.Dtype, batch, opt.Epochs
 					cfg.Lambda, cfg.Eta = l, e
@@ -146,7 +147,7 @@ func runStackBench(ctx context.Context, splits *data.Splits, opt benchOptions, s
 
 // benchStack trains cfgs as one stack (one config: alone) and returns the
 // median epoch seconds (gradient steps only).
-func benchStack[T graph.Float](ctx context.Context, cfgs []models.Config, prepared *rundir.DataCache, opt benchOptions) (float64, error) {
+func benchStack[T graph.Float](ctx context.Context, cfgs []config.Config, prepared *rundir.DataCache, opt benchOptions) (float64, error) {
 	d, err := rundir.Prepared[T](prepared, cfgs[0])
 	if err != nil {
 		return 0, err

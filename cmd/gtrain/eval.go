@@ -19,7 +19,9 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 func evalCommand() *cli.Command {
@@ -39,7 +41,7 @@ func evalCommand() *cli.Command {
 				return err
 			}
 			dir := c.String("model")
-			cfg, err := models.ReadConfig(dir)
+			cfg, err := runfiles.ReadConfig(dir)
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", dir, err)
 			}
@@ -48,7 +50,7 @@ func evalCommand() *cli.Command {
 			}
 			// The model is checked before the data is read, so that a bad
 			// model.json fails at once.
-			m, err := models.ReadModel(dir)
+			m, err := runfiles.ReadModel(dir)
 			fromCheckpoint := errors.Is(err, fs.ErrNotExist)
 			if err != nil && !fromCheckpoint {
 				return fmt.Errorf("--model %s: %w", dir, err)
@@ -60,7 +62,7 @@ func evalCommand() *cli.Command {
 			if fromCheckpoint {
 				// A run killed before it wrote its model still has the
 				// checkpoint of its last finished epoch.
-				if m, err = models.ModelFromCheckpoint(dir, cfg, splits); err != nil {
+				if m, err = runfiles.ModelFromCheckpoint(dir, cfg, splits); err != nil {
 					return fmt.Errorf("--model %s: %w", dir, err)
 				}
 			}
@@ -79,7 +81,7 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			stored, _ := models.ReadResult(dir) // optional: shown beside for comparison
+			stored, _ := runfiles.ReadResult(dir) // optional: shown beside for comparison
 			return writeEvals(c.App.Writer, cfg, evals, stored)
 		},
 	}
@@ -87,15 +89,15 @@ func evalCommand() *cli.Command {
 
 // evaluateAs evaluates m on splits normalized as T with the model's
 // normalizer.
-func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *data.Splits, spec engine.Spec) (map[string]engine.Eval, error) {
+func evaluateAs[T graph.Float](ctx context.Context, m *runfiles.Model, splits *data.Splits, spec engine.Spec) (map[string]engine.Eval, error) {
 	return models.EvaluateModel(ctx, m, models.PrepareWith[T](splits, m.Normalizer()), spec)
 }
 
-func writeEvals(w io.Writer, cfg *models.Config, evals map[string]engine.Eval, stored *models.Result) error {
+func writeEvals(w io.Writer, cfg *config.Config, evals map[string]engine.Eval, stored *runfiles.Result) error {
 	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")
-	for _, s := range models.SplitNames {
+	for _, s := range runfiles.SplitNames {
 		ev := evals[s]
 		was := "-"
 		if stored != nil {
@@ -121,7 +123,7 @@ func predictCommand() *cli.Command {
 			if c.NArg() == 0 {
 				return fmt.Errorf("predict: name at least one image")
 			}
-			m, err := models.ReadModel(c.String("model"))
+			m, err := runfiles.ReadModel(c.String("model"))
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", c.String("model"), err)
 			}
@@ -131,7 +133,7 @@ func predictCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				p, err := m.Predict(pix)
+				p, err := models.Predict(m, pix)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}

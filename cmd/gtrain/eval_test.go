@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // trainedRun trains a small run on synthetic data and returns its
@@ -38,7 +38,7 @@ func trainedRun(t *testing.T) (run, dataDir string) {
 // zero deviations, nulls, an int8 dtype and 1e308 weights.
 func TestEvalPredictBadModel(t *testing.T) {
 	run, _ := trainedRun(t)
-	good, _ := os.ReadFile(filepath.Join(run, models.ModelFile))
+	good, _ := os.ReadFile(filepath.Join(run, runfiles.ModelFile))
 	img := filepath.Join(t.TempDir(), "x.png")
 	writePNG(t, img, 32)
 	for _, tc := range []struct {
@@ -67,10 +67,10 @@ func TestEvalPredictBadModel(t *testing.T) {
 			}
 			tc.edit(f)
 			b, _ := json.Marshal(f)
-			if err := os.WriteFile(filepath.Join(run, models.ModelFile), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(run, runfiles.ModelFile), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			want := "gtrain: --model " + run + ": " + filepath.Join(run, models.ModelFile) + ": "
+			want := "gtrain: --model " + run + ": " + filepath.Join(run, runfiles.ModelFile) + ": "
 			for _, args := range [][]string{{"eval", "--model", run}, {"predict", "--model", run, img}} {
 				code, stdout, stderr := gtrain(t, args...)
 				if code != 1 || stdout != "" || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
@@ -81,12 +81,12 @@ func TestEvalPredictBadModel(t *testing.T) {
 	}
 	// Without model.json, eval reads checkpoint.json: its parameters are
 	// checked the same way.
-	os.Remove(filepath.Join(run, models.ModelFile))
-	cfg, err := models.ReadConfig(run)
+	os.Remove(filepath.Join(run, runfiles.ModelFile))
+	cfg, err := runfiles.ReadConfig(run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, err := models.ReadCheckpoint(run, cfg)
+	ck, err := runfiles.ReadCheckpoint(run, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +100,10 @@ func TestEvalPredictBadModel(t *testing.T) {
 	} {
 		bad := *ck
 		bad.W, bad.B, bad.BestW, bad.BestB = tc.w, ck.B, nil, nil
-		if err := models.WriteCheckpoint(run, &bad); err != nil {
+		if err := runfiles.WriteCheckpoint(run, &bad); err != nil {
 			t.Fatal(err)
 		}
-		want := "gtrain: --model " + run + ": " + filepath.Join(run, models.CheckpointFile) + ": "
+		want := "gtrain: --model " + run + ": " + filepath.Join(run, runfiles.CheckpointFile) + ": "
 		code, stdout, stderr := gtrain(t, "eval", "--model", run)
 		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, tc.want) {
 			t.Errorf("checkpoint %s: exit %d, stdout %q, stderr %q; want %q", tc.name, code, stdout, stderr, want+"..."+tc.want)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // block makes path unwritable for WriteFileAtomic: a directory that is
@@ -33,7 +33,7 @@ func TestResumeWritesMissingFinalFiles(t *testing.T) {
 	if code, _, stderr := gtrain(t, append(args, "--out", whole)...); code != 0 {
 		t.Fatalf("uninterrupted run: %s", stderr)
 	}
-	for _, blocked := range []string{models.ModelFile, models.ResultFile} {
+	for _, blocked := range []string{runfiles.ModelFile, runfiles.ResultFile} {
 		t.Run(blocked, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			block(t, filepath.Join(run, blocked))
@@ -41,7 +41,7 @@ func TestResumeWritesMissingFinalFiles(t *testing.T) {
 			if code, _, stderr := gtrain(t, append(args, "--out", run)...); code == 0 || !strings.Contains(stderr, blocked) || !strings.Contains(stderr, hint) {
 				t.Fatalf("run with %s unwritable: exit %d, %s\nwant the error and %q", blocked, code, stderr, hint)
 			}
-			if _, err := os.Stat(filepath.Join(run, models.ResultFile)); !os.IsNotExist(err) && blocked == models.ModelFile {
+			if _, err := os.Stat(filepath.Join(run, runfiles.ResultFile)); !os.IsNotExist(err) && blocked == runfiles.ModelFile {
 				t.Fatalf("result.json after a failed model.json: %v", err)
 			}
 			os.RemoveAll(filepath.Join(run, blocked))
@@ -49,15 +49,15 @@ func TestResumeWritesMissingFinalFiles(t *testing.T) {
 			if code != 0 || !strings.Contains(stdout, "Test data:") {
 				t.Fatalf("resume: exit %d, %s", code, stderr)
 			}
-			for _, f := range []string{models.ModelFile, report.WeightsPNG} {
+			for _, f := range []string{runfiles.ModelFile, report.WeightsPNG} {
 				a, _ := os.ReadFile(filepath.Join(whole, f))
 				b, _ := os.ReadFile(filepath.Join(run, f))
 				if len(a) == 0 || !bytes.Equal(a, b) {
 					t.Errorf("%s differs from the uninterrupted run's", f)
 				}
 			}
-			ra, _ := models.ReadResult(whole)
-			rb, err := models.ReadResult(run)
+			ra, _ := runfiles.ReadResult(whole)
+			rb, err := runfiles.ReadResult(run)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestResumeWritesMissingFinalFiles(t *testing.T) {
 			if ma, mb := metricsWithoutSeconds(t, whole), metricsWithoutSeconds(t, run); !reflect.DeepEqual(ma, mb) {
 				t.Error("metrics.csv differs from the uninterrupted run's")
 			}
-			for _, f := range []string{report.CurvesPNG, report.CurvesSVG, report.MetricsJSONL} {
+			for _, f := range []string{report.CurvesPNG, report.CurvesSVG, runfiles.MetricsJSONL} {
 				if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 					t.Errorf("no %s after the resume: %v", f, err)
 				}
@@ -109,7 +109,7 @@ func TestPictureFailureIsAnError(t *testing.T) {
 			if !strings.Contains(stdout, "Test data:") {
 				t.Errorf("no result block on stdout: %q", stdout)
 			}
-			for _, f := range []string{models.ModelFile, models.ResultFile, models.MetricsFile, models.CheckpointFile} {
+			for _, f := range []string{runfiles.ModelFile, runfiles.ResultFile, runfiles.MetricsFile, runfiles.CheckpointFile} {
 				if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 					t.Errorf("%s: %v", f, err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func gradcheckCommand() *cli.Command {
@@ -146,7 +147,7 @@ func loadCourseSplits(c *cli.Context) (*data.Splits, error) {
 	if err != nil {
 		return nil, err
 	}
-	dc := models.DefaultConfig().Data
+	dc := config.DefaultConfig().Data
 	dc.Dir = dir
 	return models.LoadSplits(dc)
 }

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -139,14 +140,14 @@ func TestTwoTrainsOneDir(t *testing.T) {
 		t.Fatalf("first training: %v\n%s", err, a.stderr.String())
 	}
 	// Every file is the first training's.
-	cfg, err := models.ReadConfig(out)
+	cfg, err := runfiles.ReadConfig(out)
 	if err != nil || cfg.Lambda != 0 {
 		t.Fatalf("config.json: %+v, %v", cfg, err)
 	}
-	if ck, err := models.ReadCheckpoint(out, cfg); err != nil || !ck.Finished {
+	if ck, err := runfiles.ReadCheckpoint(out, cfg); err != nil || !ck.Finished {
 		t.Errorf("checkpoint of config.json's run: %v", err)
 	}
-	if res, err := models.ReadResult(out); err != nil || res.ConfigHash != cfg.Hash() || len(res.EpochSeconds) != 3 {
+	if res, err := runfiles.ReadResult(out); err != nil || res.ConfigHash != cfg.Hash() || len(res.EpochSeconds) != 3 {
 		t.Errorf("result.json: %+v, %v; want config.json's %s", res, err, cfg.Hash())
 	}
 	if _, err := os.Stat(filepath.Join(out, rundir.LockFile)); !os.IsNotExist(err) {
@@ -165,7 +166,7 @@ func TestKilledOwnerReleasesRunDir(t *testing.T) {
 	dataDir := syntheticDir(t, 40)
 	out := filepath.Join(t.TempDir(), "run")
 	a := start(t, bin, "train", "--data", dataDir, "--epochs", "150", "--batch", "20", "--out", out, "-q")
-	waitFile(t, a, filepath.Join(out, models.CheckpointFile))
+	waitFile(t, a, filepath.Join(out, runfiles.CheckpointFile))
 	freeze(t, a)
 	code, _, stderr := runBin(t, bin, "train", "--resume", out, "-q")
 	if want := fmt.Sprintf("gtrain: --resume %s is in use by gtrain pid %d", out, a.cmd.Process.Pid); code == 0 || !strings.HasPrefix(stderr, want) {
@@ -179,7 +180,7 @@ func TestKilledOwnerReleasesRunDir(t *testing.T) {
 	if code, _, stderr := runBin(t, bin, "train", "--resume", out, "-q"); code != 0 {
 		t.Fatalf("--resume after the owner was killed: exit %d\n%s", code, stderr)
 	}
-	if res, err := models.ReadResult(out); err != nil || res.Partial || len(res.EpochSeconds) != 150 {
+	if res, err := runfiles.ReadResult(out); err != nil || res.Partial || len(res.EpochSeconds) != 150 {
 		t.Errorf("result after resume: %+v, %v", res, err)
 	}
 }
@@ -195,7 +196,7 @@ func TestRunOneTwice(t *testing.T) {
 	dataDir := syntheticDir(t, 40)
 	file := filepath.Join(t.TempDir(), "twice.yaml")
 	os.WriteFile(file, []byte(fmt.Sprintf("name: twice\nepochs: 100\nbatch: 20\ndata: {dir: %q}\ngrid: {eta: [0.01]}\n", dataDir)), 0o644)
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestRunOneTwice(t *testing.T) {
 	args := []string{"sweep", "run-one", file, "--index", "0", "--out", out}
 
 	a := start(t, bin, args...)
-	waitFile(t, a, filepath.Join(dir, models.CheckpointFile))
+	waitFile(t, a, filepath.Join(dir, runfiles.CheckpointFile))
 	freeze(t, a)
 	code, stdout, stderr := runBin(t, bin, args...)
 	pid := fmt.Sprintf("pid %d", a.cmd.Process.Pid)
@@ -220,7 +221,7 @@ func TestRunOneTwice(t *testing.T) {
 		t.Fatalf("first run-one: %v\n%s", err, a.stderr.String())
 	}
 	st := sweep.StatusOf(out, r)
-	b, _ := os.ReadFile(filepath.Join(dir, models.MetricsFile))
+	b, _ := os.ReadFile(filepath.Join(dir, runfiles.MetricsFile))
 	if st.State != sweep.Done || strings.Count(string(b), "\n") != 101 {
 		t.Errorf("after the first task: %s, metrics.csv of %d lines (want a header and 100 epochs)", st.State, strings.Count(string(b), "\n"))
 	}
@@ -259,28 +260,28 @@ func TestCompleteRunNotRetrained(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	result, _ := os.ReadFile(filepath.Join(out, models.ResultFile))
+	result, _ := os.ReadFile(filepath.Join(out, runfiles.ResultFile))
 
 	code, again, stderr := gtrain(t, args...)
 	if code != 0 || again != first || !strings.Contains(stderr, out+": the run is complete (2 epochs)") || strings.Contains(stderr, "epoch ") {
 		t.Errorf("again: exit %d, stderr %q, stdout\n%s\nwant exit 0, the first run's result block and no training", code, stderr, again)
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, models.ResultFile)); !bytes.Equal(b, result) {
+	if b, _ := os.ReadFile(filepath.Join(out, runfiles.ResultFile)); !bytes.Equal(b, result) {
 		t.Error("result.json was written again")
 	}
 
 	code, _, stderr = gtrain(t, append(args, "--force")...)
-	if b, _ := os.ReadFile(filepath.Join(out, models.ResultFile)); code != 0 || bytes.Equal(b, result) {
+	if b, _ := os.ReadFile(filepath.Join(out, runfiles.ResultFile)); code != 0 || bytes.Equal(b, result) {
 		t.Errorf("--force: exit %d, result.json rewritten: %v\n%s", code, !bytes.Equal(b, result), stderr)
 	}
 
 	// Finished without its model (a full disk at the end): the missing
 	// files are written from the checkpoint, without training again.
-	model, _ := os.ReadFile(filepath.Join(out, models.ModelFile))
-	os.Remove(filepath.Join(out, models.ModelFile))
+	model, _ := os.ReadFile(filepath.Join(out, runfiles.ModelFile))
+	os.Remove(filepath.Join(out, runfiles.ModelFile))
 	code, _, stderr = gtrain(t, args...)
 	want := out + " finished its 2 epochs without its final files; writing them from the checkpoint\n"
-	if b, _ := os.ReadFile(filepath.Join(out, models.ModelFile)); code != 0 || !strings.HasPrefix(stderr, want) || !bytes.Equal(b, model) || strings.Contains(stderr, "epoch 1") {
+	if b, _ := os.ReadFile(filepath.Join(out, runfiles.ModelFile)); code != 0 || !strings.HasPrefix(stderr, want) || !bytes.Equal(b, model) || strings.Contains(stderr, "epoch 1") {
 		t.Errorf("without model.json: exit %d, model.json rewritten as it was: %v, stderr %q; want %q and no training", code, bytes.Equal(b, model), stderr, want)
 	}
 

@@ -13,7 +13,8 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/datatest"
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // The commands run here as main runs them: on the build's BLAS, with the
@@ -85,15 +86,15 @@ func TestTrainCommand(t *testing.T) {
 	if !strings.Contains(stderr, "epoch   3/3") {
 		t.Errorf("no per-epoch log on stderr:\n%s", stderr)
 	}
-	cfg, err := models.ReadConfig(out)
+	cfg, err := runfiles.ReadConfig(out)
 	if err != nil || cfg.Epochs != 3 || cfg.Batch != 20 || cfg.Data.Dir != dir || cfg.Seed != 0 {
 		t.Fatalf("config.json: %+v, %v", cfg, err)
 	}
-	res, err := models.ReadResult(out)
+	res, err := runfiles.ReadResult(out)
 	if err != nil || len(res.EpochSeconds) != 3 || res.Device != "cpu" || res.Splits["test"].Size != 60 {
 		t.Fatalf("result.json: %+v, %v", res, err)
 	}
-	if _, err := os.Stat(filepath.Join(out, models.MetricsFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out, runfiles.MetricsFile)); err != nil {
 		t.Error(err)
 	}
 	// The same directory with another configuration is refused …
@@ -114,7 +115,7 @@ func TestTrainAllBatches(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	res, err := models.ReadResult(out)
+	res, err := runfiles.ReadResult(out)
 	if err != nil || res.Splits["train"].Size != 70 || res.Splits["val"].Size != 30 {
 		t.Fatalf("result: %+v, %v", res, err)
 	}
@@ -234,8 +235,8 @@ func TestConfigFile(t *testing.T) {
 	if code, _, stderr := gtrain(t, "train", "--data", dir, "--config", file, "--lambda", "0.25", "--out", out, "-q"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	cfg, err := models.ReadConfig(out)
-	if err != nil || cfg.Loss != "svm" || cfg.Lambda != 0.25 || cfg.Epochs != 2 || len(cfg.Augment) != 1 || cfg.Eta != models.DefaultConfig().Eta {
+	cfg, err := runfiles.ReadConfig(out)
+	if err != nil || cfg.Loss != "svm" || cfg.Lambda != 0.25 || cfg.Epochs != 2 || len(cfg.Augment) != 1 || cfg.Eta != config.DefaultConfig().Eta {
 		t.Fatalf("resolved config %+v, %v", cfg, err)
 	}
 	os.WriteFile(file, []byte("loss: svm\nlamda: 0.5\n"), 0o644)
@@ -265,7 +266,7 @@ func TestAugmentOrder(t *testing.T) {
 		if code, _, stderr := gtrain(t, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
 		}
-		cfg, err := models.ReadConfig(out)
+		cfg, err := runfiles.ReadConfig(out)
 		if err != nil {
 			t.Fatal(err)
 		}

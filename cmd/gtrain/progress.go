@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gtrain/gtrain/models/runfiles"
 	"golang.org/x/term"
-
-	"github.com/gtrain/gtrain/models"
 )
 
 // progress shows a training run's progress. On a terminal it draws a bar
@@ -87,7 +86,7 @@ func (p *progress) Step(epoch, step, steps int, cost float64) {
 }
 
 // Epoch is the trainer's OnEpoch hook: it writes the epoch's line.
-func (p *progress) Epoch(m models.EpochMetrics) {
+func (p *progress) Epoch(m runfiles.EpochMetrics) {
 	if p.quiet {
 		return
 	}

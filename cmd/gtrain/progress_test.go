@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // fakeClock advances by step at each call.
@@ -31,7 +31,7 @@ func TestProgressPlain(t *testing.T) {
 		for s := 1; s <= 10; s++ {
 			p.Step(e, s, 10, 2.3)
 		}
-		p.Epoch(models.EpochMetrics{Epoch: e, Eta: 0.001, TrainCost: 1.5, TrainAcc: 0.4, ValCost: 1.7, ValAcc: 0.35, Seconds: 0.25})
+		p.Epoch(runfiles.EpochMetrics{Epoch: e, Eta: 0.001, TrainCost: 1.5, TrainAcc: 0.4, ValCost: 1.7, ValAcc: 0.35, Seconds: 0.25})
 	}
 	p.Done()
 	f.Close()
@@ -45,7 +45,7 @@ func TestProgressPlain(t *testing.T) {
 	var buf bytes.Buffer
 	q := newProgress(&buf, 2, true)
 	q.Step(1, 1, 10, 2.3)
-	q.Epoch(models.EpochMetrics{Epoch: 1})
+	q.Epoch(runfiles.EpochMetrics{Epoch: 1})
 	q.Done()
 	if buf.Len() != 0 {
 		t.Errorf("quiet wrote %q", buf.String())
@@ -60,7 +60,7 @@ func TestProgressBar(t *testing.T) {
 	for s := 1; s <= 10; s++ {
 		p.Step(1, s, 10, 2.3)
 	}
-	p.Epoch(models.EpochMetrics{Epoch: 1})
+	p.Epoch(runfiles.EpochMetrics{Epoch: 1})
 	buf.Reset()
 	for s := 1; s <= 3; s++ {
 		p.Step(2, s, 10, 1.8765)
@@ -78,7 +78,7 @@ func TestProgressBar(t *testing.T) {
 	}
 	// The epoch line replaces the bar; Done clears it.
 	buf.Reset()
-	p.Epoch(models.EpochMetrics{Epoch: 2})
+	p.Epoch(runfiles.EpochMetrics{Epoch: 2})
 	if !strings.HasPrefix(buf.String(), "\r\x1b[Kepoch   2/4") {
 		t.Errorf("epoch line after the bar: %q", buf.String())
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // reportCommand is 'gtrain report RUN_DIR...': the comparison table of
@@ -82,7 +82,7 @@ func runDirs(args []string) ([]string, error) {
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("run directory %s: not a directory", a)
 		}
-		if _, err := os.Stat(filepath.Join(a, models.ConfigFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(a, runfiles.ConfigFile)); err == nil {
 			dirs = append(dirs, a)
 			continue
 		}
@@ -93,12 +93,12 @@ func runDirs(args []string) ([]string, error) {
 		var sub []string
 		for _, e := range entries {
 			p := filepath.Join(a, e.Name())
-			if _, err := os.Stat(filepath.Join(p, models.ConfigFile)); e.IsDir() && err == nil {
+			if _, err := os.Stat(filepath.Join(p, runfiles.ConfigFile)); e.IsDir() && err == nil {
 				sub = append(sub, p)
 			}
 		}
 		if len(sub) == 0 {
-			return nil, fmt.Errorf("%s: not a run directory (no %s) and holds none", a, models.ConfigFile)
+			return nil, fmt.Errorf("%s: not a run directory (no %s) and holds none", a, runfiles.ConfigFile)
 		}
 		sort.Strings(sub)
 		dirs = append(dirs, sub...)

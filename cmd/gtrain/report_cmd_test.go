@@ -12,25 +12,26 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // writeRunDir writes a finished run of cfg with the given test accuracy
 // into dir, as train does: config, metrics, result and model.
-func writeRunDir(t *testing.T, dir string, cfg models.Config, testAcc float64) {
+func writeRunDir(t *testing.T, dir string, cfg config.Config, testAcc float64) {
 	t.Helper()
-	if err := models.WriteConfig(dir, &cfg); err != nil {
+	if err := runfiles.WriteConfig(dir, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	ep := make([]models.EpochMetrics, cfg.Epochs)
+	ep := make([]runfiles.EpochMetrics, cfg.Epochs)
 	for i := range ep {
-		ep[i] = models.EpochMetrics{Epoch: i + 1, Eta: cfg.Eta, TrainLoss: 2 - 0.1*float64(i), TrainCost: 2.1 - 0.1*float64(i),
+		ep[i] = runfiles.EpochMetrics{Epoch: i + 1, Eta: cfg.Eta, TrainLoss: 2 - 0.1*float64(i), TrainCost: 2.1 - 0.1*float64(i),
 			TrainAcc: 0.2 + 0.02*float64(i), ValLoss: 2.1 - 0.05*float64(i), ValCost: 2.2 - 0.05*float64(i), ValAcc: 0.2 + 0.01*float64(i)}
 	}
-	split := models.SplitResult{Size: 10, AccuracyUntrained: 0.1, AccuracyTrained: testAcc, CostUntrained: 2.4, LossUntrained: 2.3}
-	res := &models.Result{Splits: map[string]models.SplitResult{"train": split, "val": split, "test": split}, Epochs: ep}
-	if err := models.WriteResult(dir, res); err != nil {
+	split := runfiles.SplitResult{Size: 10, AccuracyUntrained: 0.1, AccuracyTrained: testAcc, CostUntrained: 2.4, LossUntrained: 2.3}
+	res := &runfiles.Result{Splits: map[string]runfiles.SplitResult{"train": split, "val": split, "test": split}, Epochs: ep}
+	if err := runfiles.WriteResult(dir, res); err != nil {
 		t.Fatal(err)
 	}
 	p := graph.NewParams[float64](data.NumClasses, data.ImageSize)
@@ -41,7 +42,7 @@ func writeRunDir(t *testing.T, dir string, cfg models.Config, testAcc float64) {
 	for i := range nz.Std {
 		nz.Std[i] = 1 // ReadModel refuses a deviation of 0
 	}
-	if err := models.WriteModel(dir, models.NewModel(p, data.DefaultClasses(), nz)); err != nil {
+	if err := runfiles.WriteModel(dir, runfiles.NewModel(p, data.DefaultClasses(), nz)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -65,7 +66,7 @@ func TestReportCommand(t *testing.T) {
 		lambda float64
 		acc    float64
 	}{{"c-l0", "cross", 0, 0.39}, {"c-l1", "cross", 1, 0.3754}, {"s-l0", "svm", 0, 0.31}, {"s-l1", "svm", 1, 0.35}} {
-		cfg := models.DefaultConfig()
+		cfg := config.DefaultConfig()
 		cfg.Loss, cfg.Lambda, cfg.Epochs = r.loss, r.lambda, 3
 		writeRunDir(t, filepath.Join(runs, r.name), cfg, r.acc)
 	}

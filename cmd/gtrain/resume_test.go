@@ -24,6 +24,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // buildGtrain compiles the command into a temporary directory.
@@ -67,7 +68,7 @@ func TestSignalAndResume(t *testing.T) {
 			}
 			deadline := time.Now().Add(2 * time.Minute)
 			for {
-				if _, err := os.Stat(filepath.Join(run, models.CheckpointFile)); err == nil {
+				if _, err := os.Stat(filepath.Join(run, runfiles.CheckpointFile)); err == nil {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -82,7 +83,7 @@ func TestSignalAndResume(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != c.code {
 				t.Fatalf("exit %v, want %d\n%s", err, c.code, stderr.String())
 			}
-			res, err := models.ReadResult(run)
+			res, err := runfiles.ReadResult(run)
 			if err != nil || !res.Partial {
 				t.Fatalf("partial result: %+v, %v", res, err)
 			}
@@ -92,15 +93,15 @@ func TestSignalAndResume(t *testing.T) {
 			if out, err := exec.Command(bin, "train", "--resume", run, "-q").CombinedOutput(); err != nil {
 				t.Fatalf("resume: %v\n%s", err, out)
 			}
-			a, _ := os.ReadFile(filepath.Join(whole, models.ModelFile))
-			b, _ := os.ReadFile(filepath.Join(run, models.ModelFile))
+			a, _ := os.ReadFile(filepath.Join(whole, runfiles.ModelFile))
+			b, _ := os.ReadFile(filepath.Join(run, runfiles.ModelFile))
 			if len(a) == 0 || !bytes.Equal(a, b) {
 				t.Error("model.json of the resumed run differs from the uninterrupted run's")
 			}
 			if ma, mb := metricsWithoutSeconds(t, whole), metricsWithoutSeconds(t, run); !reflect.DeepEqual(ma, mb) {
 				t.Error("metrics.csv of the resumed run differs from the uninterrupted run's")
 			}
-			if res, err := models.ReadResult(run); err != nil || res.Partial {
+			if res, err := runfiles.ReadResult(run); err != nil || res.Partial {
 				t.Errorf("result after resume: %+v, %v", res, err)
 			}
 			// A finished run cannot be resumed again.
@@ -112,7 +113,7 @@ func TestSignalAndResume(t *testing.T) {
 }
 
 func metricsWithoutSeconds(t *testing.T, dir string) [][]string {
-	f, err := os.Open(filepath.Join(dir, models.MetricsFile))
+	f, err := os.Open(filepath.Join(dir, runfiles.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +138,8 @@ func TestEvalAndPredict(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	res, _ := models.ReadResult(run)
-	for _, s := range models.SplitNames {
+	res, _ := runfiles.ReadResult(run)
+	for _, s := range runfiles.SplitNames {
 		want := fmtPercent(res.Splits[s].AccuracyTrained)
 		found := false
 		for _, line := range strings.Split(stdout, "\n") {
@@ -150,7 +151,7 @@ func TestEvalAndPredict(t *testing.T) {
 	}
 	// Without model.json (a run killed before writing it), eval uses the
 	// last checkpoint and reproduces the same figures.
-	os.Remove(filepath.Join(run, models.ModelFile))
+	os.Remove(filepath.Join(run, runfiles.ModelFile))
 	if code, again, stderr := gtrain(t, "eval", "--model", run); code != 0 || again != stdout {
 		t.Errorf("eval from the checkpoint: exit %d %q\n%s\nwant\n%s", code, stderr, again, stdout)
 	}
@@ -178,11 +179,11 @@ func TestEvalAndPredict(t *testing.T) {
 func interruptedRun(t *testing.T, done string, epoch, step int) string {
 	t.Helper()
 	run := filepath.Join(t.TempDir(), "run")
-	cfg, err := models.ReadConfig(done)
+	cfg, err := runfiles.ReadConfig(done)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := models.WriteConfig(run, cfg); err != nil {
+	if err := runfiles.WriteConfig(run, cfg); err != nil {
 		t.Fatal(err)
 	}
 	splits, err := models.LoadSplits(cfg.Data)
@@ -197,7 +198,7 @@ func interruptedRun(t *testing.T, done string, epoch, step int) string {
 				cancel(errors.New("test interrupt"))
 			}
 		},
-		OnCheckpoint: func(ck *models.Checkpoint) error { return models.WriteCheckpoint(run, ck) },
+		OnCheckpoint: func(ck *runfiles.Checkpoint) error { return runfiles.WriteCheckpoint(run, ck) },
 	})
 	if !errors.Is(err, models.ErrInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
@@ -242,8 +243,8 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 	otherRNG, _ := rand.NewPCG(5, 6).MarshalBinary()
 	type edit struct {
 		name  string
-		edit  func(ck map[string]any)     // nil: unedited, resumes
-		typed func(ck *models.Checkpoint) // an edit with the checksum recomputed
+		edit  func(ck map[string]any)       // nil: unedited, resumes
+		typed func(ck *runfiles.Checkpoint) // an edit with the checksum recomputed
 	}
 	edits := []edit{
 		{"unedited", nil, nil},
@@ -265,12 +266,12 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 	}
 	// Edits that keep the checksum right are refused by the checks
 	// against the configuration and the data.
-	for name, f := range map[string]func(*models.Checkpoint){
-		"order[0] huge":     func(ck *models.Checkpoint) { ck.Order[0] = 10000000 },
-		"step past":         func(ck *models.Checkpoint) { ck.Step = 9 },
-		"eta 0":             func(ck *models.Checkpoint) { ck.Eta = 0 },
-		"untrained deleted": func(ck *models.Checkpoint) { ck.Untrained = nil },
-		"another RNG state": func(ck *models.Checkpoint) { ck.Shuffle = otherRNG },
+	for name, f := range map[string]func(*runfiles.Checkpoint){
+		"order[0] huge":     func(ck *runfiles.Checkpoint) { ck.Order[0] = 10000000 },
+		"step past":         func(ck *runfiles.Checkpoint) { ck.Step = 9 },
+		"eta 0":             func(ck *runfiles.Checkpoint) { ck.Eta = 0 },
+		"untrained deleted": func(ck *runfiles.Checkpoint) { ck.Untrained = nil },
+		"another RNG state": func(ck *runfiles.Checkpoint) { ck.Shuffle = otherRNG },
 	} {
 		edits = append(edits, edit{name + " (checksum recomputed)", func(map[string]any) {}, f})
 	}
@@ -278,15 +279,15 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			os.CopyFS(run, os.DirFS(base))
-			path := filepath.Join(run, models.CheckpointFile)
+			path := filepath.Join(run, runfiles.CheckpointFile)
 			if c.typed != nil {
-				cfg, _ := models.ReadConfig(run)
-				ck, err := models.ReadCheckpoint(run, cfg)
+				cfg, _ := runfiles.ReadConfig(run)
+				ck, err := runfiles.ReadCheckpoint(run, cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
 				c.typed(ck)
-				models.WriteCheckpoint(run, ck)
+				runfiles.WriteCheckpoint(run, ck)
 			} else if c.edit != nil {
 				raw, _ := os.ReadFile(path)
 				dec := json.NewDecoder(bytes.NewReader(raw))
@@ -302,8 +303,8 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 			before := snapshot(t, run)
 			out, err := exec.Command(bin, "train", "--resume", run, "-q").CombinedOutput()
 			if c.edit == nil {
-				a, _ := os.ReadFile(filepath.Join(whole, models.ModelFile))
-				b, _ := os.ReadFile(filepath.Join(run, models.ModelFile))
+				a, _ := os.ReadFile(filepath.Join(whole, runfiles.ModelFile))
+				b, _ := os.ReadFile(filepath.Join(run, runfiles.ModelFile))
 				if err != nil || len(a) == 0 || !bytes.Equal(a, b) {
 					t.Fatalf("resume of the unedited checkpoint: %v, model equal %v\n%s", err, bytes.Equal(a, b), out)
 				}
@@ -327,7 +328,7 @@ func TestResumeRefusesCorrupt(t *testing.T) {
 // mean)/std, softmax(Wx + b).
 func checkPredict(t *testing.T, run, dataDir string) {
 	t.Helper()
-	m, err := models.ReadModel(run)
+	m, err := runfiles.ReadModel(run)
 	if err != nil {
 		t.Fatal(err)
 	}

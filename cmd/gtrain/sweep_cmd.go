@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -115,7 +115,7 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 	case len(grid) == 0 && c.NArg() != 1:
 		return nil, fmt.Errorf("want one sweep file (or --grid key=v1,v2,…), got %d arguments", c.NArg())
 	}
-	base := models.DefaultConfig()
+	base := config.DefaultConfig()
 	base.Data.Dir = defaultDataDir()
 	var dataDir string
 	if c.IsSet("data") {
@@ -124,7 +124,7 @@ func loadSweep(c *cli.Context, devices []string) (*sweep.Plan, error) {
 	if c.Int("max-runs") < 1 {
 		return nil, fmt.Errorf("--max-runs %d: must be ≥ 1", c.Int("max-runs"))
 	}
-	opt := sweep.Options{Base: base, MaxRuns: c.Int("max-runs"), Override: func(cfg *models.Config) {
+	opt := sweep.Options{Base: base, MaxRuns: c.Int("max-runs"), Override: func(cfg *config.Config) {
 		if dataDir != "" {
 			cfg.Data.Dir = dataDir
 		}

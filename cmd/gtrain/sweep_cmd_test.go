@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -63,7 +64,7 @@ func TestSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, stderr)
 	}
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,15 +90,15 @@ func TestSweepCommands(t *testing.T) {
 	}
 	for _, r := range p.Runs {
 		dir := filepath.Join(out, r.ID)
-		res, err := models.ReadResult(dir)
+		res, err := runfiles.ReadResult(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _ := models.ReadConfig(dir)
+		cfg, _ := runfiles.ReadConfig(dir)
 		if res.ConfigHash != r.ID || cfg.Loss != r.Config.Loss || cfg.Eta != r.Config.Eta {
 			t.Errorf("run %d: config %+v, result hash %s", r.Index, cfg, res.ConfigHash)
 		}
-		for _, f := range []string{models.MetricsFile, "model.json"} {
+		for _, f := range []string{runfiles.MetricsFile, "model.json"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Error(err)
 			}
@@ -115,26 +116,26 @@ func TestSweepCommands(t *testing.T) {
 	// writes it from the finished checkpoint, without training again (the
 	// epoch timings in metrics.csv stay those of the first training).
 	lost := filepath.Join(out, p.Runs[2].ID)
-	metrics, _ := os.ReadFile(filepath.Join(lost, models.MetricsFile))
-	os.Remove(filepath.Join(lost, models.ResultFile))
+	metrics, _ := os.ReadFile(filepath.Join(lost, runfiles.MetricsFile))
+	os.Remove(filepath.Join(lost, runfiles.ResultFile))
 	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
 	if err != nil || !strings.Contains(stderr, "4 runs, 3 done earlier, 0 running elsewhere, 1 to run") || !strings.Contains(stderr, "[1/1] done    "+p.Runs[2].ID) {
 		t.Fatalf("rerun: %v\n%s", err, stderr)
 	}
-	if b, _ := os.ReadFile(filepath.Join(lost, models.MetricsFile)); !bytes.Equal(b, metrics) {
+	if b, _ := os.ReadFile(filepath.Join(lost, runfiles.MetricsFile)); !bytes.Equal(b, metrics) {
 		t.Errorf("the finished run was trained again:\n%s\nwas\n%s", b, metrics)
 	}
 
 	// A checkpoint that fails its checks fails the run instead of being
 	// trained over, and stays as it was.
-	ckPath := filepath.Join(lost, models.CheckpointFile)
+	ckPath := filepath.Join(lost, runfiles.CheckpointFile)
 	ck, _ := os.ReadFile(ckPath)
 	edited := bytes.Replace(ck, []byte(`"epoch":1`), []byte(`"epoch":0`), 1)
 	if bytes.Equal(edited, ck) {
 		t.Fatal("no epoch field to edit in the checkpoint")
 	}
 	os.WriteFile(ckPath, edited, 0o644)
-	os.Remove(filepath.Join(lost, models.ResultFile))
+	os.Remove(filepath.Join(lost, runfiles.ResultFile))
 	err, _, stderr = gtrainSweep(context.Background(), "run", file, "--out", out, "--no-html")
 	if err == nil || !strings.Contains(stderr, ckPath) {
 		t.Errorf("corrupt checkpoint: %v\n%s\nwant the run failed naming %s", err, stderr, ckPath)
@@ -269,7 +270,7 @@ func TestSweepInterruptAndResume(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sweep")
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ctx := &cancelAtCheckpoint{Context: parent, cancel: cancel, glob: filepath.Join(out, "*", models.CheckpointFile)}
+	ctx := &cancelAtCheckpoint{Context: parent, cancel: cancel, glob: filepath.Join(out, "*", runfiles.CheckpointFile)}
 	err, _, stderr := gtrainSweep(ctx, "run", path, "--out", out, "--workers", "2", "--no-html")
 	st, serr := sweep.StatusDir(out)
 	if serr != nil {
@@ -289,10 +290,10 @@ func TestSweepInterruptAndResume(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, sweep.RunningFile)); err == nil {
 			t.Errorf("run %s: running marker left by the interrupted sweep", rs.Run.ID)
 		}
-		if ck, err := models.ReadCheckpoint(dir, &rs.Run.Config); rs.State == sweep.Missing && err == nil && ck.Epoch > 0 && resumed == "" {
+		if ck, err := runfiles.ReadCheckpoint(dir, &rs.Run.Config); rs.State == sweep.Missing && err == nil && ck.Epoch > 0 && resumed == "" {
 			resumed = dir
 			ck.Epochs[0].Seconds, ck.EpochSeconds[0] = marker, marker
-			if err := models.WriteCheckpoint(dir, ck); err != nil {
+			if err := runfiles.WriteCheckpoint(dir, ck); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -308,7 +309,7 @@ func TestSweepInterruptAndResume(t *testing.T) {
 		t.Fatalf("after the rerun: %s", st.Summary())
 	}
 	rows := metricsWithoutSeconds(t, resumed)
-	f, _ := os.ReadFile(filepath.Join(resumed, models.MetricsFile))
+	f, _ := os.ReadFile(filepath.Join(resumed, runfiles.MetricsFile))
 	if len(rows) != 1+epochs {
 		t.Errorf("the resumed run's metrics.csv has %d rows, want a header and %d epochs", len(rows), epochs)
 	}
@@ -321,8 +322,8 @@ func TestSweepInterruptAndResume(t *testing.T) {
 		t.Fatal(err, stderr)
 	}
 	for _, r := range st.Plan.Runs {
-		a, _ := os.ReadFile(filepath.Join(whole, r.ID, models.ModelFile))
-		b, _ := os.ReadFile(filepath.Join(out, r.ID, models.ModelFile))
+		a, _ := os.ReadFile(filepath.Join(whole, r.ID, runfiles.ModelFile))
+		b, _ := os.ReadFile(filepath.Join(out, r.ID, runfiles.ModelFile))
 		if len(a) == 0 || !bytes.Equal(a, b) {
 			t.Errorf("run %s: model.json differs from the uninterrupted sweep's", r.ID)
 		}

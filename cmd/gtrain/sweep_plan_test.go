@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -81,7 +81,7 @@ func TestSweepPlanOutput(t *testing.T) {
 	path := filepath.Join(dir, "s.yaml")
 	os.WriteFile(path, []byte("name: \"<λ>\"\ngrid: {eta: [0.1, 0.2]}\nruns:\n  - {name: \"λ=0 η\", lambda: 0}\n  - {}\n  - {name: only, batch: 7}\nrepeats: 2\n"), 0o644)
 	for _, path := range []string{path, bigSweep(t, 3)} {
-		base := models.DefaultConfig()
+		base := config.DefaultConfig()
 		base.Data.Dir = defaultDataDir() // as the command's: $CIFAR10_DIR or the cache
 		p, err := sweep.Load(path, sweep.Options{Base: base, MaxRuns: 1000})
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/report"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -133,7 +134,7 @@ func sweepRunOne(c *cli.Context) error {
 	if devices != nil {
 		device = devices[0]
 	}
-	var res []*models.Result
+	var res []*runfiles.Result
 	var done []bool
 	var errs []error
 	for j, r := range rs {
@@ -141,7 +142,7 @@ func sweepRunOne(c *cli.Context) error {
 	}
 	if len(rs) == 1 {
 		r, d, err := sweep.RunOne(c.Context, out, rs[0], device, sweep.Train(sweepData), true)
-		res, done, errs = []*models.Result{r}, []bool{d}, []error{err}
+		res, done, errs = []*runfiles.Result{r}, []bool{d}, []error{err}
 	} else {
 		fmt.Fprintf(c.App.ErrWriter, "the %d runs train as one stack\n", len(rs))
 		res, done, errs = sweep.RunStack(c.Context, out, rs, device, sweep.TrainStack(sweepData), true)
@@ -158,7 +159,7 @@ func sweepRunOne(c *cli.Context) error {
 			if done[j] {
 				fmt.Fprintf(c.App.ErrWriter, "run %s was done already\n", r.ID)
 			}
-			if err := models.WriteResultBlock(c.App.Writer, &r.Config, res[j]); err != nil {
+			if err := runfiles.WriteResultBlock(c.App.Writer, &r.Config, res[j]); err != nil {
 				return err
 			}
 		}

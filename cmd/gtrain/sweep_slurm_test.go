@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 	"github.com/gtrain/gtrain/models/sweep"
 )
 
@@ -40,7 +41,7 @@ func TestSweepSlurm(t *testing.T) {
 	}
 	dataDir := syntheticDir(t, 40)
 	file := writeSweep(t, dataDir, "0.01", "0.02", "0.005") // 6 runs
-	p, err := sweep.Load(file, sweep.Options{Base: models.DefaultConfig()})
+	p, err := sweep.Load(file, sweep.Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +129,11 @@ func submitAndCheck(t *testing.T, gtrainBin func(args ...string) (string, string
 	t.Logf("status:\n%s", stdout)
 	for _, r := range p.Runs {
 		dir := filepath.Join(out, r.ID)
-		res, err := models.ReadResult(dir)
+		res, err := runfiles.ReadResult(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := models.ReadConfig(dir)
+		cfg, err := runfiles.ReadConfig(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +143,7 @@ func submitAndCheck(t *testing.T, gtrainBin func(args ...string) (string, string
 		if acc := res.Splits["test"].AccuracyTrained; acc <= 0 || acc > 1 {
 			t.Errorf("run %d: test accuracy %v", r.Index, acc)
 		}
-		for _, f := range []string{models.MetricsFile, "model.json"} {
+		for _, f := range []string{runfiles.MetricsFile, "model.json"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Error(err)
 			}

@@ -14,7 +14,9 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // trainFlags are the flags that set a Config; --resume refuses them.
@@ -23,7 +25,7 @@ var trainFlags = []string{"loss", "lambda", "eta", "epochs", "batch", "decay", "
 	"all-batches", "train-batches", "val-holdout", "config"}
 
 func trainCommand() *cli.Command {
-	def := models.DefaultConfig()
+	def := config.DefaultConfig()
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train the one-layer classifier and print the report's result block",
@@ -106,10 +108,10 @@ func trainCommand() *cli.Command {
 
 // configFromFlags resolves the configuration: defaults, then the --config
 // file, then the flags that were given.
-func configFromFlags(c *cli.Context, dev string) (models.Config, error) {
-	cfg := models.DefaultConfig()
+func configFromFlags(c *cli.Context, dev string) (config.Config, error) {
+	cfg := config.DefaultConfig()
 	if f := c.String("config"); f != "" {
-		if err := models.LoadConfigFile(f, &cfg); err != nil {
+		if err := config.LoadConfigFile(f, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -246,7 +248,7 @@ func lockRunDir(flag, dir string) (*rundir.Lock, error) {
 func resume(c *cli.Context, dir string, log io.Writer) error {
 	for _, f := range trainFlags {
 		if c.IsSet(f) {
-			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, models.ConfigFile))
+			return fmt.Errorf("--resume %s: --%s cannot change a run being resumed (its configuration is %s)", dir, f, filepath.Join(dir, runfiles.ConfigFile))
 		}
 	}
 	return train(c, dir, log, func(opt rundir.Options) (*rundir.Outcome, error) {
@@ -275,12 +277,12 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 				fmt.Fprintf(log, "resuming %s at epoch %d, step %d\n", dir, f.Checkpoint.Epoch+1, f.Checkpoint.Step+1)
 			}
 		},
-		OnStart: func(cfg *models.Config, splits *data.Splits) {
+		OnStart: func(cfg *config.Config, splits *data.Splits) {
 			fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), dir)
 			prog = newProgress(log, cfg.Epochs, log == io.Discard)
 		},
 		OnStep:    func(epoch, step, steps int, cost float64) { prog.Step(epoch, step, steps, cost) },
-		OnEpoch:   func(m models.EpochMetrics) { prog.Epoch(m) },
+		OnEpoch:   func(m runfiles.EpochMetrics) { prog.Epoch(m) },
 		OnWarning: func(err error) { fmt.Fprintln(log, "gtrain: warning:", err) },
 	}
 	o, err := start(opt)
@@ -290,13 +292,13 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 	stdout := c.App.Writer
 	if err == nil && o.State == rundir.Complete {
 		fmt.Fprintf(log, "%s: the run is complete (%d epochs), its result follows; --force trains it again\n", dir, len(o.Result.EpochSeconds))
-		return models.WriteResultBlock(stdout, o.Config, o.Result)
+		return runfiles.WriteResultBlock(stdout, o.Config, o.Result)
 	}
 	var pictures *rundir.PicturesError
 	var preview *rundir.PreviewError
 	switch {
 	case errors.As(err, &pictures):
-		if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
+		if werr := runfiles.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
 			return werr
 		}
 		return fmt.Errorf("%w (model.json, result.json and metrics are in %s)", err, dir)
@@ -306,7 +308,7 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 		}
 		return err
 	}
-	if werr := models.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
+	if werr := runfiles.WriteResultBlock(stdout, o.Config, o.Result); werr != nil {
 		return werr
 	}
 	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", dir, median(o.Result.EpochSeconds))

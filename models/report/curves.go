@@ -7,14 +7,13 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/gtrain/gtrain/models/runfiles"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/gtrain/gtrain/models"
 )
 
 // Size of the curves picture: two panels side by side, cost and loss on
@@ -39,10 +38,10 @@ type Curves struct {
 	// Title is drawn above the panels; empty for none.
 	Title string
 	// Epochs are the per-epoch figures, as in metrics.csv.
-	Epochs []models.EpochMetrics
+	Epochs []runfiles.EpochMetrics
 	// Initial, when not nil, is the untrained network's figures,
 	// drawn at epoch 0.
-	Initial *models.EpochMetrics
+	Initial *runfiles.EpochMetrics
 }
 
 // WritePNG draws the curves as a CurvesWidthPx × CurvesHeightPx PNG.
@@ -79,9 +78,9 @@ type curve struct {
 func (c *Curves) series() []curve {
 	pts := c.Epochs
 	if c.Initial != nil {
-		pts = append([]models.EpochMetrics{*c.Initial}, c.Epochs...)
+		pts = append([]runfiles.EpochMetrics{*c.Initial}, c.Epochs...)
 	}
-	xy := func(f func(m models.EpochMetrics) float64) plotter.XYs {
+	xy := func(f func(m runfiles.EpochMetrics) float64) plotter.XYs {
 		xy := make(plotter.XYs, 0, len(pts))
 		for _, m := range pts {
 			if v := f(m); !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -91,12 +90,12 @@ func (c *Curves) series() []curve {
 		return xy
 	}
 	return []curve{
-		{"training cost", false, trainColor, false, xy(func(m models.EpochMetrics) float64 { return m.TrainCost })},
-		{"validation cost", false, valColor, false, xy(func(m models.EpochMetrics) float64 { return m.ValCost })},
-		{"training loss", false, trainColor, true, xy(func(m models.EpochMetrics) float64 { return m.TrainLoss })},
-		{"validation loss", false, valColor, true, xy(func(m models.EpochMetrics) float64 { return m.ValLoss })},
-		{"training", true, trainColor, false, xy(func(m models.EpochMetrics) float64 { return 100 * m.TrainAcc })},
-		{"validation", true, valColor, false, xy(func(m models.EpochMetrics) float64 { return 100 * m.ValAcc })},
+		{"training cost", false, trainColor, false, xy(func(m runfiles.EpochMetrics) float64 { return m.TrainCost })},
+		{"validation cost", false, valColor, false, xy(func(m runfiles.EpochMetrics) float64 { return m.ValCost })},
+		{"training loss", false, trainColor, true, xy(func(m runfiles.EpochMetrics) float64 { return m.TrainLoss })},
+		{"validation loss", false, valColor, true, xy(func(m runfiles.EpochMetrics) float64 { return m.ValLoss })},
+		{"training", true, trainColor, false, xy(func(m runfiles.EpochMetrics) float64 { return 100 * m.TrainAcc })},
+		{"validation", true, valColor, false, xy(func(m runfiles.EpochMetrics) float64 { return 100 * m.ValAcc })},
 	}
 }
 

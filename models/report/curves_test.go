@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,9 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gtrain/gtrain/models/runfiles"
 	"gonum.org/v1/plot"
-
-	"github.com/gtrain/gtrain/models"
 )
 
 // near reports whether c is within tol of want in every channel.
@@ -30,9 +27,9 @@ func TestCurves(t *testing.T) {
 		name string
 		c    Curves
 	}{
-		{"40 epochs", Curves{Title: "run: cross", Epochs: testEpochs(40), Initial: &models.EpochMetrics{TrainCost: 2.4, ValCost: 2.4, TrainLoss: 2.3, ValLoss: 2.3, TrainAcc: 0.1, ValAcc: 0.1}}},
+		{"40 epochs", Curves{Title: "run: cross", Epochs: testEpochs(40), Initial: &runfiles.EpochMetrics{TrainCost: 2.4, ValCost: 2.4, TrainLoss: 2.3, ValLoss: 2.3, TrainAcc: 0.1, ValAcc: 0.1}}},
 		{"one epoch", Curves{Epochs: testEpochs(1)}},
-		{"NaN cost", Curves{Epochs: append(testEpochs(3), models.EpochMetrics{Epoch: 4, TrainCost: math.NaN(), ValCost: math.Inf(1)})}},
+		{"NaN cost", Curves{Epochs: append(testEpochs(3), runfiles.EpochMetrics{Epoch: 4, TrainCost: math.NaN(), ValCost: math.Inf(1)})}},
 	} {
 		var buf bytes.Buffer
 		if err := tc.c.WritePNG(&buf); err != nil {
@@ -83,81 +80,6 @@ func TestCurves(t *testing.T) {
 	}
 }
 
-func TestMetricsFiles(t *testing.T) {
-	dir := t.TempDir()
-	ep := testEpochs(5)
-	ep[2].TrainCost = 1.0 / 3 // needs all 17 digits
-	if err := models.WriteMetrics(dir, ep); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadMetrics(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(ep) {
-		t.Fatalf("%d epochs read, want %d", len(got), len(ep))
-	}
-	for i := range ep {
-		if got[i] != ep[i] {
-			t.Errorf("epoch %d: read %+v, want %+v (exact)", i+1, got[i], ep[i])
-		}
-	}
-
-	if err := WriteMetricsJSONL(dir, ep); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(dir, MetricsJSONL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		var m models.EpochMetrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d: %v", n+1, err)
-		}
-		var keys map[string]any
-		json.Unmarshal(sc.Bytes(), &keys)
-		for _, k := range models.MetricsHeader {
-			if _, ok := keys[k]; !ok {
-				t.Errorf("line %d lacks %q", n+1, k)
-			}
-		}
-		if m != ep[n] {
-			t.Errorf("line %d: %+v, want %+v", n+1, m, ep[n])
-		}
-		n++
-	}
-	if n != len(ep) {
-		t.Errorf("%d lines, want %d", n, len(ep))
-	}
-	// A diverged epoch's non-finite figures are null, and the line is
-	// still valid JSON.
-	bad := []models.EpochMetrics{{Epoch: 1, Eta: 1e-5, TrainCost: math.NaN(), ValCost: math.Inf(1)}}
-	if err := WriteMetricsJSONL(dir, bad); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, MetricsJSONL))
-	want := `{"epoch":1,"eta":1e-05,"train_loss":0,"train_cost":null,"train_accuracy":0,"val_loss":0,"val_cost":null,"val_accuracy":0,"seconds":0}` + "\n"
-	if string(b) != want {
-		t.Errorf("non-finite metrics:\n%s\nwant\n%s", b, want)
-	}
-	if !json.Valid(bytes.TrimSpace(b)) {
-		t.Error("non-finite metrics: invalid JSON")
-	}
-
-	for _, bad := range []string{"", "epoch,eta\n1,2\n", strings.Join(models.MetricsHeader, ",") + "\n1,x,1,1,1,1,1,1,1\n"} {
-		if err := os.WriteFile(filepath.Join(dir, models.MetricsFile), []byte(bad), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ReadMetrics(dir); err == nil {
-			t.Errorf("metrics.csv %q: no error", bad)
-		}
-	}
-}
-
 func TestWriteRunPictures(t *testing.T) {
 	dir := t.TempDir()
 	writeTestRun(t, dir, cfgWith("cross", 0.1, 0.001, 12, 100), 0.39, 1)
@@ -170,7 +92,7 @@ func TestWriteRunPictures(t *testing.T) {
 		}
 	}
 	// weights.png holds the montage of model.json's W.
-	m, err := models.ReadModel(dir)
+	m, err := runfiles.ReadModel(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +114,7 @@ func TestWriteRunPictures(t *testing.T) {
 
 	// EnsurePictures leaves fresh pictures alone and redraws stale ones.
 	old := time.Now().Add(-time.Hour)
-	for _, f := range []string{CurvesPNG, WeightsPNG, models.MetricsFile, models.ResultFile, models.ModelFile} {
+	for _, f := range []string{CurvesPNG, WeightsPNG, runfiles.MetricsFile, runfiles.ResultFile, runfiles.ModelFile} {
 		os.Chtimes(filepath.Join(dir, f), old, old)
 	}
 	if err := EnsurePictures(dir); err != nil {
@@ -201,7 +123,7 @@ func TestWriteRunPictures(t *testing.T) {
 	if fi, _ := os.Stat(filepath.Join(dir, WeightsPNG)); !fi.ModTime().Equal(old) {
 		t.Error("EnsurePictures redrew fresh pictures")
 	}
-	os.Chtimes(filepath.Join(dir, models.ModelFile), time.Now(), time.Now())
+	os.Chtimes(filepath.Join(dir, runfiles.ModelFile), time.Now(), time.Now())
 	if err := EnsurePictures(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +135,9 @@ func TestWriteRunPictures(t *testing.T) {
 	// what is missing.
 	dir2 := t.TempDir()
 	writeTestRun(t, dir2, cfgWith("svm", 0.1, 0.001, 3, 100), 0.3, 2)
-	os.Remove(filepath.Join(dir2, models.ModelFile))
+	os.Remove(filepath.Join(dir2, runfiles.ModelFile))
 	err = WriteRunPictures(dir2)
-	if err == nil || !strings.Contains(err.Error(), models.ModelFile) {
+	if err == nil || !strings.Contains(err.Error(), runfiles.ModelFile) {
 		t.Errorf("without model.json: error %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir2, CurvesPNG)); err != nil {
@@ -272,11 +194,11 @@ func TestNiceTicks(t *testing.T) {
 func TestCurvesMatchMetrics(t *testing.T) {
 	dir := t.TempDir()
 	writeTestRun(t, dir, cfgWith("cross", 0.1, 0.001, 7, 100), 0.39, 1)
-	ep, err := ReadMetrics(dir)
+	ep, err := runfiles.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := models.ReadResult(dir)
+	res, err := runfiles.ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Picture is one of a run's pictures in the HTML report.
@@ -40,7 +40,7 @@ func EnsurePictures(dir string) error {
 		}
 		return false
 	}
-	if stale(CurvesPNG, models.MetricsFile, models.ResultFile) || stale(WeightsPNG, models.ModelFile) {
+	if stale(CurvesPNG, runfiles.MetricsFile, runfiles.ResultFile) || stale(WeightsPNG, runfiles.ModelFile) {
 		return WriteRunPictures(dir)
 	}
 	return nil

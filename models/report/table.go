@@ -14,16 +14,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Run is one run directory read for a report.
 type Run struct {
 	// Dir is the directory as given; Name is its base name.
 	Dir, Name string
-	Config    *models.Config
+	Config    *config.Config
 	// Result is nil for a run without result.json (not finished).
-	Result *models.Result
+	Result *runfiles.Result
 	// raw is config.json as a generic object, for the settings that
 	// some versions of the configuration have and others lack.
 	raw map[string]any
@@ -32,15 +33,15 @@ type Run struct {
 // ReadRun reads config.json and, when present, result.json of a run
 // directory.
 func ReadRun(dir string) (*Run, error) {
-	cfg, err := models.ReadConfig(dir)
+	cfg, err := runfiles.ReadConfig(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
 	r := &Run{Dir: dir, Name: runName(dir), Config: cfg}
-	if b, err := os.ReadFile(filepath.Join(dir, models.ConfigFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, runfiles.ConfigFile)); err == nil {
 		_ = json.Unmarshal(b, &r.raw)
 	}
-	res, err := models.ReadResult(dir)
+	res, err := runfiles.ReadResult(dir)
 	switch {
 	case err == nil:
 		r.Result = res

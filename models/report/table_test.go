@@ -7,16 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // testRuns are in-memory runs: the report's four cross-entropy
 // configurations and one SVM run without a result.
 func testRuns() []*Run {
-	mk := func(n string, cfg models.Config, acc float64) *Run {
+	mk := func(n string, cfg config.Config, acc float64) *Run {
 		r := &Run{Dir: filepath.Join("runs", n), Name: n, Config: &cfg}
 		if !math.IsNaN(acc) {
-			r.Result = &models.Result{Splits: map[string]models.SplitResult{"test": {AccuracyTrained: acc}}}
+			r.Result = &runfiles.Result{Splits: map[string]runfiles.SplitResult{"test": {AccuracyTrained: acc}}}
 		}
 		return r
 	}

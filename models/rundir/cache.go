@@ -9,6 +9,7 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // DataCache reads each dataset once per process and normalizes it once
@@ -19,7 +20,7 @@ import (
 // (Release), an entry is dropped after its last run; without Expect,
 // entries stay for the life of the cache.
 type DataCache struct {
-	load func(models.DataConfig) (*data.Splits, error)
+	load func(config.DataConfig) (*data.Splits, error)
 
 	mu       sync.Mutex
 	raw      map[string]*cacheEntry // by data key
@@ -35,22 +36,22 @@ type cacheEntry struct {
 }
 
 // NewDataCache returns a cache that reads with load (nil: models.LoadSplits).
-func NewDataCache(load func(models.DataConfig) (*data.Splits, error)) *DataCache {
+func NewDataCache(load func(config.DataConfig) (*data.Splits, error)) *DataCache {
 	if load == nil {
 		load = models.LoadSplits
 	}
 	return &DataCache{load: load, raw: map[string]*cacheEntry{}, prepared: map[string]*cacheEntry{}, pending: map[string]int{}}
 }
 
-func dataKey(dc models.DataConfig) string {
+func dataKey(dc config.DataConfig) string {
 	b, _ := json.Marshal(dc)
 	return string(b)
 }
 
-func preparedKey(cfg models.Config) string { return cfg.Dtype + "|" + dataKey(cfg.Data) }
+func preparedKey(cfg config.Config) string { return cfg.Dtype + "|" + dataKey(cfg.Data) }
 
 // Expect says that a run of cfg will use the cache.
-func (c *DataCache) Expect(cfg models.Config) {
+func (c *DataCache) Expect(cfg config.Config) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pending[preparedKey(cfg)]++
@@ -58,7 +59,7 @@ func (c *DataCache) Expect(cfg models.Config) {
 
 // Release says that a run of cfg, announced by Expect, has finished; the
 // data it used are dropped when no announced run needs them any more.
-func (c *DataCache) Release(cfg models.Config) {
+func (c *DataCache) Release(cfg config.Config) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := preparedKey(cfg)
@@ -88,7 +89,7 @@ func (c *DataCache) Loads() int {
 }
 
 // Splits returns the splits that dc names, read once.
-func (c *DataCache) Splits(dc models.DataConfig) (*data.Splits, error) {
+func (c *DataCache) Splits(dc config.DataConfig) (*data.Splits, error) {
 	v, err := c.get(c.raw, dataKey(dc), func() (any, error) {
 		s, err := c.load(dc)
 		c.mu.Lock()
@@ -104,7 +105,7 @@ func (c *DataCache) Splits(dc models.DataConfig) (*data.Splits, error) {
 
 // Prepared returns cfg's data normalized as T, computed once per data
 // section and dtype. T must match cfg.Dtype.
-func Prepared[T graph.Float](c *DataCache, cfg models.Config) (*models.Prepared[T], error) {
+func Prepared[T graph.Float](c *DataCache, cfg config.Config) (*models.Prepared[T], error) {
 	if want := graph.Dtype[T]().String(); cfg.Dtype != want {
 		return nil, fmt.Errorf("dtype %s: asked for %s data", cfg.Dtype, want)
 	}

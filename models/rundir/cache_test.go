@@ -8,11 +8,12 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func TestDataCacheReadsOnce(t *testing.T) {
 	var loads atomic.Int32
-	c := NewDataCache(func(dc models.DataConfig) (*data.Splits, error) {
+	c := NewDataCache(func(dc config.DataConfig) (*data.Splits, error) {
 		loads.Add(1)
 		if dc.Dir == "bad" {
 			return nil, errors.New("no such data")
@@ -23,7 +24,7 @@ func TestDataCacheReadsOnce(t *testing.T) {
 		}
 		return &data.Splits{Train: ds, Val: ds, Test: ds}, nil
 	})
-	cfg := models.DefaultConfig()
+	cfg := config.DefaultConfig()
 	cfg.Data.Dir = "d"
 	c.Expect(cfg)
 	c.Expect(cfg)

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // ForeignError is the error for a run directory that holds a run of
@@ -64,8 +65,8 @@ func (e *RefusedCheckpointError) Unwrap() error { return e.Err }
 // overwritten by mistake (force starts over). For a finished run of cfg it
 // returns its result when the final files are all there, and otherwise its
 // checkpoint, from which they are written.
-func checkDir(dir string, cfg *models.Config, force bool) (*models.Result, *models.Checkpoint, error) {
-	old, err := models.ReadConfig(dir)
+func checkDir(dir string, cfg *config.Config, force bool) (*runfiles.Result, *runfiles.Checkpoint, error) {
+	old, err := runfiles.ReadConfig(dir)
 	if errors.Is(err, os.ErrNotExist) || force {
 		return nil, nil, nil
 	}
@@ -75,7 +76,7 @@ func checkDir(dir string, cfg *models.Config, force bool) (*models.Result, *mode
 	if old.Hash() != cfg.Hash() {
 		return nil, nil, &ForeignError{Dir: dir, Hash: old.Hash()}
 	}
-	ck, err := models.ReadCheckpoint(dir, cfg)
+	ck, err := runfiles.ReadCheckpoint(dir, cfg)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, nil // stopped before its first checkpoint: nothing to keep
@@ -84,7 +85,7 @@ func checkDir(dir string, cfg *models.Config, force bool) (*models.Result, *mode
 	case !ck.Finished:
 		return nil, nil, &InterruptedError{Dir: dir, Epoch: ck.Epoch, Epochs: cfg.Epochs}
 	}
-	if res, missing, _ := models.FinishedRun(dir, cfg); len(missing) == 0 {
+	if res, missing, _ := runfiles.FinishedRun(dir, cfg); len(missing) == 0 {
 		return res, nil, nil
 	}
 	return nil, ck, nil

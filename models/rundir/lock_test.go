@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 func TestLockIsExclusive(t *testing.T) {
@@ -25,7 +25,7 @@ func TestLockIsExclusive(t *testing.T) {
 		t.Fatalf("second lock: %v (%+v), want a LockedError naming pid %d", err, le, os.Getpid())
 	}
 	// What the run wrote is kept, and the lock file goes with the lock.
-	if err := os.WriteFile(filepath.Join(dir, models.ConfigFile), []byte("{}\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfiles.ConfigFile), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Release(); err != nil {
@@ -39,7 +39,7 @@ func TestLockIsExclusive(t *testing.T) {
 		t.Fatalf("after Release: %v", err)
 	}
 	b.Release()
-	if _, err := os.Stat(filepath.Join(dir, models.ConfigFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, runfiles.ConfigFile)); err != nil {
 		t.Errorf("Release removed the run's files: %v", err)
 	}
 }

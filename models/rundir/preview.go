@@ -7,8 +7,9 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // StreamPreview seeds the preview's augmentation draws.
@@ -22,12 +23,12 @@ func WritePreview(path string, originals [][]uint8, p *augment.Pipeline, rng *ra
 	if err := augment.PreviewPNG(&buf, originals, p, rng, scale, k); err != nil {
 		return err
 	}
-	return models.WriteFileAtomic(path, buf.Bytes())
+	return runfiles.WriteFileAtomic(path, buf.Bytes())
 }
 
 // writeAugmentGrid shows what the run's augmentation does to the first
 // training images, as augment.png in the run directory.
-func writeAugmentGrid(dir string, cfg *models.Config, train *data.Dataset) error {
+func writeAugmentGrid(dir string, cfg *config.Config, train *data.Dataset) error {
 	p, err := augment.Parse(cfg.Augment)
 	if err != nil {
 		return err

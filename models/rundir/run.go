@@ -10,7 +10,9 @@ import (
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/report"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // kind is the flavour of a training: strict ('gtrain train', --resume)
@@ -56,7 +58,7 @@ func train(ctx context.Context, o *Outcome, opt Options, k kind) error {
 }
 
 // splits returns the raw splits of dc, from the cache when there is one.
-func (opt *Options) splits(dc models.DataConfig) (*data.Splits, error) {
+func (opt *Options) splits(dc config.DataConfig) (*data.Splits, error) {
 	if opt.Data != nil {
 		return opt.Data.Splits(dc)
 	}
@@ -65,7 +67,7 @@ func (opt *Options) splits(dc models.DataConfig) (*data.Splits, error) {
 
 // prepared returns cfg's data normalized as T, from the cache when there
 // is one.
-func prepared[T graph.Float](opt *Options, cfg models.Config, splits *data.Splits) (*models.Prepared[T], error) {
+func prepared[T graph.Float](opt *Options, cfg config.Config, splits *data.Splits) (*models.Prepared[T], error) {
 	if opt.Data != nil {
 		return Prepared[T](opt.Data, cfg)
 	}
@@ -95,11 +97,11 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 		// So is the checkpoint against the data: a refused resume leaves
 		// the run directory as it was.
 		if ck != nil {
-			if err := ck.Check(&cfg, models.ShapeOf(splits)); err != nil {
-				return &RefusedCheckpointError{Path: filepath.Join(dir, models.CheckpointFile), Err: err}
+			if err := ck.Check(&cfg, runfiles.ShapeOf(splits)); err != nil {
+				return &RefusedCheckpointError{Path: filepath.Join(dir, runfiles.CheckpointFile), Err: err}
 			}
 		}
-		if err := models.WriteConfig(dir, &cfg); err != nil {
+		if err := runfiles.WriteConfig(dir, &cfg); err != nil {
 			return err
 		}
 		if len(cfg.Augment) > 0 && ck == nil {
@@ -119,7 +121,7 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.MemoryLimit(d)))
 	}
 	mopt := models.Options{Resume: ck, OnStep: opt.OnStep, OnEpoch: opt.OnEpoch}
-	mopt.OnCheckpoint = func(ck *models.Checkpoint) error { return writeCheckpoint(dir, ck) }
+	mopt.OnCheckpoint = func(ck *runfiles.Checkpoint) error { return writeCheckpoint(dir, ck) }
 	tr, err := models.Train(ctx, cfg, d, mopt)
 	return finishRun(o, dir, tr, err, d, previewErr, opt.OnWarning)
 }
@@ -134,7 +136,7 @@ func finishRun[T graph.Float](o *Outcome, dir string, tr *models.Trained[T], err
 	if werr := writeResults(dir, tr, d); werr != nil {
 		if err == nil {
 			// Trained to the end: the finished checkpoint holds it all.
-			werr = fmt.Errorf("%w (the trained run is in %s; once the write can succeed, 'gtrain train --resume %s' writes the missing files)", werr, filepath.Join(dir, models.CheckpointFile), dir)
+			werr = fmt.Errorf("%w (the trained run is in %s; once the write can succeed, 'gtrain train --resume %s' writes the missing files)", werr, filepath.Join(dir, runfiles.CheckpointFile), dir)
 		}
 		return errors.Join(err, werr)
 	}
@@ -154,27 +156,27 @@ func finishRun[T graph.Float](o *Outcome, dir string, tr *models.Trained[T], err
 
 // writeCheckpoint writes what an epoch's checkpoint holds: the metrics so
 // far (metrics.csv, metrics.jsonl) and checkpoint.json.
-func writeCheckpoint(dir string, ck *models.Checkpoint) error {
-	if err := models.WriteMetrics(dir, ck.Epochs); err != nil {
+func writeCheckpoint(dir string, ck *runfiles.Checkpoint) error {
+	if err := runfiles.WriteMetrics(dir, ck.Epochs); err != nil {
 		return err
 	}
-	if err := report.WriteMetricsJSONL(dir, ck.Epochs); err != nil {
+	if err := runfiles.WriteMetricsJSONL(dir, ck.Epochs); err != nil {
 		return err
 	}
-	return models.WriteCheckpoint(dir, ck)
+	return runfiles.WriteCheckpoint(dir, ck)
 }
 
 // writeResults writes the final files of a run: the metrics, model.json
 // and result.json, last.
 func writeResults[T graph.Float](dir string, tr *models.Trained[T], d *models.Prepared[T]) error {
-	if err := models.WriteMetrics(dir, tr.Result.Epochs); err != nil {
+	if err := runfiles.WriteMetrics(dir, tr.Result.Epochs); err != nil {
 		return err
 	}
-	if err := report.WriteMetricsJSONL(dir, tr.Result.Epochs); err != nil {
+	if err := runfiles.WriteMetricsJSONL(dir, tr.Result.Epochs); err != nil {
 		return err
 	}
-	if err := models.WriteModel(dir, models.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
+	if err := runfiles.WriteModel(dir, runfiles.NewModel(tr.Params, d.Classes, d.Normalizer)); err != nil {
 		return err
 	}
-	return models.WriteResult(dir, tr.Result)
+	return runfiles.WriteResult(dir, tr.Result)
 }

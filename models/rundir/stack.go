@@ -10,12 +10,14 @@ import (
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Member is one run of a stack: its configuration and its run directory.
 type Member struct {
-	Config models.Config
+	Config config.Config
 	Dir    string
 }
 
@@ -72,14 +74,14 @@ func ContinueStack(ctx context.Context, members []Member, opt Options) ([]*Outco
 
 // found does what Continue does before it trains: it checks cfg, writes
 // config.json and reads a checkpoint left by an earlier attempt.
-func found(cfg models.Config, dir string) (*Outcome, error) {
+func found(cfg config.Config, dir string) (*Outcome, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := models.WriteConfig(dir, &cfg); err != nil {
+	if err := runfiles.WriteConfig(dir, &cfg); err != nil {
 		return nil, err
 	}
-	ck, err := models.ReadCheckpoint(dir, &cfg)
+	ck, err := runfiles.ReadCheckpoint(dir, &cfg)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		ck = nil
@@ -97,7 +99,7 @@ func found(cfg models.Config, dir string) (*Outcome, error) {
 }
 
 // positionKey names where a checkpoint stands, for grouping stack-mates.
-func positionKey(ck *models.Checkpoint) string {
+func positionKey(ck *runfiles.Checkpoint) string {
 	switch {
 	case ck == nil:
 		return "fresh"
@@ -132,7 +134,7 @@ func stackAs[T graph.Float](ctx context.Context, members []Member, idx []int, ou
 			Resume:       o.Checkpoint,
 			OnStep:       opt.OnStep,
 			OnEpoch:      opt.OnEpoch,
-			OnCheckpoint: func(ck *models.Checkpoint) error { return writeCheckpoint(dir, ck) },
+			OnCheckpoint: func(ck *runfiles.Checkpoint) error { return writeCheckpoint(dir, ck) },
 		}}
 	}
 	if opt.OnStart != nil {

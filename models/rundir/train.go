@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Options are the caller's choices and hooks for a training into a run
@@ -26,10 +27,10 @@ type Options struct {
 	OnFound func(*Found)
 	// OnStart is called when the data are read and config.json is
 	// written, just before the training starts.
-	OnStart func(cfg *models.Config, splits *data.Splits)
+	OnStart func(cfg *config.Config, splits *data.Splits)
 	// OnStep and OnEpoch are the trainer's progress hooks (models.Options).
 	OnStep  func(epoch, step, steps int, cost float64)
-	OnEpoch func(models.EpochMetrics)
+	OnEpoch func(runfiles.EpochMetrics)
 	// OnWarning receives a problem that does not change the outcome: the
 	// pictures of a run that failed anyway.
 	OnWarning func(error)
@@ -49,8 +50,8 @@ const (
 type Found struct {
 	Dir        string
 	State      State
-	Config     *models.Config
-	Checkpoint *models.Checkpoint // Interrupted, Unfinished
+	Config     *config.Config
+	Checkpoint *runfiles.Checkpoint // Interrupted, Unfinished
 }
 
 // Outcome is the result of a training into a run directory.
@@ -59,7 +60,7 @@ type Outcome struct {
 	// Result is the run's result: the stored one when Complete, the
 	// partial one of an interrupted training (with its error), or nil
 	// when the training did not start or its files could not be written.
-	Result *models.Result
+	Result *runfiles.Result
 }
 
 // Train trains cfg into dir, as 'gtrain train --out dir' does. A
@@ -68,7 +69,7 @@ type Outcome struct {
 // (*UnreadableError) is refused unless opt.Force; a complete run is
 // returned as it is; a finished one without its final files gets them
 // from its checkpoint.
-func Train(ctx context.Context, cfg models.Config, dir string, opt Options) (*Outcome, error) {
+func Train(ctx context.Context, cfg config.Config, dir string, opt Options) (*Outcome, error) {
 	res, ck, err := checkDir(dir, &cfg, opt.Force)
 	if err != nil {
 		return nil, err
@@ -92,19 +93,19 @@ func Train(ctx context.Context, cfg models.Config, dir string, opt Options) (*Ou
 // run without its final files gets them. A complete run is a
 // *CompleteError.
 func Resume(ctx context.Context, dir string, opt Options) (*Outcome, error) {
-	cfg, err := models.ReadConfig(dir)
+	cfg, err := runfiles.ReadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", models.ConfigFile, err)
+		return nil, fmt.Errorf("%s: %w", runfiles.ConfigFile, err)
 	}
-	ck, err := models.ReadCheckpoint(dir, cfg)
+	ck, err := runfiles.ReadCheckpoint(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	o := &Outcome{Found: Found{Dir: dir, State: Interrupted, Config: cfg, Checkpoint: ck}}
-	_, missing, _ := models.FinishedRun(dir, cfg)
+	_, missing, _ := runfiles.FinishedRun(dir, cfg)
 	switch {
 	case ck.Finished && len(missing) == 0:
 		return nil, &CompleteError{Epochs: ck.Epoch}
@@ -122,7 +123,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Outcome, error) {
 // them. A checkpoint that cannot be trusted fails the run rather than
 // being trained over: removing it is the user's decision. opt.Force is
 // not used.
-func Continue(ctx context.Context, cfg models.Config, dir string, opt Options) (*Outcome, error) {
+func Continue(ctx context.Context, cfg config.Config, dir string, opt Options) (*Outcome, error) {
 	o, err := found(cfg, dir)
 	if err != nil {
 		return nil, err

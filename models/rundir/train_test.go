@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // tinyData is a cache of 8 images per split, whatever the data section.
 func tinyData() *DataCache {
-	return NewDataCache(func(models.DataConfig) (*data.Splits, error) {
+	return NewDataCache(func(config.DataConfig) (*data.Splits, error) {
 		ds := &data.Dataset{Pixels: make([]uint8, 8*data.ImageSize), Labels: []uint8{0, 1, 2, 3, 4, 5, 6, 7}, Classes: data.DefaultClasses()}
 		for i := range ds.Pixels {
 			ds.Pixels[i] = uint8(i * 7)
@@ -22,8 +23,8 @@ func tinyData() *DataCache {
 	})
 }
 
-func tinyConfig() models.Config {
-	cfg := models.DefaultConfig()
+func tinyConfig() config.Config {
+	cfg := config.DefaultConfig()
 	cfg.Data.Dir = "tiny"
 	cfg.Epochs, cfg.Batch = 2, 4
 	return cfg
@@ -34,12 +35,12 @@ func TestTrainThenCompleteThenForeign(t *testing.T) {
 	cfg := tinyConfig()
 	var found []State
 	var epochs int
-	opt := Options{Data: tinyData(), OnFound: func(f *Found) { found = append(found, f.State) }, OnEpoch: func(models.EpochMetrics) { epochs++ }}
+	opt := Options{Data: tinyData(), OnFound: func(f *Found) { found = append(found, f.State) }, OnEpoch: func(runfiles.EpochMetrics) { epochs++ }}
 	o, err := Train(context.Background(), cfg, dir, opt)
 	if err != nil || o.State != Fresh || o.Result == nil || epochs != 2 {
 		t.Fatalf("first: %v %+v, %d epochs", err, o, epochs)
 	}
-	for _, f := range []string{models.ConfigFile, models.MetricsFile, models.CheckpointFile, models.ModelFile, models.ResultFile} {
+	for _, f := range []string{runfiles.ConfigFile, runfiles.MetricsFile, runfiles.CheckpointFile, runfiles.ModelFile, runfiles.ResultFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
@@ -57,7 +58,7 @@ func TestTrainThenCompleteThenForeign(t *testing.T) {
 		t.Errorf("another configuration: %v", err)
 	}
 	// A finished run without its result gets it from the checkpoint.
-	os.Remove(filepath.Join(dir, models.ResultFile))
+	os.Remove(filepath.Join(dir, runfiles.ResultFile))
 	o, err = Train(context.Background(), cfg, dir, opt)
 	if err != nil || o.State != Unfinished || o.Result == nil || epochs != 2 {
 		t.Fatalf("unfinished: %v %+v, %d epochs", err, o, epochs)
@@ -75,7 +76,7 @@ func TestContinueTrainsAndFinishes(t *testing.T) {
 	if err != nil || o.State != Fresh || o.Result == nil {
 		t.Fatalf("%v %+v", err, o)
 	}
-	os.Remove(filepath.Join(dir, models.ResultFile))
+	os.Remove(filepath.Join(dir, runfiles.ResultFile))
 	o, err = Continue(context.Background(), cfg, dir, Options{Data: cache})
 	if err != nil || o.State != Unfinished || o.Result == nil {
 		t.Fatalf("%v %+v", err, o)

@@ -13,9 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gtrain/gtrain/models/config"
 	"gopkg.in/yaml.v3"
-
-	"github.com/gtrain/gtrain/models"
 )
 
 // count is the number of runs of the spec: for each entry, the product of
@@ -171,7 +170,7 @@ func (s *spec) resolve(run *Run, e *entry, axes []*axis, pos []int, repeat int, 
 	}
 	if !s.opt.NoValidate {
 		if err := cfg.Validate(); err != nil {
-			return &models.ConfigFileError{File: s.f.name, Line: firstLine(e, axes, pos), Msg: fmt.Sprintf("run %s: %v", run.Origin, err)}
+			return &config.ConfigFileError{File: s.f.name, Line: firstLine(e, axes, pos), Msg: fmt.Sprintf("run %s: %v", run.Origin, err)}
 		}
 	}
 	if s.dir != "" && cfg.Data.Dir != "" && !filepath.IsAbs(cfg.Data.Dir) {
@@ -196,9 +195,9 @@ func newHasher() *hasher {
 }
 
 // runID is RunID(cfg): the hash of json.Marshal's bytes, which are the
-// Encoder's without its final newline. Should models.Config.Hash ever
+// Encoder's without its final newline. Should config.Config.Hash ever
 // hash otherwise, the first run shows it and RunID is used.
-func (h *hasher) runID(cfg *models.Config) string {
+func (h *hasher) runID(cfg *config.Config) string {
 	if h.differs {
 		return RunID(*cfg)
 	}
@@ -235,7 +234,7 @@ func firstLine(e *entry, axes []*axis, pos []int) int {
 // setter applies one source of settings (a grid value, a runs entry's
 // overrides) to a configuration. Decoding YAML for each of a million runs
 // is most of the time a plan takes, so where each key the source sets is
-// a field of models.Config, the setter copies those fields from the
+// a field of config.Config, the setter copies those fields from the
 // configuration the source makes of the base, decoded once. The sources
 // of a run set disjoint keys (parseRuns checks it), so the copy gives what
 // decoding again would.
@@ -251,7 +250,7 @@ type fieldValue struct {
 
 // newSetter returns the setter of node, whose keys are keys and which
 // makes applied of base.
-func newSetter(base, applied models.Config, keys []leaf, node *yaml.Node) setter {
+func newSetter(base, applied config.Config, keys []leaf, node *yaml.Node) setter {
 	slow := setter{node: node}
 	var s setter
 	av := reflect.ValueOf(&applied).Elem()
@@ -271,9 +270,9 @@ func newSetter(base, applied models.Config, keys []leaf, node *yaml.Node) setter
 	return s
 }
 
-func (s *setter) apply(cfg *models.Config, file string) error {
+func (s *setter) apply(cfg *config.Config, file string) error {
 	if s.node != nil {
-		return models.ApplyYAML(s.node, file, cfg)
+		return config.ApplyYAML(s.node, file, cfg)
 	}
 	v := reflect.ValueOf(cfg).Elem()
 	for _, f := range s.fields {
@@ -282,10 +281,10 @@ func (s *setter) apply(cfg *models.Config, file string) error {
 	return nil
 }
 
-// fieldIndex is the index path in models.Config of the dotted key
+// fieldIndex is the index path in config.Config of the dotted key
 // ("data.val_holdout"), by the fields' JSON names.
 func fieldIndex(dotted string) ([]int, bool) {
-	t := reflect.TypeOf(models.Config{})
+	t := reflect.TypeOf(config.Config{})
 	var index []int
 	for _, part := range strings.Split(dotted, ".") {
 		if t.Kind() != reflect.Struct {

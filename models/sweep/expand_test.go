@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // gridOf writes a grid of keys × n values each (numbers 1..n).
@@ -53,7 +53,7 @@ func TestPlanLimit(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse([]byte(c.text), "big.yaml", Options{Base: models.DefaultConfig(), MaxRuns: c.limit})
+			_, err := Parse([]byte(c.text), "big.yaml", Options{Base: config.DefaultConfig(), MaxRuns: c.limit})
 			var tm *TooManyRunsError
 			if !errors.As(err, &tm) {
 				t.Fatalf("want a TooManyRunsError, got %v", err)
@@ -73,7 +73,7 @@ func TestPlanLimit(t *testing.T) {
 	// At the limit the plan is made, with as many runs as counted.
 	text := cases[2].text
 	var counted int
-	p, err := Parse([]byte(text), "s.yaml", Options{Base: models.DefaultConfig(), MaxRuns: 108, Counted: func(n int) { counted = n }})
+	p, err := Parse([]byte(text), "s.yaml", Options{Base: config.DefaultConfig(), MaxRuns: 108, Counted: func(n int) { counted = n }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +91,10 @@ func TestLoadContextCanceled(t *testing.T) {
 	cause := errors.New("received terminated")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(cause)
-	if p, err := LoadContext(ctx, path, Options{Base: models.DefaultConfig()}); !errors.Is(err, cause) || p != nil {
+	if p, err := LoadContext(ctx, path, Options{Base: config.DefaultConfig()}); !errors.Is(err, cause) || p != nil {
 		t.Fatalf("got %v, want the context's cause", err)
 	}
-	if p, err := LoadContext(context.Background(), path, Options{Base: models.DefaultConfig()}); err != nil || len(p.Runs) != 2500 {
+	if p, err := LoadContext(context.Background(), path, Options{Base: config.DefaultConfig()}); err != nil || len(p.Runs) != 2500 {
 		t.Fatalf("%v", err)
 	}
 }
@@ -157,7 +157,7 @@ runs:
 `,
 	}
 	for i, text := range texts {
-		opt := Options{Base: models.DefaultConfig(), Override: func(c *models.Config) { c.Device = "cpu" }, NoValidate: true}
+		opt := Options{Base: config.DefaultConfig(), Override: func(c *config.Config) { c.Device = "cpu" }, NoValidate: true}
 		fast, err := Parse([]byte(text), "s.yaml", opt)
 		if err != nil {
 			t.Fatal(err)
@@ -193,8 +193,8 @@ runs:
 
 // The hasher of the expansion gives RunID's ids.
 func TestHasherIsRunID(t *testing.T) {
-	cfgs := []models.Config{models.DefaultConfig()}
-	c := models.DefaultConfig()
+	cfgs := []config.Config{config.DefaultConfig()}
+	c := config.DefaultConfig()
 	c.Device, c.Data.Dir, c.Augment, c.Eta = "cuda:1", "/data/<&> λ\u2028", []string{"flip:0.5"}, 1e-21
 	cfgs = append(cfgs, c)
 	c.Loss, c.Seed, c.Lambda = "svm", math.MaxUint64, 0.1+0.2
@@ -215,7 +215,7 @@ func TestHasherIsRunID(t *testing.T) {
 // 2.4 KB kept per run), which made 10^6 runs need gigabytes.
 func TestExpandMemory(t *testing.T) {
 	text := gridOf(numericKeys[:4], 10) + "runs: [{loss: cross}, {loss: svm}, {loss: cross, dtype: float32}, {loss: svm, dtype: float32}]\n"
-	opt := Options{Base: models.DefaultConfig(), MaxRuns: 40000}
+	opt := Options{Base: config.DefaultConfig(), MaxRuns: 40000}
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

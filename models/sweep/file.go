@@ -6,7 +6,7 @@
 // each dataset once per process, reports the state of a sweep directory,
 // and writes Slurm job-array scripts whose tasks run one run each.
 //
-// A sweep file is YAML. Its keys are those of a config file (models.Config
+// A sweep file is YAML. Its keys are those of a config file (config.Config
 // by the JSON names of config.json) and four more:
 //
 //	name: dd2424-a1           # optional; default the file's base name
@@ -44,7 +44,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
@@ -62,7 +62,7 @@ type Run struct {
 	Params []Param       `json:"params,omitempty"` // the keys the grid, the entry and the repeat set
 	Repeat int           `json:"repeat,omitempty"` // 0-based
 	Origin string        `json:"origin,omitempty"` // where in the file it comes from
-	Config models.Config `json:"config"`
+	Config config.Config `json:"config"`
 }
 
 // Param is one key a run sets over the base, with its value as written.
@@ -108,7 +108,7 @@ func (p *Plan) ByID(id string) (*Run, bool) {
 // RunID is the stable id of a run: the short hash of its configuration
 // with the device reduced to its kind ("cuda:1" → "cuda"), so that the
 // GPU a run lands on does not change its identity.
-func RunID(cfg models.Config) string {
+func RunID(cfg config.Config) string {
 	cfg.Device = DeviceKind(cfg.Device)
 	return cfg.Hash()
 }
@@ -122,12 +122,12 @@ func DeviceKind(device string) string {
 // Options adjust the expansion.
 type Options struct {
 	// Base is the configuration the file is applied over (usually
-	// models.DefaultConfig with data.dir from the environment).
-	Base models.Config
+	// config.DefaultConfig with data.dir from the environment).
+	Base config.Config
 	// Override, when set, is applied to every run after the file: the
 	// command line's flags, which take precedence over the file.
-	Override func(*models.Config)
-	// NoValidate skips models.Config.Validate of each run.
+	Override func(*config.Config)
+	// NoValidate skips config.Config.Validate of each run.
 	NoValidate bool
 	// MaxRuns is the most runs the plan may have (counted before any is
 	// expanded); ≤ 0 means DefaultMaxRuns.
@@ -205,7 +205,7 @@ func Parse(text []byte, name string, opt Options) (*Plan, error) {
 type spec struct {
 	f       *file
 	name    string
-	base    models.Config
+	base    config.Config
 	grid    []axis
 	entries []entry
 	repeats int
@@ -220,7 +220,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 		return nil, err
 	}
 	if root == nil {
-		return nil, &models.ConfigFileError{File: name, Msg: "empty sweep file"}
+		return nil, &config.ConfigFileError{File: name, Msg: "empty sweep file"}
 	}
 	f := &file{name: name}
 	if root.Kind != yaml.MappingNode {
@@ -252,7 +252,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 		}
 	}
 	s.base = opt.Base
-	if err := models.ApplyYAML(base, name, &s.base); err != nil {
+	if err := config.ApplyYAML(base, name, &s.base); err != nil {
 		return nil, err
 	}
 	if s.grid, err = f.parseGrid(gridNode, "grid", s.base); err != nil {

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func parse(t *testing.T, text string) (*Plan, error) {
 	t.Helper()
-	return Parse([]byte(text), "s.yaml", Options{Base: models.DefaultConfig()})
+	return Parse([]byte(text), "s.yaml", Options{Base: config.DefaultConfig()})
 }
 
 func mustParse(t *testing.T, text string) *Plan {
@@ -114,11 +114,11 @@ func TestStableIDs(t *testing.T) {
 	if got := a.Runs[1].ID; got != "737cc8ee7b9d" {
 		t.Fatalf("id of eta 0.01 %s, pinned 737cc8ee7b9d", got)
 	}
-	c := models.DefaultConfig()
+	c := config.DefaultConfig()
 	c.Device = "cuda:0"
 	d := c
 	d.Device = "cuda:1"
-	if RunID(c) != RunID(d) || RunID(c) == RunID(models.DefaultConfig()) {
+	if RunID(c) != RunID(d) || RunID(c) == RunID(config.DefaultConfig()) {
 		t.Fatal("RunID must ignore the GPU index and keep the device kind")
 	}
 	if got := RunID(d); got != "7b6f3d064ada" {
@@ -130,7 +130,7 @@ func TestOverrideAndDataDir(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.yaml")
 	os.WriteFile(path, []byte("data: {dir: cifar}\ngrid: {eta: [0.1, 0.2]}\n"), 0o644)
-	p, err := Load(path, Options{Base: models.DefaultConfig()})
+	p, err := Load(path, Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestOverrideAndDataDir(t *testing.T) {
 	if p.Runs[0].ID != RunID(p.Runs[0].Config) {
 		t.Fatal("id not recomputed after resolving data.dir")
 	}
-	p, err = Load(path, Options{Base: models.DefaultConfig(), Override: func(c *models.Config) { c.Data.Dir = "/elsewhere"; c.Epochs = 1 }})
+	p, err = Load(path, Options{Base: config.DefaultConfig(), Override: func(c *config.Config) { c.Data.Dir = "/elsewhere"; c.Epochs = 1 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +196,11 @@ func TestReservedKeysAreNotConfigKeys(t *testing.T) {
 // The example sweep of the whole report expands and every run is valid.
 func TestExampleSweep(t *testing.T) {
 	path := filepath.Join("..", "..", "examples", "dd2424-a1.yaml")
-	p, err := Load(path, Options{Base: models.DefaultConfig()})
+	p, err := Load(path, Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byLabel := map[string]models.Config{}
+	byLabel := map[string]config.Config{}
 	for _, r := range p.Runs {
 		byLabel[r.Label()] = r.Config
 	}

@@ -3,7 +3,7 @@ package sweep
 import (
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // FuzzParse: any sweep text expands to runs with distinct ids or gives an
@@ -16,7 +16,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("runs: [{eta: 0.1}, {eta: 0.1}]\n"))
 	f.Add([]byte("grid: {epochs: [1, 2, 3], batch: [1, 2, 3]}\nrepeats: 1000000000000\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
-		base := models.DefaultConfig()
+		base := config.DefaultConfig()
 		base.Data.Dir = "/data"
 		// A small limit keeps each input quick (the limit is checked
 		// before any run is made) and so the executions many.

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func TestGridPlan(t *testing.T) {
-	opt := Options{Base: models.DefaultConfig()}
+	opt := Options{Base: config.DefaultConfig()}
 	p, err := GridPlan(context.Background(), []string{"lambda=0,0.01", "eta = 0.001, 0.01", "loss=svm"}, opt)
 	if err != nil {
 		t.Fatal(err)

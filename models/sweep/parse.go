@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
@@ -43,7 +43,7 @@ type entry struct {
 	grid      []axis
 }
 
-func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis, error) {
+func (f *file) parseGrid(n *yaml.Node, where string, base config.Config) ([]axis, error) {
 	if n == nil {
 		return nil, nil
 	}
@@ -73,7 +73,7 @@ func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis
 		for _, val := range v.Content {
 			c := base
 			n := nest(k, val)
-			if err := models.ApplyYAML(n, f.name, &c); err != nil {
+			if err := config.ApplyYAML(n, f.name, &c); err != nil {
 				return nil, err
 			}
 			s := render(val)
@@ -99,7 +99,7 @@ func (f *file) parseGrid(n *yaml.Node, where string, base models.Config) ([]axis
 	return out, nil
 }
 
-func (f *file) parseRuns(n *yaml.Node, base models.Config, grid []axis) ([]entry, error) {
+func (f *file) parseRuns(n *yaml.Node, base config.Config, grid []axis) ([]entry, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, f.errf(n, "runs", "want a list of runs (each a mapping of settings), got %s", yamlstrict.Describe(n))
 	}
@@ -131,7 +131,7 @@ func (f *file) parseRuns(n *yaml.Node, base models.Config, grid []axis) ([]entry
 			}
 		}
 		c := base
-		if err := models.ApplyYAML(e.overrides, f.name, &c); err != nil {
+		if err := config.ApplyYAML(e.overrides, f.name, &c); err != nil {
 			return nil, err
 		}
 		set := leafKeys(e.overrides, "")
@@ -236,7 +236,7 @@ func render(n *yaml.Node) string {
 func reservedCollisions() []string {
 	var out []string
 	keys := map[string]bool{}
-	for _, k := range models.ConfigKeys() {
+	for _, k := range config.ConfigKeys() {
 		top, _, _ := strings.Cut(k, ".")
 		keys[top] = true
 	}

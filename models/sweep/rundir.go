@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // Files of a sweep directory: PlanFile at its top, one run directory per
@@ -61,11 +61,11 @@ func RunDir(out string, r *Run) string { return filepath.Join(out, r.ID) }
 // result.json is written last and atomically, so a run directory left
 // half-written by a killed process is never done.
 func IsDone(dir string, r *Run) bool {
-	cfg, err := models.ReadConfig(dir)
+	cfg, err := runfiles.ReadConfig(dir)
 	if err != nil || RunID(*cfg) != r.ID {
 		return false
 	}
-	res, err := models.ReadResult(dir)
+	res, err := runfiles.ReadResult(dir)
 	if err != nil || res.Partial {
 		return false
 	}
@@ -76,10 +76,10 @@ func IsDone(dir string, r *Run) bool {
 type RunStatus struct {
 	Run    *Run
 	State  State
-	Marker *Marker        // Running: who runs it
-	Stale  *Marker        // Missing: a dead marker (an interrupted attempt)
-	Error  string         // Failed: the error
-	Result *models.Result // Done
+	Marker *Marker          // Running: who runs it
+	Stale  *Marker          // Missing: a dead marker (an interrupted attempt)
+	Error  string           // Failed: the error
+	Result *runfiles.Result // Done
 }
 
 // StatusOf returns the state of run r in the sweep directory out.
@@ -88,7 +88,7 @@ func StatusOf(out string, r *Run) RunStatus {
 	st := RunStatus{Run: r, State: Missing}
 	if IsDone(dir, r) {
 		st.State = Done
-		st.Result, _ = models.ReadResult(dir)
+		st.Result, _ = runfiles.ReadResult(dir)
 		return st
 	}
 	if m, live := readMarker(dir); m != nil {
@@ -155,7 +155,7 @@ func WritePlan(out string, p *Plan) error {
 	if err != nil {
 		return err
 	}
-	return models.WriteFileAtomic(filepath.Join(out, PlanFile), append(b, '\n'))
+	return runfiles.WriteFileAtomic(filepath.Join(out, PlanFile), append(b, '\n'))
 }
 
 // ReadPlan reads sweep.json from a sweep directory.

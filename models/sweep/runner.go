@@ -12,9 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // RunFunc trains one run: cfg is the run's configuration with the device
@@ -22,14 +23,14 @@ import (
 // gtrain train does (config.json first, result.json last) and returns the
 // result. It must return when ctx is cancelled. Train is the one that
 // trains; tests give others.
-type RunFunc func(ctx context.Context, run *Run, cfg models.Config, dir string) (*models.Result, error)
+type RunFunc func(ctx context.Context, run *Run, cfg config.Config, dir string) (*runfiles.Result, error)
 
 // Train returns the RunFunc that trains a run with rundir.Continue, with
 // its data from cache (nil: each run reads its own). An interrupted run
 // keeps its checkpoint (the next attempt continues it); its result is
 // marked partial, so it does not count as done.
 func Train(cache *rundir.DataCache) RunFunc {
-	return func(ctx context.Context, _ *Run, cfg models.Config, dir string) (*models.Result, error) {
+	return func(ctx context.Context, _ *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
 		o, err := rundir.Continue(ctx, cfg, dir, rundir.Options{Data: cache})
 		if err != nil {
 			return nil, err
@@ -53,7 +54,7 @@ var ErrRunning = errors.New("another process is running it")
 // gone); without, such a run is left alone and RunOne returns ErrRunning.
 // An interrupted run (ctx cancelled) leaves neither marker nor failed
 // file: it is missing and a rerun trains it again.
-func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, takeOver bool) (res *models.Result, done bool, err error) {
+func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, takeOver bool) (res *runfiles.Result, done bool, err error) {
 	c, res, done, err := begin(out, r, device, takeOver)
 	if c == nil {
 		return res, done, err
@@ -70,7 +71,7 @@ func RunOne(ctx context.Context, out string, r *Run, device string, fn RunFunc, 
 // directory's lock and its running marker, kept fresh by a heartbeat.
 type claimed struct {
 	r      *Run
-	cfg    models.Config // r's, on the device
+	cfg    config.Config // r's, on the device
 	dir    string
 	device string
 	lock   *rundir.Lock
@@ -82,10 +83,10 @@ type claimed struct {
 // begin claims run r for training on device (RunOne). A run done already
 // returns its result and done; a run that cannot be claimed returns the
 // error; both with a nil claim.
-func begin(out string, r *Run, device string, takeOver bool) (*claimed, *models.Result, bool, error) {
+func begin(out string, r *Run, device string, takeOver bool) (*claimed, *runfiles.Result, bool, error) {
 	dir := RunDir(out, r)
 	if IsDone(dir, r) {
-		res, err := models.ReadResult(dir)
+		res, err := runfiles.ReadResult(dir)
 		return nil, res, true, err
 	}
 	// The lock makes this process the run directory's only writer for the
@@ -107,12 +108,12 @@ func begin(out string, r *Run, device string, takeOver bool) (*claimed, *models.
 		// Another process finished it between the check and the claim.
 		os.Remove(markerPath)
 		lock.Release()
-		res, err := models.ReadResult(dir)
+		res, err := runfiles.ReadResult(dir)
 		return nil, res, true, err
 	}
 	// A result or an error of an earlier attempt does not describe this
 	// one.
-	os.Remove(filepath.Join(dir, models.ResultFile))
+	os.Remove(filepath.Join(dir, runfiles.ResultFile))
 	os.Remove(filepath.Join(dir, FailedFile))
 
 	c := &claimed{r: r, cfg: r.Config, dir: dir, device: device, lock: lock, marker: markerPath, stop: make(chan struct{})}
@@ -145,7 +146,7 @@ func (c *claimed) end(ctx context.Context, err error) error {
 	}
 	host, _ := os.Hostname()
 	msg := fmt.Sprintf("%s\n\n%s on %s, pid %d, device %s\n", err, time.Now().UTC().Format(time.RFC3339), host, os.Getpid(), c.device)
-	if werr := models.WriteFileAtomic(filepath.Join(c.dir, FailedFile), []byte(msg)); werr != nil {
+	if werr := runfiles.WriteFileAtomic(filepath.Join(c.dir, FailedFile), []byte(msg)); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
@@ -166,7 +167,7 @@ func claim(dir, path, device string, takeOver bool) error {
 	b, _ := json.Marshal(newMarker(device))
 	b = append(b, '\n')
 	if takeOver {
-		return models.WriteFileAtomic(path, b)
+		return runfiles.WriteFileAtomic(path, b)
 	}
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -214,7 +215,7 @@ type Outcome struct {
 	Run     *Run
 	State   State // Done (now or earlier), Failed, Running (elsewhere) or Missing (interrupted)
 	Earlier bool  // done before this sweep started
-	Result  *models.Result
+	Result  *runfiles.Result
 	Err     error
 	Device  string
 	Seconds float64
@@ -306,7 +307,7 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 		finished int
 		wg       sync.WaitGroup
 	)
-	record := func(i int, res *models.Result, done bool, err error, device string, secs float64, size int) {
+	record := func(i int, res *runfiles.Result, done bool, err error, device string, secs float64, size int) {
 		o := Outcome{Run: &plan.Runs[i], Result: res, Err: err, Device: device, Seconds: secs, Stack: size}
 		switch {
 		case err == nil:
@@ -431,7 +432,7 @@ func errLine(err error) string {
 	return s
 }
 
-func pct(res *models.Result, split string) string {
+func pct(res *runfiles.Result, split string) string {
 	s, ok := res.Splits[split]
 	if !ok {
 		return "-"

@@ -14,16 +14,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // fakeRun writes a run directory as Train does, without training: its
 // test accuracy is the run's eta.
 func fakeRun(calls *atomic.Int32, delay time.Duration) RunFunc {
-	return func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	return func(ctx context.Context, r *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
 		calls.Add(1)
-		if err := models.WriteConfig(dir, &cfg); err != nil {
+		if err := runfiles.WriteConfig(dir, &cfg); err != nil {
 			return nil, err
 		}
 		select {
@@ -31,9 +32,9 @@ func fakeRun(calls *atomic.Int32, delay time.Duration) RunFunc {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		res := &models.Result{ConfigHash: cfg.Hash(), Device: cfg.Device, Dtype: cfg.Dtype, TotalSeconds: 1,
-			Splits: map[string]models.SplitResult{"test": {AccuracyTrained: cfg.Eta}, "val": {AccuracyTrained: cfg.Eta / 2}}}
-		return res, models.WriteResult(dir, res)
+		res := &runfiles.Result{ConfigHash: cfg.Hash(), Device: cfg.Device, Dtype: cfg.Dtype, TotalSeconds: 1,
+			Splits: map[string]runfiles.SplitResult{"test": {AccuracyTrained: cfg.Eta}, "val": {AccuracyTrained: cfg.Eta / 2}}}
+		return res, runfiles.WriteResult(dir, res)
 	}
 }
 
@@ -44,7 +45,7 @@ func gridPlan(t *testing.T, n int, opt Options) *Plan {
 		vals = append(vals, fmt.Sprintf("0.%02d", i))
 	}
 	if opt.Base.Loss == "" {
-		opt.Base = models.DefaultConfig()
+		opt.Base = config.DefaultConfig()
 	}
 	p, err := Parse([]byte("name: t\ngrid: {eta: ["+strings.Join(vals, ", ")+"]}\n"), "t.yaml", opt)
 	if err != nil {
@@ -72,17 +73,17 @@ func TestResumeSkipsDoneAndRerunsHalfWritten(t *testing.T) {
 	// config.json (a half-written rerun); run 4 holds another run's
 	// config.json and result.json.
 	dir := func(i int) string { return RunDir(out, &p.Runs[i]) }
-	os.Remove(filepath.Join(dir(1), models.ResultFile))
-	res, _ := models.ReadResult(dir(2))
+	os.Remove(filepath.Join(dir(1), runfiles.ResultFile))
+	res, _ := runfiles.ReadResult(dir(2))
 	res.Partial = true
-	models.WriteResult(dir(2), res)
-	res, _ = models.ReadResult(dir(3))
+	runfiles.WriteResult(dir(2), res)
+	res, _ = runfiles.ReadResult(dir(3))
 	res.ConfigHash = "000000000000"
-	models.WriteResult(dir(3), res)
+	runfiles.WriteResult(dir(3), res)
 	other := p.Runs[0].Config
-	models.WriteConfig(dir(4), &other)
-	res, _ = models.ReadResult(dir(0))
-	models.WriteResult(dir(4), res)
+	runfiles.WriteConfig(dir(4), &other)
+	res, _ = runfiles.ReadResult(dir(0))
+	runfiles.WriteResult(dir(4), res)
 
 	st := StatusPlan(out, p)
 	if st.Counts[Done] != 1 || st.Counts[Missing] != 4 {
@@ -121,14 +122,14 @@ func TestRunnerConcurrencyBound(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.devices, ","), func(t *testing.T) {
 			kind := DeviceKind(tc.devices[0])
-			p := gridPlan(t, 12, Options{NoValidate: true, Override: func(c *models.Config) { c.Device = kind }})
+			p := gridPlan(t, 12, Options{NoValidate: true, Override: func(c *config.Config) { c.Device = kind }})
 			var mu sync.Mutex
 			now, peak := map[string]int{}, map[string]int{}
 			total, peakTotal := 0, 0
 			var calls atomic.Int32
 			inner := fakeRun(&calls, 30*time.Millisecond)
 			rn := &Runner{Out: t.TempDir(), Devices: tc.devices, Workers: tc.workers,
-				Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+				Run: func(ctx context.Context, r *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
 					mu.Lock()
 					now[cfg.Device]++
 					total++
@@ -185,9 +186,9 @@ func TestFailedRunsAndStatus(t *testing.T) {
 	p := gridPlan(t, 4, Options{})
 	var calls atomic.Int32
 	ok := fakeRun(&calls, 0)
-	boom := func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	boom := func(ctx context.Context, r *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
 		if r.Index == 2 {
-			models.WriteConfig(dir, &cfg)
+			runfiles.WriteConfig(dir, &cfg)
 			return nil, errors.New("training diverged: the cost is NaN")
 		}
 		return ok(ctx, r, cfg, dir)
@@ -199,8 +200,8 @@ func TestFailedRunsAndStatus(t *testing.T) {
 	}
 	// Runs 1 and 3 now look like another process is running them: run 1
 	// live (this process), run 3 dead (a pid that is not there).
-	os.Remove(filepath.Join(RunDir(out, &p.Runs[1]), models.ResultFile))
-	os.Remove(filepath.Join(RunDir(out, &p.Runs[3]), models.ResultFile))
+	os.Remove(filepath.Join(RunDir(out, &p.Runs[1]), runfiles.ResultFile))
+	os.Remove(filepath.Join(RunDir(out, &p.Runs[3]), runfiles.ResultFile))
 	host, _ := os.Hostname()
 	writeMarker(t, RunDir(out, &p.Runs[1]), Marker{PID: os.Getpid(), Host: host, SlurmJob: "7_1"}, time.Now())
 	writeMarker(t, RunDir(out, &p.Runs[3]), Marker{PID: deadPID(t), Host: host}, time.Now())
@@ -290,7 +291,7 @@ func TestInterruptLeavesRunsMissing(t *testing.T) {
 	var calls atomic.Int32
 	inner := fakeRun(&calls, 10*time.Second)
 	started := make(chan struct{}, 6)
-	rn := &Runner{Out: out, Workers: 2, Run: func(ctx context.Context, r *Run, cfg models.Config, dir string) (*models.Result, error) {
+	rn := &Runner{Out: out, Workers: 2, Run: func(ctx context.Context, r *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
 		started <- struct{}{}
 		return inner(ctx, r, cfg, dir)
 	}}

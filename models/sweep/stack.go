@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 // DefaultStack is the default largest number of runs trained as one
@@ -19,18 +21,18 @@ const DefaultStack = 16
 // run directories. It writes each run directory as RunFunc does and
 // returns each run's result and error. It must return when ctx is
 // cancelled. TrainStack is the one that trains; tests give others.
-type StackFunc func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error)
+type StackFunc func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error)
 
 // TrainStack returns the StackFunc that trains with rundir.ContinueStack,
 // with its data from cache (nil: each stack reads its own).
 func TrainStack(cache *rundir.DataCache) StackFunc {
-	return func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error) {
+	return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error) {
 		ms := make([]rundir.Member, len(runs))
 		for i := range runs {
 			ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
 		}
 		outs, errs := rundir.ContinueStack(ctx, ms, rundir.Options{Data: cache})
-		res := make([]*models.Result, len(runs))
+		res := make([]*runfiles.Result, len(runs))
 		for i, o := range outs {
 			if o != nil {
 				res[i] = o.Result
@@ -95,8 +97,8 @@ func StacksFor(runs []Run, idx []int, n, workers int) [][]int {
 // as one stack, with what RunOne does for each (locks, markers, failed
 // files; a run done already returns its stored result): rs[i]'s outcome
 // is res[i], done[i], errs[i].
-func RunStack(ctx context.Context, out string, rs []*Run, device string, fn StackFunc, takeOver bool) (res []*models.Result, done []bool, errs []error) {
-	res, done, errs = make([]*models.Result, len(rs)), make([]bool, len(rs)), make([]error, len(rs))
+func RunStack(ctx context.Context, out string, rs []*Run, device string, fn StackFunc, takeOver bool) (res []*runfiles.Result, done []bool, errs []error) {
+	res, done, errs = make([]*runfiles.Result, len(rs)), make([]bool, len(rs)), make([]error, len(rs))
 	var claims []*claimed
 	var at []int
 	for i, r := range rs {
@@ -110,7 +112,7 @@ func RunStack(ctx context.Context, out string, rs []*Run, device string, fn Stac
 	if len(claims) == 0 {
 		return
 	}
-	runs, cfgs, dirs := make([]*Run, len(claims)), make([]models.Config, len(claims)), make([]string, len(claims))
+	runs, cfgs, dirs := make([]*Run, len(claims)), make([]config.Config, len(claims)), make([]string, len(claims))
 	for j, c := range claims {
 		runs[j], cfgs[j], dirs[j] = c.r, c.cfg, c.dir
 	}

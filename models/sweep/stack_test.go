@@ -16,7 +16,9 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
+	"github.com/gtrain/gtrain/models/runfiles"
 )
 
 func TestStacks(t *testing.T) {
@@ -28,7 +30,7 @@ runs:
   - {batch: 50}
   - {batch: 20, loss: svm}
   - {batch: 50, epochs: 7}
-`), "s.yaml", Options{Base: models.DefaultConfig()})
+`), "s.yaml", Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ runs:
 // noisyData is a cache of 60 random images per split with random labels,
 // whatever the data section.
 func noisyData() *rundir.DataCache {
-	return rundir.NewDataCache(func(models.DataConfig) (*data.Splits, error) {
+	return rundir.NewDataCache(func(config.DataConfig) (*data.Splits, error) {
 		rng := rand.New(rand.NewPCG(2, 3))
 		mk := func() *data.Dataset {
 			ds := &data.Dataset{Pixels: make([]uint8, 60*data.ImageSize), Labels: make([]uint8, 60), Classes: data.DefaultClasses()}
@@ -109,7 +111,7 @@ runs:
 `
 
 func stackPlan(t *testing.T) *Plan {
-	p, err := Parse([]byte(stackSweep), "st.yaml", Options{Base: models.DefaultConfig()})
+	p, err := Parse([]byte(stackSweep), "st.yaml", Options{Base: config.DefaultConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,11 +153,11 @@ func sameRunDirs(t *testing.T, p *Plan, a, b string) {
 		if len(fa) > 0 {
 			continue
 		}
-		ma, err := os.ReadFile(filepath.Join(da, models.ModelFile))
+		ma, err := os.ReadFile(filepath.Join(da, runfiles.ModelFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		mb, _ := os.ReadFile(filepath.Join(db, models.ModelFile))
+		mb, _ := os.ReadFile(filepath.Join(db, runfiles.ModelFile))
 		if !bytes.Equal(ma, mb) {
 			t.Errorf("run %d (%s): model.json differs", i, r.Label())
 		}
@@ -171,7 +173,7 @@ func headLine(b []byte) string {
 }
 
 func untimedResult(t *testing.T, dir string) string {
-	res, err := models.ReadResult(dir)
+	res, err := runfiles.ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestStackedSweepResume(t *testing.T) {
 	found := map[string][]rundir.State{}
 	stackFn := func(ctx context.Context, cancelAfter int, cancel func()) StackFunc {
 		epochs := 0
-		return func(ctx context.Context, runs []*Run, cfgs []models.Config, dirs []string) ([]*models.Result, []error) {
+		return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error) {
 			ms := make([]rundir.Member, len(runs))
 			for i := range runs {
 				ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
@@ -206,13 +208,13 @@ func TestStackedSweepResume(t *testing.T) {
 				mu.Lock()
 				found[f.Dir] = append(found[f.Dir], f.State)
 				mu.Unlock()
-			}, OnEpoch: func(models.EpochMetrics) {
+			}, OnEpoch: func(runfiles.EpochMetrics) {
 				if epochs++; epochs == cancelAfter {
 					cancel()
 				}
 			}}
 			outs, errs := rundir.ContinueStack(ctx, ms, opt)
-			res := make([]*models.Result, len(outs))
+			res := make([]*runfiles.Result, len(outs))
 			for i, o := range outs {
 				if o != nil {
 					res[i] = o.Result

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/gtrain/gtrain/data"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Bounds of the values of a model. They are far looser than any trained
@@ -33,7 +34,7 @@ func (m *Model) Validate() error {
 	if m.Dtype != "float64" && m.Dtype != "float32" {
 		return fmt.Errorf("dtype %q: want float64 or float32", m.Dtype)
 	}
-	if err := m.checkShape(); err != nil {
+	if err := m.CheckShape(); err != nil {
 		return err
 	}
 	seen := make(map[string]int, len(m.Classes))
@@ -65,9 +66,9 @@ func (m *Model) Validate() error {
 	return nil
 }
 
-// checkShape checks the dimensions of m: cheap enough for every Predict,
+// CheckShape checks the dimensions of m: cheap enough for every Predict,
 // so that a model built in code cannot make it panic.
-func (m *Model) checkShape() error {
+func (m *Model) CheckShape() error {
 	switch {
 	case m.D != data.ImageSize:
 		return fmt.Errorf("d = %d: the images have %d values (%d×%d×3)", m.D, data.ImageSize, data.Side, data.Side)
@@ -92,7 +93,7 @@ func (m *Model) checkShape() error {
 // a run stopped before it wrote model.json. The normalization is fitted to
 // the training split again, as training did. The model is validated as
 // model.json is; an error names checkpoint.json.
-func ModelFromCheckpoint(dir string, cfg *Config, splits *data.Splits) (*Model, error) {
+func ModelFromCheckpoint(dir string, cfg *config.Config, splits *data.Splits) (*Model, error) {
 	ck, err := ReadCheckpoint(dir, cfg)
 	if err != nil {
 		return nil, err
@@ -115,3 +116,6 @@ func ModelFromCheckpoint(dir string, cfg *Config, splits *data.Splits) (*Model, 
 	}
 	return m, nil
 }
+
+// Normalizer returns the model's input normalization.
+func (m *Model) Normalizer() *data.Normalizer { return &data.Normalizer{Mean: m.Mean, Std: m.Std} }

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"fmt"
@@ -8,8 +8,7 @@ import (
 	"slices"
 
 	"github.com/gtrain/gtrain/data"
-	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models/engine"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // DataShape is what a checkpoint is checked against besides its
@@ -29,15 +28,6 @@ func ShapeOf(s *data.Splits) DataShape {
 	return sh
 }
 
-func shapeOfPrepared[T graph.Float](d *Prepared[T]) DataShape {
-	n := d.Train.Len()
-	sh := DataShape{K: len(d.Train.Y) / n, D: len(d.Train.X) / n, Sizes: map[string]int{}}
-	for i, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
-		sh.Sizes[SplitNames[i]] = s.Len()
-	}
-	return sh
-}
-
 // Check compares every field of a decoded checkpoint with what a run of
 // cfg on data of shape sh can have written: position, learning rate
 // (recomputed from the schedule), parameter sizes, the epoch's order and
@@ -46,7 +36,7 @@ func shapeOfPrepared[T graph.Float](d *Prepared[T]) DataShape {
 // metrics per epoch, the untrained figures and the early-stopping state.
 // With the checksum this refuses a checkpoint that would not continue the
 // run exactly.
-func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
+func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -93,12 +83,12 @@ func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
 	// The rate in use: that of the epoch under way, or of the last one
 	// when finished; at a boundary the cyclic schedule holds its
 	// cycle's start (recomputed when the next epoch begins).
-	want := cfg.etaOfEpoch(e+1, steps)
+	want := cfg.EtaOfEpoch(e+1, steps)
 	switch {
 	case ck.Finished:
-		want = cfg.etaOfEpoch(e, steps)
+		want = cfg.EtaOfEpoch(e, steps)
 	case cfg.Schedule == "cyclic" && ck.Order == nil:
-		want = cfg.cyclicEta(0)
+		want = cfg.CyclicEta(0)
 	}
 	if ck.Eta != want {
 		return fmt.Errorf("learning rate %v: the schedule gives %v", ck.Eta, want)
@@ -109,20 +99,7 @@ func (ck *Checkpoint) Check(cfg *Config, sh DataShape) error {
 	return ck.checkAugmentRNG(cfg, steps, sh.D)
 }
 
-// etaOfEpoch is the learning rate of epoch e (1-based) as the trainer sets
-// it, with the same arithmetic.
-func (c *Config) etaOfEpoch(e, steps int) float64 {
-	if c.Schedule == "cyclic" {
-		return c.cyclicEta((e - 1) * steps)
-	}
-	eta := c.epochEta(1, 0)
-	for i := 2; i <= e; i++ {
-		eta = c.epochEta(i, eta)
-	}
-	return eta
-}
-
-func checkParams(what string, w, b floats, dtype string) error {
+func checkParams(what string, w, b Floats, dtype string) error {
 	for _, v := range append(append([]float64(nil), w...), b...) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%s hold %v", what, v)
@@ -134,7 +111,7 @@ func checkParams(what string, w, b floats, dtype string) error {
 	return nil
 }
 
-func (ck *Checkpoint) checkEpochs(cfg *Config, steps int) error {
+func (ck *Checkpoint) checkEpochs(cfg *config.Config, steps int) error {
 	// Losses are only required finite: a device's arithmetic may round
 	// one a hair below 0.
 	finite := func(vs ...float64) bool {
@@ -150,8 +127,8 @@ func (ck *Checkpoint) checkEpochs(cfg *Config, steps int) error {
 		switch {
 		case m.Epoch != i+1:
 			return fmt.Errorf("metrics of epoch %d in place %d", m.Epoch, i+1)
-		case m.Eta != cfg.etaOfEpoch(i+1, steps):
-			return fmt.Errorf("epoch %d: learning rate %v, the schedule gives %v", i+1, m.Eta, cfg.etaOfEpoch(i+1, steps))
+		case m.Eta != cfg.EtaOfEpoch(i+1, steps):
+			return fmt.Errorf("epoch %d: learning rate %v, the schedule gives %v", i+1, m.Eta, cfg.EtaOfEpoch(i+1, steps))
 		case !finite(m.TrainLoss, m.TrainCost, m.ValLoss, m.ValCost, m.Seconds) || m.Seconds < 0 || !frac(m.TrainAcc) || !frac(m.ValAcc):
 			return fmt.Errorf("epoch %d: metrics out of range: %+v", i+1, m)
 		case ck.EpochSeconds[i] != m.Seconds:
@@ -181,7 +158,7 @@ func (ck *Checkpoint) checkUntrained(sh DataShape) error {
 
 // checkEarlyStop: the best epoch is the first with the highest validation
 // accuracy so far, as endEpoch keeps it.
-func (ck *Checkpoint) checkEarlyStop(cfg *Config, sh DataShape) error {
+func (ck *Checkpoint) checkEarlyStop(cfg *config.Config, sh DataShape) error {
 	if cfg.EarlyStop == 0 || ck.Epoch == 0 {
 		if ck.BestEpoch != 0 || ck.BestAcc != 0 || ck.BestW != nil || ck.BestB != nil {
 			return fmt.Errorf("an early-stopping state (best epoch %d) where there can be none", ck.BestEpoch)
@@ -205,7 +182,7 @@ func (ck *Checkpoint) checkEarlyStop(cfg *Config, sh DataShape) error {
 
 // checkOrder replays the shuffling from the seed: the order of an epoch
 // under way and the shuffling RNG's state are then known exactly.
-func (ck *Checkpoint) checkOrder(cfg *Config, n int) error {
+func (ck *Checkpoint) checkOrder(cfg *config.Config, n int) error {
 	if ck.Order != nil {
 		if len(ck.Order) != n {
 			return fmt.Errorf("order of %d samples, the training split has %d", len(ck.Order), n)
@@ -218,7 +195,7 @@ func (ck *Checkpoint) checkOrder(cfg *Config, n int) error {
 			seen[i] = true
 		}
 	}
-	src := rand.NewPCG(cfg.Seed, streamShuffle)
+	src := rand.NewPCG(cfg.Seed, config.StreamShuffle)
 	rng := rand.New(src)
 	order := make([]int, n)
 	epochs := ck.Epoch
@@ -246,7 +223,7 @@ func (ck *Checkpoint) checkOrder(cfg *Config, n int) error {
 // draws from its start than the steps so far can have made (a generous
 // bound: 16 draws per pixel and per image for each operation), and at its
 // start without augmentation.
-func (ck *Checkpoint) checkAugmentRNG(cfg *Config, steps, dim int) error {
+func (ck *Checkpoint) checkAugmentRNG(cfg *config.Config, steps, dim int) error {
 	var st rand.PCG
 	if err := st.UnmarshalBinary(ck.Augment); err != nil {
 		return fmt.Errorf("augmentation RNG state: %w", err)
@@ -255,7 +232,7 @@ func (ck *Checkpoint) checkAugmentRNG(cfg *Config, steps, dim int) error {
 	updates.Add(updates, big.NewInt(int64(ck.Step)))
 	bound := new(big.Int).Mul(updates, big.NewInt(int64(cfg.Batch)*int64(len(cfg.Augment))))
 	bound.Mul(bound, big.NewInt(16*(int64(dim)+1)))
-	start, _ := rand.NewPCG(cfg.Seed, streamAugment).MarshalBinary()
+	start, _ := rand.NewPCG(cfg.Seed, config.StreamAugment).MarshalBinary()
 	if d := pcgDistance(start, ck.Augment); d.Cmp(bound) > 0 {
 		return fmt.Errorf("augmentation RNG state is not reachable from the seed in %d steps", updates)
 	}

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 // EpochMetrics are the figures of one epoch, measured after its last step.
 type EpochMetrics struct {

@@ -1,10 +1,7 @@
-package models
+package runfiles
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models/engine"
 )
 
 // validModel returns a model of the data's shape with small random
@@ -131,7 +127,7 @@ func TestReadModelAccepts(t *testing.T) {
 		t.Run(dtype, func(t *testing.T) {
 			want := validModel()
 			if dtype == "float32" {
-				want = NewModel(ModelParams[float32](want), want.Classes, want.Normalizer())
+				want = NewModel(float32Params(want), want.Classes, want.Normalizer())
 			}
 			want.Std[0] = 1 // a constant dimension's, as FitNormalizer gives
 			dir := t.TempDir()
@@ -170,7 +166,7 @@ func TestModelFromCheckpoint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			ck := &Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.Eta, W: tc.w, B: tc.b}
+			ck := &Checkpoint{Version: CheckpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.Eta, W: tc.w, B: tc.b}
 			if err := WriteCheckpoint(dir, ck); err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +195,7 @@ func TestModelFromCheckpointEarlyStop(t *testing.T) {
 	k, d := data.NumClasses, data.ImageSize
 	for _, finished := range []bool{true, false} {
 		dir := t.TempDir()
-		ck := &Checkpoint{Version: checkpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.Eta,
+		ck := &Checkpoint{Version: CheckpointVersion, ConfigHash: cfg.Hash(), Dtype: cfg.Dtype, Eta: cfg.Eta,
 			W: fill(k*d, 0.01), B: fill(k, 0.5), Finished: finished, BestEpoch: 1, BestW: fill(k*d, 0.02), BestB: fill(k, 0.25)}
 		if err := WriteCheckpoint(dir, ck); err != nil {
 			t.Fatal(err)
@@ -215,43 +211,5 @@ func TestModelFromCheckpointEarlyStop(t *testing.T) {
 		if m.W[0] != wantW || m.W[k*d-1] != wantW || m.B[0] != wantB {
 			t.Errorf("finished %v: w %v, b %v; want %v, %v", finished, m.W[0], m.B[0], wantW, wantB)
 		}
-	}
-}
-
-// TestPredictBadShape: a model built in code of the wrong shape is an
-// error from Predict, not a panic in the normalization.
-func TestPredictBadShape(t *testing.T) {
-	m := validModel()
-	m.D, m.W, m.Mean, m.Std = 100, m.W[:10*100], m.Mean[:100], m.Std[:100]
-	for _, n := range []int{100, data.ImageSize} {
-		if _, err := m.Predict(make([]uint8, n)); err == nil || !strings.Contains(err.Error(), "d = 100") {
-			t.Errorf("image of %d values: error %v", n, err)
-		}
-	}
-}
-
-// TestEvaluateModel: evaluation stops with the context's cause when it is
-// cancelled, and refuses a model whose classes are not the data's.
-func TestEvaluateModel(t *testing.T) {
-	spec := engine.Spec{Device: "cpu", Loss: graph.CrossEntropy}
-	m := validModel()
-	d := PrepareWith[float64](randomSplits(6), m.Normalizer())
-	evals, err := EvaluateModel(context.Background(), m, d, spec)
-	if err != nil || len(evals) != 3 || evals["test"].N != 6 || math.IsNaN(evals["test"].Cost) {
-		t.Fatalf("evaluation: %+v, %v", evals, err)
-	}
-	stop := errors.New("stopped by the test")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(stop)
-	if evals, err := EvaluateModel(ctx, m, d, spec); !errors.Is(err, stop) || evals != nil {
-		t.Errorf("cancelled: %v, %v; want the cause", evals, err)
-	}
-	three := validModel()
-	three.K, three.Classes, three.W, three.B = 3, three.Classes[:3], three.W[:3*data.ImageSize], three.B[:3]
-	if err := three.Validate(); err != nil {
-		t.Fatal(err) // a valid model, for predict; not for CIFAR-10's labels
-	}
-	if _, err := EvaluateModel(context.Background(), three, d, spec); err == nil || !strings.Contains(err.Error(), "model of 3 classes; the data has 10") {
-		t.Errorf("three classes: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"bytes"
@@ -11,11 +11,12 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func TestRunDirRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	cfg.Data.Dir = "/data"
 	if err := WriteConfig(dir, &cfg); err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func TestRunDirRoundTrip(t *testing.T) {
 }
 
 func TestResultBlock(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	res := &Result{Splits: map[string]SplitResult{
 		"train": {AccuracyUntrained: 0.1048, AccuracyTrained: 0.4643, CostTrained: 1.6912},
 		"val":   {AccuracyUntrained: 0.1071, AccuracyTrained: 0.3901, CostTrained: 1.86},

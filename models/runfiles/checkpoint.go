@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"bytes"
@@ -13,13 +13,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/engine"
 )
 
 // CheckpointFile is the checkpoint's file in a run directory.
 const CheckpointFile = "checkpoint.json"
 
-// checkpointVersion is the version of the checkpoint format. Version 2:
+// CheckpointVersion is the version of the checkpoint format. Version 2:
 // a JSON object (the fields of Checkpoint) exactly as encoding/json writes
 // it, whose field "sha256" is the hex SHA-256 of the same encoding with
 // that field left out; float arrays are base64 of their little-endian
@@ -31,7 +32,7 @@ const CheckpointFile = "checkpoint.json"
 // lowered) cannot be told from a good one, and a resume from an altered
 // checkpoint gives a silently different result. Checkpoints only live
 // while a run is unfinished, so the cost is retraining those runs.
-const checkpointVersion = 2
+const CheckpointVersion = 2
 
 // Checkpoint is everything needed to continue a run exactly where it
 // stopped: parameters, position (epoch and step), learning rate, RNG
@@ -48,8 +49,8 @@ type Checkpoint struct {
 	Eta      float64 `json:"eta"`      // learning rate of epoch Epoch+1 (or of the last epoch)
 	Finished bool    `json:"finished"` // all epochs done (or stopped early)
 
-	W       floats `json:"w"`
-	B       floats `json:"b"`
+	W       Floats `json:"w"`
+	B       Floats `json:"b"`
 	Shuffle []byte `json:"rng_shuffle"`
 	Augment []byte `json:"rng_augment"`
 	Order   []int  `json:"order,omitempty"` // the permutation of the unfinished epoch
@@ -60,17 +61,17 @@ type Checkpoint struct {
 
 	BestAcc   float64 `json:"best_val_accuracy"`
 	BestEpoch int     `json:"best_epoch"`
-	BestW     floats  `json:"best_w,omitempty"`
-	BestB     floats  `json:"best_b,omitempty"`
+	BestW     Floats  `json:"best_w,omitempty"`
+	BestB     Floats  `json:"best_b,omitempty"`
 
 	// Checksum is set by EncodeCheckpoint and checked by DecodeCheckpoint.
 	Checksum string `json:"sha256,omitempty"`
 }
 
-// floats is a float64 slice stored as base64 of little-endian bytes.
-type floats []float64
+// Floats is a float64 slice stored as base64 of little-endian bytes.
+type Floats []float64
 
-func (f floats) MarshalJSON() ([]byte, error) {
+func (f Floats) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 8*len(f))
 	for i, v := range f {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
@@ -78,7 +79,7 @@ func (f floats) MarshalJSON() ([]byte, error) {
 	return json.Marshal(base64.StdEncoding.EncodeToString(b))
 }
 
-func (f *floats) UnmarshalJSON(data []byte) error {
+func (f *Floats) UnmarshalJSON(data []byte) error {
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
@@ -132,7 +133,7 @@ func WriteCheckpoint(dir string, ck *Checkpoint) error {
 
 // ReadCheckpoint reads the checkpoint of a run directory and checks that it
 // is intact and belongs to cfg. Check then compares it with the data.
-func ReadCheckpoint(dir string, cfg *Config) (*Checkpoint, error) {
+func ReadCheckpoint(dir string, cfg *config.Config) (*Checkpoint, error) {
 	path := filepath.Join(dir, CheckpointFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -159,11 +160,11 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("not a gtrain checkpoint: %w", err)
 	}
 	switch {
-	case ck.Version > checkpointVersion:
-		return nil, fmt.Errorf("checkpoint format version %d is newer than this gtrain's %d", ck.Version, checkpointVersion)
+	case ck.Version > CheckpointVersion:
+		return nil, fmt.Errorf("checkpoint format version %d is newer than this gtrain's %d", ck.Version, CheckpointVersion)
 	case ck.Version < 1:
 		return nil, fmt.Errorf("checkpoint without a format version")
-	case ck.Version < checkpointVersion:
+	case ck.Version < CheckpointVersion:
 		return nil, fmt.Errorf("checkpoint format version %d has no checksum and cannot be verified; resume it with the gtrain that wrote it, or train again", ck.Version)
 	case ck.Checksum == "":
 		return nil, fmt.Errorf("checkpoint without its checksum (field sha256): refusing a file that cannot be verified")

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"encoding/json"

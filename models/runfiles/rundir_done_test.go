@@ -1,19 +1,21 @@
-package models
+package runfiles
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gtrain/gtrain/models/config"
 )
 
 func TestFinishedRun(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	other := cfg
 	other.Lambda = 0.5
 	for _, c := range []struct {
 		name                 string
-		ckCfg                *Config // nil: no checkpoint
+		ckCfg                *config.Config // nil: no checkpoint
 		finished             bool
 		model                string  // "good", "bad" (refused by ReadModel) or "": none
 		result               *Result // nil: no result.json
@@ -36,7 +38,7 @@ func TestFinishedRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.ckCfg != nil {
-				ck := &Checkpoint{Version: checkpointVersion, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: floats{1}, B: floats{1}}
+				ck := &Checkpoint{Version: CheckpointVersion, ConfigHash: c.ckCfg.Hash(), Dtype: c.ckCfg.Dtype, Finished: c.finished, W: Floats{1}, B: Floats{1}}
 				if err := WriteCheckpoint(dir, ck); err != nil {
 					t.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package models
+package runfiles
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // Files of a run directory.
@@ -21,7 +23,7 @@ const (
 var MetricsHeader = []string{"epoch", "eta", "train_loss", "train_cost", "train_accuracy", "val_loss", "val_cost", "val_accuracy", "seconds"}
 
 // WriteConfig writes cfg as config.json into dir, creating dir.
-func WriteConfig(dir string, cfg *Config) error {
+func WriteConfig(dir string, cfg *config.Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
@@ -59,7 +61,7 @@ func WriteMetrics(dir string, epochs []EpochMetrics) error {
 
 // ReadConfig reads config.json from a run directory; unknown keys are an
 // error (a config.json from a newer gtrain, or edited by hand).
-func ReadConfig(dir string) (*Config, error) {
+func ReadConfig(dir string) (*config.Config, error) {
 	path := filepath.Join(dir, ConfigFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -67,7 +69,7 @@ func ReadConfig(dir string) (*Config, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var c Config
+	var c config.Config
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

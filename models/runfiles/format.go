@@ -1,16 +1,18 @@
-package models
+package runfiles
 
 import (
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // WriteResultBlock prints the run in the format of the report's result
 // blocks: the model parameters, then for the training, validation and test
 // data the accuracy before and after training and the final cost.
-func WriteResultBlock(w io.Writer, cfg *Config, res *Result) error {
+func WriteResultBlock(w io.Writer, cfg *config.Config, res *Result) error {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	params := [][2]string{
 		{"loss", cfg.Loss}, {"lambda", g(cfg.Lambda)}, {"eta", g(cfg.Eta)},

@@ -1,6 +1,7 @@
-package models
+package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -112,12 +113,17 @@ func TestConfigKeysFollowConfig(t *testing.T) {
 	// gives the same Config.
 	cfg := DefaultConfig()
 	cfg.Data.Dir, cfg.Data.ValHoldout, cfg.Data.Val = "/d", 0, []string{"data_batch_2"}
-	dir := t.TempDir()
-	if err := WriteConfig(dir, &cfg); err != nil {
+	// config.json is Config's JSON, indented (package runfiles writes it).
+	b, err := json.MarshalIndent(&cfg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := Config{}
-	if err := LoadConfigFile(filepath.Join(dir, ConfigFile), &got); err != nil {
+	if err := LoadConfigFile(path, &got); err != nil {
 		t.Fatalf("config.json as a config file: %v", err)
 	}
 	if !reflect.DeepEqual(got, cfg) {
