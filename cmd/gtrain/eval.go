@@ -70,7 +70,7 @@ func evalCommand() *cli.Command {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			spec := engine.Spec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
+			spec := engine.Spec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.L2Weight()}
 			evaluate, err := graph.ForDtype(m.Dtype, evaluateAs[float32], evaluateAs[float64])
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", dir, err)
