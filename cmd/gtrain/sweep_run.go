@@ -83,6 +83,7 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 		if err != nil {
 			return err
 		}
+		r.Label, r.Expect = rs.Run.Label(), rs.Run.Expect
 		runs = append(runs, r)
 	}
 	if len(runs) == 0 {
@@ -91,6 +92,9 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 	t := report.NewTable(runs)
 	fmt.Fprintln(stdout)
 	if err := writeTable(stdout, t, "markdown"); err != nil {
+		return err
+	}
+	if err := writeExpectTable(stdout, runs, "markdown"); err != nil {
 		return err
 	}
 	if html == "" {

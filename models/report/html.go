@@ -66,6 +66,15 @@ type htmlTable struct {
 	Rows    [][]Cell
 }
 
+// Numeric says which of the table's columns are numeric.
+func (t htmlTable) Numeric() []bool {
+	out := make([]bool, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Numeric
+	}
+	return out
+}
+
 var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -88,11 +97,11 @@ p.dir { color: #555; font-size: 0.9em; }
 <body>
 <h1>{{.Title}}</h1>
 <p>Runs compared: {{len .Runs}}.</p>
-{{range .Tables}}{{if .Heading}}<h2>{{.Heading}}</h2>
+{{range $t := .Tables}}{{if .Heading}}<h2>{{.Heading}}</h2>
 {{end}}<table class="comparison">
 <thead><tr>{{range .Columns}}<th>{{.Header}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if (index $.NumericCols $i)}} class="num"{{end}}>{{$c.Display}}</td>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if (index $t.Numeric $i)}} class="num"{{end}}>{{$c.Display}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}
@@ -108,20 +117,17 @@ p.dir { color: #555; font-size: 0.9em; }
 `))
 
 // WriteHTML writes a self-contained HTML report: the comparison table t
-// (one table per loss when the runs use several), then for each of its
+// (one table per loss when the runs use several), the published-vs-measured
+// table (NewExpectTable) when some run states figures, then for each of its
 // runs a section with its settings and its pictures (RunPictures that its
 // directory holds), embedded as PNG data URIs. Call EnsurePictures first
 // to draw missing pictures.
 func WriteHTML(w io.Writer, title string, t *Table) error {
 	data := struct {
-		Title       string
-		Tables      []htmlTable
-		NumericCols []bool
-		Runs        []htmlRun
+		Title  string
+		Tables []htmlTable
+		Runs   []htmlRun
 	}{Title: title}
-	for _, c := range t.Columns {
-		data.NumericCols = append(data.NumericCols, c.Numeric)
-	}
 	groups, names, err := t.GroupBy("loss")
 	if err != nil || len(groups) < 2 {
 		data.Tables = []htmlTable{{Columns: t.Columns, Rows: t.Rows}}
@@ -129,6 +135,9 @@ func WriteHTML(w io.Writer, title string, t *Table) error {
 		for i, g := range groups {
 			data.Tables = append(data.Tables, htmlTable{Heading: LossName(names[i]) + " loss", Columns: g.Columns, Rows: g.Rows})
 		}
+	}
+	if et := NewExpectTable(t.Runs); et != nil {
+		data.Tables = append(data.Tables, htmlTable{Heading: "Published and measured figures", Columns: et.Columns, Rows: et.Rows})
 	}
 	for i, r := range t.Runs {
 		hr := htmlRun{ID: fmt.Sprintf("run-%d", i+1), Name: r.Name, Dir: r.Dir, Summary: summary(r)}

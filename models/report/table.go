@@ -15,15 +15,21 @@ import (
 	"strings"
 
 	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/expect"
 )
 
 // Run is one run directory read for a report.
 type Run struct {
 	// Dir is the directory as given; Name is its base name.
 	Dir, Name string
-	Config    *models.Config
+	// Label names the run in its sweep ("model1: loss=svm"); "" outside one.
+	Label  string
+	Config *models.Config
 	// Result is nil for a run without result.json (not finished).
 	Result *models.Result
+	// Expect are the figures the run should reproduce (its sweep's
+	// plan states them); nil when none.
+	Expect []expect.Figure
 	// raw is config.json as a generic object, for the settings that
 	// some versions of the configuration have and others lack.
 	raw map[string]any
@@ -141,6 +147,12 @@ var columns = []column{
 	{Column: Column{Key: "loss", Header: "loss"}, cell: func(r *Run) Cell { return Cell{Text: r.Config.Loss} }},
 	{Column: Column{Key: "lambda", Header: "λ", Numeric: true}, cell: func(r *Run) Cell {
 		return num(r.Config.Lambda, strconv.FormatFloat(r.Config.Lambda, 'g', -1, 64))
+	}},
+	{Column: Column{Key: "l2", Header: "L2"}, optional: true, cell: func(r *Run) Cell {
+		if r.Config.L2 == "half" {
+			return Cell{Text: "λ/2·‖W‖²"}
+		}
+		return Cell{}
 	}},
 	{Column: Column{Key: "eta", Header: "η", Numeric: true}, cell: func(r *Run) Cell {
 		return num(r.Config.Eta, strconv.FormatFloat(r.Config.Eta, 'g', -1, 64))
