@@ -159,3 +159,20 @@ func TestVerdictText(t *testing.T) {
 		}
 	}
 }
+
+// A reason or a tolerance may be a YAML alias of an anchor stated once.
+func TestParseAliases(t *testing.T) {
+	items, err := Parse(node(t, `
+within: &tol {accuracy: 1, cost: 0.05}
+train_accuracy: {value: 43.66, unreproduced: &why "the noise"}
+train_cost: {value: 1.67, unreproduced: *why}
+test_cost: {value: 1.81, within: 0.1}
+`), "s.yaml", "expect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := items[0].Figures
+	if f[0].Unreproduced != "the noise" || f[1].Unreproduced != "the noise" || f[1].Tol != 0.05 || f[2].Tol != 0.1 {
+		t.Errorf("figures %+v", f)
+	}
+}

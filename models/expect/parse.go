@@ -47,9 +47,7 @@ type Cond struct {
 // Parse reads an expect: value (n, at key in file) into its items.
 func Parse(n *yaml.Node, file, key string) ([]Item, error) {
 	p := parser{file: file}
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	n = deref(n)
 	switch n.Kind {
 	case yaml.MappingNode:
 		it, err := p.item(n, key)
@@ -63,9 +61,7 @@ func Parse(n *yaml.Node, file, key string) ([]Item, error) {
 		}
 		var out []Item
 		for i, c := range n.Content {
-			for c.Kind == yaml.AliasNode {
-				c = c.Alias
-			}
+			c = deref(c)
 			where := fmt.Sprintf("%s[%d]", key, i)
 			if c.Kind != yaml.MappingNode {
 				return nil, p.errf(c, where, "want a mapping of figures, got %s", yamlstrict.Describe(c))
@@ -83,6 +79,14 @@ func Parse(n *yaml.Node, file, key string) ([]Item, error) {
 
 type parser struct{ file string }
 
+// deref follows a YAML alias (*name) to its anchor's node.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
 func (p parser) errf(n *yaml.Node, key, format string, args ...any) error {
 	return yamlstrict.Errorf(p.file, n, key, format, args...)
 }
@@ -96,10 +100,7 @@ func (p parser) item(n *yaml.Node, key string) (Item, error) {
 	tol := tolerances{math.NaN(), math.NaN()}
 	var figs [][2]*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		for v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
+		k, v := n.Content[i], deref(n.Content[i+1])
 		where := key + "." + k.Value
 		switch {
 		case k.Value == "when":
@@ -139,7 +140,7 @@ func (p parser) when(n *yaml.Node, key string) ([]Cond, error) {
 	}
 	var out []Cond
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := n.Content[i], deref(n.Content[i+1])
 		if v.Kind != yaml.ScalarNode || yamlstrict.IsNull(v) {
 			return nil, p.errf(v, key+"."+k.Value, "want one value of the grid's list, got %s", yamlstrict.Describe(v))
 		}
@@ -158,7 +159,7 @@ func (p parser) within(n *yaml.Node, key string) (tolerances, error) {
 		return t, p.errf(n, key, "want a number (every figure's tolerance) or {accuracy: A, cost: C}, got %s", yamlstrict.Describe(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := n.Content[i], deref(n.Content[i+1])
 		x, err := p.number(v, key+"."+k.Value, 0)
 		if err != nil {
 			return t, err
@@ -201,7 +202,7 @@ func (p parser) figure(k, v *yaml.Node, key string, tol tolerances) (Figure, err
 	case yaml.MappingNode:
 		bounds := 0
 		for i := 0; i+1 < len(v.Content); i += 2 {
-			mk, mv := v.Content[i], v.Content[i+1]
+			mk, mv := v.Content[i], deref(v.Content[i+1])
 			mkey := key + "." + mk.Value
 			switch mk.Value {
 			case "value", "at_least", "at_most":

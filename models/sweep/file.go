@@ -7,7 +7,7 @@
 // and writes Slurm job-array scripts whose tasks run one run each.
 //
 // A sweep file is YAML. Its keys are those of a config file (models.Config
-// by the JSON names of config.json) and four more:
+// by the JSON names of config.json) and five more:
 //
 //	name: dd2424-a1           # optional; default the file's base name
 //	epochs: 40                # any config key: the base of every run
@@ -19,6 +19,8 @@
 //	  - lambda: 0.1
 //	    grid: {eta: [0.01, 0.001]}   # a run may have a grid of its own
 //	repeats: 3                # optional: each run 3 times, seeds seed, seed+1, seed+2
+//	expect: {test_accuracy: 39.01, within: 1}   # optional, also in a runs entry:
+//	                          #   published figures (package expect), not in the id
 //
 // The runs are, in this order: for each entry of runs (one empty entry
 // without runs), each combination of the top-level grid, each combination
