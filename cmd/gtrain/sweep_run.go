@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,6 +97,9 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 	}
 	if err := writeExpectTable(stdout, runs, "markdown"); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(st.Runs, func(rs sweep.RunStatus) bool { return len(rs.Run.Expect) > 0 }) {
+		fmt.Fprintf(stdout, "\n%s (the verdict: gtrain sweep check %s)\n", sweep.CheckStatus(st).Summary(), out)
 	}
 	if html == "" {
 		return nil
