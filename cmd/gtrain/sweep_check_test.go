@@ -44,7 +44,7 @@ runs:
 	if err != nil {
 		t.Fatal(err, stderr)
 	}
-	for _, want := range []string{"### published and measured", "| half: loss=svm lambda=0.1 l2=half eta=0.01 (", "| test_accuracy | ≥ 0.00 |", "| ✓ |"} {
+	for _, want := range []string{"### published and measured", "| half: loss=svm lambda=0.1 l2=half eta=0.01 (", "| test_accuracy | ≥ 0.00 |", "| ✓ |", "3 figures: 3 reproduced, 0 missed"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("sweep run's output lacks %q:\n%s", want, stdout)
 		}
