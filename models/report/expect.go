@@ -1,11 +1,26 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
 	"github.com/gtrain/gtrain/models/expect"
 )
+
+// note returns the reference "[n]" to reason in t.Notes, adding it once;
+// "" for no reason.
+func (t *Table) note(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	i := slices.Index(t.Notes, reason)
+	if i < 0 {
+		t.Notes = append(t.Notes, reason)
+		i = len(t.Notes) - 1
+	}
+	return fmt.Sprintf("[%d]", i+1)
+}
 
 // ExpectColumns are the columns of the published-vs-measured table.
 var ExpectColumns = []Column{
@@ -21,7 +36,7 @@ var ExpectColumns = []Column{
 // NewExpectTable is the published-vs-measured table of the runs that state
 // figures: one row per figure (run, figure, published with its tolerance
 // or bound, measured, measured − published, ✓ or ✗, and, when some figure
-// is marked unreproduced, a note with the reason), in run order and each run's figures in the
+// is marked unreproduced, a note: "[1]", whose reason is t.Notes[0]), in run order and each run's figures in the
 // order of expect.Keys. It is nil when no run states a figure.
 func NewExpectTable(runs []*Run) *Table {
 	t := &Table{Columns: ExpectColumns}
@@ -49,7 +64,7 @@ func NewExpectTable(runs []*Run) *Table {
 				num(v.Measured, v.MeasuredText()),
 				num(v.Diff, v.DiffText()),
 				{Text: mark},
-				{Text: v.Unreproduced},
+				{Text: t.note(v.Unreproduced)},
 			})
 			t.Runs = append(t.Runs, r)
 		}

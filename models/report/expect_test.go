@@ -25,7 +25,7 @@ func TestExpectTable(t *testing.T) {
 	}
 	r.Label = "model3"
 	r.Expect = []expect.Figure{
-		{Key: "train_cost", Value: 1.69, Tol: 0.05},
+		{Key: "train_cost", Value: 1.69, Tol: 0.05, Unreproduced: "noise"},
 		{Key: "test_accuracy", Value: 41.01, Tol: 1},
 		{Key: "train_accuracy", Value: 43.66, Tol: 1, Unreproduced: "noise"},
 	}
@@ -36,14 +36,16 @@ func TestExpectTable(t *testing.T) {
 	}
 	want := `| run | figure | published | measured | difference | mark | note |
 | --- | --- | ---: | ---: | ---: | --- | --- |
-| model3 (m3) | train_accuracy | 43.66 ± 1 | 45.00 | +1.34 | ✗ unreproduced | noise |
+| model3 (m3) | train_accuracy | 43.66 ± 1 | 45.00 | +1.34 | ✗ unreproduced | [1] |
 | model3 (m3) | test_accuracy | 41.01 ± 1 | 39.01 | −2.00 | ✗ | – |
-| model3 (m3) | train_cost | 1.69 ± 0.05 | 1.90 | +0.21 | ✗ | – |
+| model3 (m3) | train_cost | 1.69 ± 0.05 | 1.90 | +0.21 | ✗ unreproduced | [1] |
+
+[1] noise
 `
 	if md.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", md.String(), want)
 	}
-	r.Expect = r.Expect[:2]
+	r.Expect = r.Expect[1:2]
 	if tb := NewExpectTable([]*Run{r}); len(tb.Columns) != 6 || tb.Columns[5].Key != "mark" {
 		t.Errorf("columns without a note: %+v", tb.Columns)
 	}
@@ -51,7 +53,12 @@ func TestExpectTable(t *testing.T) {
 	if err := WriteHTML(&html, "t", NewTable([]*Run{r})); err != nil {
 		t.Fatal(err)
 	}
-	if s := html.String(); !strings.Contains(s, "<h2>Published and measured figures</h2>") || !strings.Contains(s, `<td class="num">−2.00</td><td>✗</td>`) {
+	r.Expect = []expect.Figure{{Key: "test_accuracy", Value: 41.01, Tol: 1, Unreproduced: "a <reason>"}}
+	if err := WriteHTML(&html, "t", NewTable([]*Run{r})); err != nil {
+		t.Fatal(err)
+	}
+	if s := html.String(); !strings.Contains(s, "<h2>Published and measured figures</h2>") || !strings.Contains(s, `<td class="num">−2.00</td><td>✗</td>`) ||
+		!strings.Contains(s, `<td>✗ unreproduced</td><td>[1]</td>`) || !strings.Contains(s, `<p class="note">[1] a &lt;reason&gt;</p>`) {
 		t.Errorf("HTML lacks the figures:\n%s", s)
 	}
 }

@@ -64,6 +64,7 @@ type htmlTable struct {
 	Heading string
 	Columns []Column
 	Rows    [][]Cell
+	Notes   []string
 }
 
 // Numeric says which of the table's columns are numeric.
@@ -75,7 +76,7 @@ func (t htmlTable) Numeric() []bool {
 	return out
 }
 
-var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -104,7 +105,8 @@ p.dir { color: #555; font-size: 0.9em; }
 {{range .Rows}}<tr>{{range $i, $c := .}}<td{{if (index $t.Numeric $i)}} class="num"{{end}}>{{$c.Display}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
-{{end}}
+{{range $i, $n := .Notes}}<p class="note">[{{inc $i}}] {{$n}}</p>
+{{end}}{{end}}
 {{range .Runs}}<section class="run" id="{{.ID}}">
 <h2>{{.Name}}</h2>
 <p>{{.Summary}}</p>
@@ -137,7 +139,7 @@ func WriteHTML(w io.Writer, title string, t *Table) error {
 		}
 	}
 	if et := NewExpectTable(t.Runs); et != nil {
-		data.Tables = append(data.Tables, htmlTable{Heading: "Published and measured figures", Columns: et.Columns, Rows: et.Rows})
+		data.Tables = append(data.Tables, htmlTable{Heading: "Published and measured figures", Columns: et.Columns, Rows: et.Rows, Notes: et.Notes})
 	}
 	for i, r := range t.Runs {
 		hr := htmlRun{ID: fmt.Sprintf("run-%d", i+1), Name: r.Name, Dir: r.Dir, Summary: summary(r)}

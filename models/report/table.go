@@ -122,6 +122,9 @@ type Table struct {
 	Rows    [][]Cell
 	// Runs are the rows' runs, in row order.
 	Runs []*Run
+	// Notes are the texts that cells refer to as "[1]", "[2]", …;
+	// Markdown and HTML print them under the table.
+	Notes []string
 }
 
 // column is a candidate column and how a run fills it.
@@ -322,6 +325,12 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 			b.WriteString(" " + esc(cell.Display()) + " |")
 		}
 		b.WriteString("\n")
+	}
+	for i, n := range t.Notes {
+		if i == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
