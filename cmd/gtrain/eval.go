@@ -92,7 +92,11 @@ func evaluateAs[T graph.Float](ctx context.Context, m *models.Model, splits *dat
 }
 
 func writeEvals(w io.Writer, cfg *models.Config, evals map[string]engine.Eval, stored *models.Result) error {
-	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
+	l2 := ""
+	if cfg.L2 == "half" {
+		l2 = " (l2 half: lambda/2 * ||W||^2)"
+	}
+	fmt.Fprintf(w, "model: loss %s, lambda %g%s, %s\n", cfg.Loss, cfg.Lambda, l2, cfg.Dtype)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")
 	for _, s := range models.SplitNames {

@@ -169,6 +169,9 @@ func WriteHTML(w io.Writer, title string, t *Table) error {
 func summary(r *Run) string {
 	c := r.Config
 	s := fmt.Sprintf("%s loss, λ = %g, η = %g, %d epochs of batches of %d, decay %g", LossName(c.Loss), c.Lambda, c.Eta, c.Epochs, c.Batch, c.Decay)
+	if c.L2 == "half" {
+		s += ", L2 term (λ/2)‖W‖²"
+	}
 	if c.Shuffle {
 		s += ", shuffled"
 	}
