@@ -174,3 +174,26 @@ func TestCheck(t *testing.T) {
 		t.Errorf("no figures: %v", err)
 	}
 }
+
+// l2 full spelt out keeps the run's id; half is another run.
+func TestL2RunIDs(t *testing.T) {
+	ids := func(text string) []string {
+		var out []string
+		for _, r := range mustParse(t, text).Runs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	plain := ids("grid: {lambda: [0, 0.3]}\n")
+	full := ids("l2: full\ngrid: {lambda: [0, 0.3]}\n")
+	half := ids("l2: half\ngrid: {lambda: [0, 0.3]}\n")
+	if strings.Join(plain, ",") != strings.Join(full, ",") {
+		t.Errorf("l2 full: ids %v, without l2 %v", full, plain)
+	}
+	if half[1] == plain[1] {
+		t.Errorf("l2 half: the id of full, %s", half[1])
+	}
+	if _, err := parse(t, "l2: third\n"); err == nil || !strings.Contains(err.Error(), `l2 "third": want full`) {
+		t.Errorf("l2 third: %v", err)
+	}
+}
