@@ -18,6 +18,9 @@ func WriteResultBlock(w io.Writer, cfg *config.Config, res *Result) error {
 		{"loss", cfg.Loss}, {"lambda", g(cfg.Lambda)}, {"eta", g(cfg.Eta)},
 		{"n_epochs", strconv.Itoa(cfg.Epochs)}, {"n_batch", strconv.Itoa(cfg.Batch)},
 	}
+	if cfg.L2 == "half" {
+		params = append(params, [2]string{"l2", "half (lambda/2 * ||W||^2)"})
+	}
 	if cfg.Decay != 1 {
 		params = append(params, [2]string{"decay", g(cfg.Decay)})
 	}
