@@ -104,7 +104,7 @@ func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (
 	} else {
 		t.ck = freshCheckpoint(&cfg)
 	}
-	t.eng, err = engine.NewNet(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda, Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
+	t.eng, err = engine.NewNet(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.L2Weight(), Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
 	if err != nil {
 		return nil, err
 	}

@@ -204,7 +204,7 @@ func (t *stackTrainer[T]) build(rs []*stackRun[T]) error {
 	spec := engine.StackSpec{Device: t.lead.Device, Batch: t.lead.Batch, Tuning: t.tuning}
 	ps := make([]*graph.Params[T], len(rs))
 	for i, r := range rs {
-		spec.Members = append(spec.Members, engine.Member{Loss: graph.Loss(r.cfg.Loss), Lambda: r.cfg.Lambda})
+		spec.Members = append(spec.Members, engine.Member{Loss: graph.Loss(r.cfg.Loss), Lambda: r.cfg.L2Weight()})
 		ps[i] = r.p
 	}
 	eng, err := engine.NewStack(ps, spec, t.splits())

@@ -72,7 +72,7 @@ func evalCommand() *cli.Command {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			spec := engine.Spec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.Lambda}
+			spec := engine.Spec{Device: dev, Loss: graph.Loss(cfg.Loss), Lambda: cfg.L2Weight()}
 			evaluate, err := graph.ForDtype(m.Dtype, evaluateAs[float32], evaluateAs[float64])
 			if err != nil {
 				return fmt.Errorf("--model %s: %w", dir, err)
@@ -94,7 +94,11 @@ func evaluateAs[T graph.Float](ctx context.Context, m *runfiles.Model, splits *d
 }
 
 func writeEvals(w io.Writer, cfg *config.Config, evals map[string]engine.Eval, stored *runfiles.Result) error {
-	fmt.Fprintf(w, "model: loss %s, lambda %g, %s\n", cfg.Loss, cfg.Lambda, cfg.Dtype)
+	l2 := ""
+	if cfg.L2 == "half" {
+		l2 = " (l2 half: lambda/2 * ||W||^2)"
+	}
+	fmt.Fprintf(w, "model: loss %s, lambda %g%s, %s\n", cfg.Loss, cfg.Lambda, l2, cfg.Dtype)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "split\timages\taccuracy\tcost\tloss\tresult.json accuracy\t")
 	for _, s := range runfiles.SplitNames {

@@ -139,6 +139,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"train", "--data", dir, "--batch", "0"}, "batch"},
 		{[]string{"train", "--data", dir, "--batch", "21"}, "batch 21"},
 		{[]string{"train", "--data", dir, "--lambda", "-1"}, "lambda"},
+		{[]string{"train", "--data", dir, "--l2", "quarter"}, "l2 \"quarter\""},
 		{[]string{"train", "--data", dir, "--decay", "1.5"}, "decay"},
 		{[]string{"train", "--data", dir, "--loss", "hinge"}, "loss"},
 		{[]string{"train", "--data", dir, "--dtype", "int8"}, "dtype"},

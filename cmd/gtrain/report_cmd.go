@@ -25,7 +25,9 @@ func reportCommand() *cli.Command {
 		Description: "Reads config.json and result.json of each run directory (a directory holding none\n" +
 			"stands for the run directories in it) and prints the comparison table: loss, lambda,\n" +
 			"eta, epochs, batch size, decay, shuffle, augmentation and schedule when some run has\n" +
-			"them, test accuracy in %. Markdown prints one table per loss. --html writes a\n" +
+			"them, test accuracy in %. Markdown prints one table per loss. Runs of a sweep directory\n" +
+			"(its sweep.json) that state published figures (expect:) get a second table: published,\n" +
+			"measured, difference and ✓/✗ per figure. --html writes a\n" +
 			"self-contained page with the table and each run's curves and class-template montage,\n" +
 			"drawing curves.png, curves.svg and weights.png into a run directory that lacks them.",
 		Flags: []cli.Flag{
@@ -52,6 +54,9 @@ func reportCommand() *cli.Command {
 					return err
 				}
 			}
+			if err := attachPlans(runs); err != nil {
+				return err
+			}
 			t := report.NewTable(runs)
 			if s := c.String("sort"); s != "" {
 				if err := t.Sort(s); err != nil {
@@ -59,6 +64,9 @@ func reportCommand() *cli.Command {
 				}
 			}
 			if err := writeTable(c.App.Writer, t, format); err != nil {
+				return err
+			}
+			if err := writeExpectTable(c.App.Writer, t.Runs, format); err != nil {
 				return err
 			}
 			if path := c.String("html"); path != "" {

@@ -85,6 +85,16 @@ func sweepCommand() *cli.Command {
 				ArgsUsage: "DIR",
 				Action:    sweepStatus,
 			},
+			{
+				Name:      "check",
+				Usage:     "check a sweep directory's runs against their published figures (expect:); non-zero exit when one misses",
+				ArgsUsage: "DIR",
+				Description: "Prints one line per run of the plan: ✓ when every figure it states is reproduced\n" +
+					"(within its tolerance, or on its bound's side), ✗ with the figures it misses, or ✗ when\n" +
+					"it has no result yet; figures marked unreproduced are shown but do not fail. Exits\n" +
+					"non-zero naming each run that misses or lacks a result.",
+				Action: sweepCheck,
+			},
 		},
 	}
 	return cmd

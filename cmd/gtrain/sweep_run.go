@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,6 +85,7 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 		if err != nil {
 			return err
 		}
+		r.Label, r.Expect = rs.Run.Label(), rs.Run.Expect
 		runs = append(runs, r)
 	}
 	if len(runs) == 0 {
@@ -93,6 +95,12 @@ func sweepReport(stdout, log io.Writer, st *sweep.Status, out, html string) erro
 	fmt.Fprintln(stdout)
 	if err := writeTable(stdout, t, "markdown"); err != nil {
 		return err
+	}
+	if err := writeExpectTable(stdout, runs, "markdown"); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(st.Runs, func(rs sweep.RunStatus) bool { return len(rs.Run.Expect) > 0 }) {
+		fmt.Fprintf(stdout, "\n%s (the verdict: gtrain sweep check %s)\n", sweep.CheckStatus(st).Summary(), out)
 	}
 	if html == "" {
 		return nil

@@ -21,7 +21,7 @@ import (
 )
 
 // trainFlags are the flags that set a Config; --resume refuses them.
-var trainFlags = []string{"loss", "lambda", "eta", "epochs", "batch", "decay", "shuffle", "seed", "dtype",
+var trainFlags = []string{"loss", "lambda", "l2", "eta", "epochs", "batch", "decay", "shuffle", "seed", "dtype",
 	"schedule", "step-every", "step-gamma", "eta-min", "eta-max", "cycle-steps", "noise", "augment", "early-stop",
 	"all-batches", "train-batches", "val-holdout", "config"}
 
@@ -41,6 +41,7 @@ func trainCommand() *cli.Command {
 			deviceFlag(),
 			&cli.StringFlag{Name: "loss", Value: def.Loss, Usage: "cross (softmax cross-entropy) or svm (multi-class hinge)"},
 			&cli.Float64Flag{Name: "lambda", Value: def.Lambda, Usage: "L2 regularization strength of lambda*||W||^2"},
+			&cli.StringFlag{Name: "l2", Value: "full", Usage: "how lambda weighs ||W||^2: full (lambda*||W||^2, the course's formula) or half (lambda/2*||W||^2, code whose penalty gradient is lambda*W)"},
 			&cli.Float64Flag{Name: "eta", Value: def.Eta, Usage: "learning rate"},
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs, Usage: "number of epochs"},
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "mini-batch size"},
@@ -137,6 +138,7 @@ func configFromFlags(c *cli.Context, dev string) (config.Config, error) {
 	cfg.Data.Dir = absPath(cfg.Data.Dir)
 	set("loss", func() { cfg.Loss = c.String("loss") })
 	set("lambda", func() { cfg.Lambda = c.Float64("lambda") })
+	set("l2", func() { cfg.L2 = c.String("l2") })
 	set("eta", func() { cfg.Eta = c.Float64("eta") })
 	set("epochs", func() { cfg.Epochs = c.Int("epochs") })
 	set("batch", func() { cfg.Batch = c.Int("batch") })

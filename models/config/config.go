@@ -69,6 +69,12 @@ type Config struct {
 	// weights of the best epoch are restored. 0 is off.
 	EarlyStop int `json:"early_stop,omitempty"`
 
+	// L2 is how λ weighs ‖W‖²: "full" (the default; "" is full) as the
+	// course's formula λ‖W‖², or "half" for (λ/2)‖W‖², the convention of
+	// code that writes the penalty's gradient as λW. Omitted from
+	// config.json and the hash when full, so older run ids stay.
+	L2 string `json:"l2,omitempty"`
+
 	Data DataConfig `json:"data"`
 }
 
@@ -101,6 +107,8 @@ func (c *Config) Validate() error {
 	switch {
 	case bad(c.Lambda) || c.Lambda < 0:
 		return fmt.Errorf("lambda %v: must be a finite number ≥ 0", c.Lambda)
+	case c.L2 != "" && c.L2 != "full" && c.L2 != "half":
+		return fmt.Errorf("l2 %q: want full (lambda*||W||^2) or half (lambda/2*||W||^2)", c.L2)
 	case bad(c.Eta) || c.Eta <= 0:
 		return fmt.Errorf("eta %v: must be a finite number > 0", c.Eta)
 	case c.Cycles < 0:
@@ -247,9 +255,24 @@ func (c *Config) Length() string {
 	return fmt.Sprintf("%d epochs", c.Epochs)
 }
 
+// L2Weight is the coefficient of ‖W‖² in the cost, what engines and
+// graphs take as their λ: Lambda, or Lambda/2 under l2 half.
+func (c *Config) L2Weight() float64 {
+	if c.L2 == "half" {
+		return c.Lambda / 2
+	}
+	return c.Lambda
+}
+
 // Hash returns a short, stable identifier of the configuration's content.
+// l2 full hashes as its omission, so that spelling out the default keeps
+// the run's id.
 func (c *Config) Hash() string {
-	b, _ := json.Marshal(c)
+	h := *c
+	if h.L2 == "full" {
+		h.L2 = ""
+	}
+	b, _ := json.Marshal(&h)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
 }

@@ -136,4 +136,37 @@ func TestConfigHash(t *testing.T) {
 	if a.Hash() == b.Hash() {
 		t.Error("different configs, same hash")
 	}
+	// l2 is in the hash only when it is not the default: an existing
+	// config keeps its id, also with the default spelt out.
+	full := DefaultConfig()
+	full.L2 = "full"
+	if got := full.Hash(); got != "969a977c9642" {
+		t.Errorf("l2 full: hash %s, want the default's 969a977c9642", got)
+	}
+	half := DefaultConfig()
+	half.L2 = "half"
+	if half.Hash() == a.Hash() {
+		t.Error("l2 half: the default's hash")
+	}
+}
+
+func TestConfigL2(t *testing.T) {
+	for _, c := range []struct {
+		l2     string
+		weight float64 // of λ = 0.3
+		err    string
+	}{
+		{"", 0.3, ""}, {"full", 0.3, ""}, {"half", 0.15, ""},
+		{"quarter", 0, `l2 "quarter": want full (lambda*||W||^2) or half (lambda/2*||W||^2)`},
+	} {
+		cfg := DefaultConfig()
+		cfg.Lambda, cfg.L2 = 0.3, c.l2
+		err := cfg.Validate()
+		if (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
+			t.Errorf("l2 %q: error %v, want %q", c.l2, err, c.err)
+		}
+		if c.err == "" && cfg.L2Weight() != c.weight {
+			t.Errorf("l2 %q: weight %v, want %v", c.l2, cfg.L2Weight(), c.weight)
+		}
+	}
 }

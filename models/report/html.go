@@ -64,9 +64,19 @@ type htmlTable struct {
 	Heading string
 	Columns []Column
 	Rows    [][]Cell
+	Notes   []string
 }
 
-var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// Numeric says which of the table's columns are numeric.
+func (t htmlTable) Numeric() []bool {
+	out := make([]bool, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Numeric
+	}
+	return out
+}
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -88,14 +98,15 @@ p.dir { color: #555; font-size: 0.9em; }
 <body>
 <h1>{{.Title}}</h1>
 <p>Runs compared: {{len .Runs}}.</p>
-{{range .Tables}}{{if .Heading}}<h2>{{.Heading}}</h2>
+{{range $t := .Tables}}{{if .Heading}}<h2>{{.Heading}}</h2>
 {{end}}<table class="comparison">
 <thead><tr>{{range .Columns}}<th>{{.Header}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if (index $.NumericCols $i)}} class="num"{{end}}>{{$c.Display}}</td>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if (index $t.Numeric $i)}} class="num"{{end}}>{{$c.Display}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
-{{end}}
+{{range $i, $n := .Notes}}<p class="note">[{{inc $i}}] {{$n}}</p>
+{{end}}{{end}}
 {{range .Runs}}<section class="run" id="{{.ID}}">
 <h2>{{.Name}}</h2>
 <p>{{.Summary}}</p>
@@ -108,20 +119,17 @@ p.dir { color: #555; font-size: 0.9em; }
 `))
 
 // WriteHTML writes a self-contained HTML report: the comparison table t
-// (one table per loss when the runs use several), then for each of its
+// (one table per loss when the runs use several), the published-vs-measured
+// table (NewExpectTable) when some run states figures, then for each of its
 // runs a section with its settings and its pictures (RunPictures that its
 // directory holds), embedded as PNG data URIs. Call EnsurePictures first
 // to draw missing pictures.
 func WriteHTML(w io.Writer, title string, t *Table) error {
 	data := struct {
-		Title       string
-		Tables      []htmlTable
-		NumericCols []bool
-		Runs        []htmlRun
+		Title  string
+		Tables []htmlTable
+		Runs   []htmlRun
 	}{Title: title}
-	for _, c := range t.Columns {
-		data.NumericCols = append(data.NumericCols, c.Numeric)
-	}
 	groups, names, err := t.GroupBy("loss")
 	if err != nil || len(groups) < 2 {
 		data.Tables = []htmlTable{{Columns: t.Columns, Rows: t.Rows}}
@@ -129,6 +137,9 @@ func WriteHTML(w io.Writer, title string, t *Table) error {
 		for i, g := range groups {
 			data.Tables = append(data.Tables, htmlTable{Heading: LossName(names[i]) + " loss", Columns: g.Columns, Rows: g.Rows})
 		}
+	}
+	if et := NewExpectTable(t.Runs); et != nil {
+		data.Tables = append(data.Tables, htmlTable{Heading: "Published and measured figures", Columns: et.Columns, Rows: et.Rows, Notes: et.Notes})
 	}
 	for i, r := range t.Runs {
 		hr := htmlRun{ID: fmt.Sprintf("run-%d", i+1), Name: r.Name, Dir: r.Dir, Summary: summary(r)}
@@ -158,6 +169,9 @@ func WriteHTML(w io.Writer, title string, t *Table) error {
 func summary(r *Run) string {
 	c := r.Config
 	s := fmt.Sprintf("%s loss, λ = %g, η = %g, %d epochs of batches of %d, decay %g", LossName(c.Loss), c.Lambda, c.Eta, c.Epochs, c.Batch, c.Decay)
+	if c.L2 == "half" {
+		s += ", L2 term (λ/2)‖W‖²"
+	}
 	if c.Shuffle {
 		s += ", shuffled"
 	}

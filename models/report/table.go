@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/expect"
 	"github.com/gtrain/gtrain/models/runfiles"
 )
 
@@ -22,9 +23,14 @@ import (
 type Run struct {
 	// Dir is the directory as given; Name is its base name.
 	Dir, Name string
-	Config    *config.Config
+	// Label names the run in its sweep ("model1: loss=svm"); "" outside one.
+	Label  string
+	Config *config.Config
 	// Result is nil for a run without result.json (not finished).
 	Result *runfiles.Result
+	// Expect are the figures the run should reproduce (its sweep's
+	// plan states them); nil when none.
+	Expect []expect.Figure
 	// raw is config.json as a generic object, for the settings that
 	// some versions of the configuration have and others lack.
 	raw map[string]any
@@ -117,6 +123,9 @@ type Table struct {
 	Rows    [][]Cell
 	// Runs are the rows' runs, in row order.
 	Runs []*Run
+	// Notes are the texts that cells refer to as "[1]", "[2]", …;
+	// Markdown and HTML print them under the table.
+	Notes []string
 }
 
 // column is a candidate column and how a run fills it.
@@ -144,6 +153,12 @@ var columns = []column{
 	{Column: Column{Key: "init", Header: "init"}, optional: true, cell: func(r *Run) Cell { return Cell{Text: string(r.Config.WeightInit())} }},
 	{Column: Column{Key: "lambda", Header: "λ", Numeric: true}, cell: func(r *Run) Cell {
 		return num(r.Config.Lambda, strconv.FormatFloat(r.Config.Lambda, 'g', -1, 64))
+	}},
+	{Column: Column{Key: "l2", Header: "L2"}, optional: true, cell: func(r *Run) Cell {
+		if r.Config.L2 == "half" {
+			return Cell{Text: "λ/2·‖W‖²"}
+		}
+		return Cell{}
 	}},
 	{Column: Column{Key: "eta", Header: "η", Numeric: true}, cell: func(r *Run) Cell {
 		if r.Config.Schedule == "cyclic" {
@@ -326,6 +341,12 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 			b.WriteString(" " + esc(cell.Display()) + " |")
 		}
 		b.WriteString("\n")
+	}
+	for i, n := range t.Notes {
+		if i == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -27,6 +27,9 @@ func WriteResultBlock(w io.Writer, cfg *config.Config, res *Result) error {
 	if len(cfg.Hidden) > 0 {
 		params = append(params, [2]string{"hidden", cfg.Network()}, [2]string{"init", string(cfg.WeightInit())})
 	}
+	if cfg.L2 == "half" {
+		params = append(params, [2]string{"l2", "half (lambda/2 * ||W||^2)"})
+	}
 	if cfg.Decay != 1 {
 		params = append(params, [2]string{"decay", g(cfg.Decay)})
 	}

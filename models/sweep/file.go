@@ -7,7 +7,7 @@
 // and writes Slurm job-array scripts whose tasks run one run each.
 //
 // A sweep file is YAML. Its keys are those of a config file (config.Config
-// by the JSON names of config.json) and four more:
+// by the JSON names of config.json) and five more:
 //
 //	name: dd2424-a1           # optional; default the file's base name
 //	epochs: 40                # any config key: the base of every run
@@ -19,6 +19,8 @@
 //	  - lambda: 0.1
 //	    grid: {eta: [0.01, 0.001]}   # a run may have a grid of its own
 //	repeats: 3                # optional: each run 3 times, seeds seed, seed+1, seed+2
+//	expect: {test_accuracy: 39.01, within: 1}   # optional, also in a runs entry:
+//	                          #   published figures (package expect), not in the id
 //
 // The runs are, in this order: for each entry of runs (one empty entry
 // without runs), each combination of the top-level grid, each combination
@@ -45,13 +47,14 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/expect"
 	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
 // Reserved keys of a sweep file (top level) and of a runs entry.
 var (
-	topKeys   = []string{"name", "grid", "runs", "repeats"}
-	entryKeys = []string{"name", "grid"}
+	topKeys   = []string{"name", "grid", "runs", "repeats", "expect"}
+	entryKeys = []string{"name", "grid", "expect"}
 )
 
 // Run is one expanded run of a sweep.
@@ -63,6 +66,9 @@ type Run struct {
 	Repeat int           `json:"repeat,omitempty"` // 0-based
 	Origin string        `json:"origin,omitempty"` // where in the file it comes from
 	Config config.Config `json:"config"`
+	// Expect are the published figures the run should reproduce: not
+	// part of its configuration, so not of its id.
+	Expect []expect.Figure `json:"expect,omitempty"`
 }
 
 // Param is one key a run sets over the base, with its value as written.
@@ -209,6 +215,7 @@ type spec struct {
 	grid    []axis
 	entries []entry
 	repeats int
+	expect  []expect.Item // the top level's: for every run whose grid row they pick
 	opt     Options
 	dir     string // relative data.dir is relative to it; "" leaves it
 	runs    int    // the number of runs, saturated at math.MaxInt
@@ -227,7 +234,7 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 		return nil, f.errf(root, "", "want a mapping of settings, grid, runs and repeats, got %s", yamlstrict.Describe(root))
 	}
 	s := &spec{f: f, repeats: 1, opt: opt}
-	var gridNode, runsNode *yaml.Node
+	var gridNode, runsNode, expectNode *yaml.Node
 	base := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: root.Line}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -241,6 +248,8 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 			gridNode = v
 		case "runs":
 			runsNode = v
+		case "expect":
+			expectNode = v
 		case "repeats":
 			n, err := strconv.Atoi(v.Value)
 			if v.Kind != yaml.ScalarNode || err != nil || n < 1 {
@@ -257,6 +266,11 @@ func parseSpec(text []byte, name string, opt Options) (*spec, error) {
 	}
 	if s.grid, err = f.parseGrid(gridNode, "grid", s.base); err != nil {
 		return nil, err
+	}
+	if expectNode != nil {
+		if s.expect, err = f.parseExpect(expectNode, "expect", s.grid); err != nil {
+			return nil, err
+		}
 	}
 	s.entries = []entry{{origin: "base"}}
 	if runsNode != nil {

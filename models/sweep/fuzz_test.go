@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("grid: {lamda: [1]}\n"))
 	f.Add([]byte("runs: [{eta: 0.1}, {eta: 0.1}]\n"))
 	f.Add([]byte("grid: {epochs: [1, 2, 3], batch: [1, 2, 3]}\nrepeats: 1000000000000\n"))
+	f.Add([]byte("grid: {loss: [cross, svm]}\nexpect:\n  - {when: {loss: svm}, test_accuracy: 30, within: 2.5}\n  - {test_cost: {at_most: 5}, train_accuracy: {value: 40, within: 1, unreproduced: x}}\n"))
+	f.Add([]byte("runs:\n  - {l2: half, expect: {within: &t {accuracy: 1, cost: 0.05}, val_cost: 1.8, test_accuracy: {value: 39, within: *t}}}\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		base := config.DefaultConfig()
 		base.Data.Dir = "/data"

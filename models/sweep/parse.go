@@ -2,12 +2,14 @@ package sweep
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/expect"
 	"github.com/gtrain/gtrain/models/yamlstrict"
 )
 
@@ -41,6 +43,7 @@ type entry struct {
 	params    []Param    // the keys the overrides set, with their values
 	set       setter     // applies the overrides
 	grid      []axis
+	expect    []expect.Item
 }
 
 func (f *file) parseGrid(n *yaml.Node, where string, base config.Config) ([]axis, error) {
@@ -120,7 +123,7 @@ func (f *file) parseRuns(n *yaml.Node, base config.Config, grid []axis) ([]entry
 			return nil, f.errf(rn, where, "want a mapping of settings, got %s", yamlstrict.Describe(rn))
 		}
 		e := entry{origin: fmt.Sprintf("%s (line %d)", where, rn.Line), overrides: &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: rn.Line}}
-		var gridNode *yaml.Node
+		var gridNode, expectNode *yaml.Node
 		for j := 0; j+1 < len(rn.Content); j += 2 {
 			k, v := rn.Content[j], rn.Content[j+1]
 			switch k.Value {
@@ -131,6 +134,8 @@ func (f *file) parseRuns(n *yaml.Node, base config.Config, grid []axis) ([]entry
 				e.name = v.Value
 			case "grid":
 				gridNode = v
+			case "expect":
+				expectNode = v
 			case "runs", "repeats":
 				return nil, f.errf(k, where+"."+k.Value, "only allowed at the top level of the sweep file")
 			default:
@@ -151,6 +156,11 @@ func (f *file) parseRuns(n *yaml.Node, base config.Config, grid []axis) ([]entry
 			return nil, err
 		}
 		e.grid = g
+		if expectNode != nil {
+			if e.expect, err = f.parseExpect(expectNode, where+".expect", append(slices.Clone(grid), g...)); err != nil {
+				return nil, err
+			}
+		}
 		// One key, one source.
 		for _, a := range grid {
 			for _, k := range set {
