@@ -60,9 +60,22 @@ const PythonNumPy = "/usr/bin/python3"
 // GTRAIN_REQUIRE_NUMPY.
 func NumPy(t testing.TB, unchecked string) string {
 	t.Helper()
-	if out, err := exec.Command(PythonNumPy, "-c", "import numpy").CombinedOutput(); err != nil {
-		Missing(t, RequireNumPy, fmt.Sprintf("%s cannot import numpy (%v: %s; %s)", PythonNumPy, err, strings.TrimSpace(string(out)), unchecked))
+	return numPyAt(t, PythonNumPy, unchecked)
+}
+
+func numPyAt(t testing.TB, python, unchecked string) string {
+	t.Helper()
+	if out, err := exec.Command(python, "-c", "import numpy").CombinedOutput(); err != nil {
+		Missing(t, RequireNumPy, fmt.Sprintf("%s cannot import numpy (%v%s; %s)", python, err, trimmed(out), unchecked))
 		return ""
 	}
-	return PythonNumPy
+	return python
+}
+
+// trimmed is a command's output for a message: ": …" or nothing.
+func trimmed(out []byte) string {
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return ": " + s
+	}
+	return ""
 }
