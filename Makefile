@@ -49,6 +49,7 @@ FUZZ_TARGETS := \
 	./models:FuzzDecodeCheckpoint \
 	./models:FuzzCheckpointFields \
 	./models:FuzzDecodeModel \
+	./models/npzfile:FuzzReadGradFile \
 	./models:FuzzConfigYAML \
 	./models/sweep:FuzzParse \
 

@@ -6,6 +6,7 @@
 package npz
 
 import (
+	"archive/zip"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -80,9 +81,13 @@ func Read(path string) (*Archive, error) {
 		return nil, fmt.Errorf("%s: not a readable .npz file: %v", path, unwrapNpz(err))
 	}
 	defer r.Close()
+	sizes, err := entrySizes(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable .npz file: %v", path, err)
+	}
 	a := &Archive{Path: path, arrays: map[string]*Array{}}
 	for _, key := range r.Keys() {
-		arr, err := readArray(r, key)
+		arr, err := readArray(r, key, sizes[key])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -95,22 +100,48 @@ func Read(path string) (*Archive, error) {
 	return a, nil
 }
 
-// readArray reads one entry. npyio panics on some mismatches between the
+// entrySizes returns the uncompressed size of each entry of the zip file.
+func entrySizes(path string) (map[string]uint64, error) {
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	defer z.Close()
+	sizes := make(map[string]uint64, len(z.File))
+	for _, f := range z.File {
+		sizes[f.Name] = f.UncompressedSize64
+	}
+	return sizes, nil
+}
+
+// readArray reads one entry of size bytes. npyio panics on some mismatches between the
 // file's dtype and the Go type asked for, so the Go type is chosen from
 // the header and any panic left is turned into an error.
-func readArray(r *npyz.Reader, key string) (arr *Array, err error) {
+func readArray(r *npyz.Reader, key string, size uint64) (arr *Array, err error) {
 	name := strings.TrimSuffix(key, ".npy")
+	defer func() {
+		if p := recover(); p != nil {
+			arr, err = nil, fmt.Errorf("array %q: the npy reader failed: %v", name, p)
+		}
+	}()
 	h := r.Header(key)
 	if h == nil {
 		return nil, fmt.Errorf("entry %q is not a NumPy array", key)
 	}
 	dtype := strings.Trim(h.Descr.Type, "'\"")
 	arr = &Array{Name: name, Dtype: dtype, Shape: append([]int{}, h.Descr.Shape...)}
-	defer func() {
-		if p := recover(); p != nil {
-			arr, err = nil, fmt.Errorf("array %q (dtype %s): the npy reader failed: %v", name, dtype, p)
+	// The shape must fit the entry's bytes before anything is allocated
+	// for it: a corrupt header could ask for terabytes.
+	elems := uint64(1)
+	for _, d := range arr.Shape {
+		if d < 0 || (d > 0 && elems > size/uint64(d)) {
+			return nil, fmt.Errorf("array %q: shape %s does not fit its %d bytes", name, ShapeString(arr.Shape), size)
 		}
-	}()
+		elems *= uint64(d)
+	}
+	if w := itemSize(dtype); w != 0 && elems > size/w {
+		return nil, fmt.Errorf("array %q: shape %s does not fit its %d bytes", name, ShapeString(arr.Shape), size)
+	}
 	kind, ptr, ok := goSliceFor(dtype)
 	if !ok {
 		return nil, fmt.Errorf("array %q has dtype %s; gtrain reads float, int, bool and str arrays", name, dtype)
@@ -155,6 +186,22 @@ func readArray(r *npyz.Reader, key string) (arr *Array, err error) {
 		arr.Float, arr.Int, arr.Str = toCOrder(arr.Float, arr.Shape), toCOrder(arr.Int, arr.Shape), toCOrder(arr.Str, arr.Shape)
 	}
 	return arr, nil
+}
+
+// itemSize is the bytes of one element of dtype, 0 when unknown.
+func itemSize(dtype string) uint64 {
+	code := strings.TrimLeft(dtype, "<>|=")
+	if len(code) < 2 {
+		return 0
+	}
+	n, err := strconv.ParseUint(code[1:], 10, 32)
+	if err != nil {
+		return 0
+	}
+	if code[0] == 'U' {
+		return 4 * n // UTF-32
+	}
+	return n
 }
 
 // goSliceFor returns the kind and a pointer to a Go slice that npyio reads

@@ -43,7 +43,7 @@ func validLinear() map[string]entry {
 	}
 }
 
-func writeEntries(t *testing.T, arrays map[string]entry) string {
+func writeEntries(t testing.TB, arrays map[string]entry) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "f.npz")
 	w, err := npz.Create(path)
