@@ -101,6 +101,9 @@ func gradcheckCommand() *cli.Command {
 				}
 			}
 			tw.Flush()
+			if path := c.String("write"); path != "" {
+				fmt.Fprintf(w, "wrote %s: W1, b1, X, y, Y, lambda, loss and gtrain's grad_W1, grad_b1 (layout %s)\n", path, layout)
+			}
 			if !(worst.MaxError() <= tol) {
 				return fmt.Errorf("gradient check failed: %s vs %s differ by %.3g > --tol %g", worst.A, worst.B, worst.MaxError(), tol)
 			}

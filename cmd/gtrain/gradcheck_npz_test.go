@@ -63,7 +63,7 @@ func TestGradcheckWrite(t *testing.T) {
 	for _, layout := range []string{"course", "rows"} {
 		path := filepath.Join(t.TempDir(), "g.npz")
 		code, stdout, stderr := gtrain(t, "gradcheck", "--data", data, "--samples", "12", "--dims", "15", "--lambda", "0.1", "--write", path, "--layout", layout)
-		if code != 0 || !strings.Contains(stdout, "PASS") {
+		if code != 0 || !strings.Contains(stdout, "PASS") || !strings.Contains(stdout, "wrote "+path+": ") {
 			t.Fatalf("--write: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 		got := numpyScript(t, python, `
