@@ -50,6 +50,7 @@ FUZZ_TARGETS := \
 	./models:FuzzCheckpointFields \
 	./models:FuzzDecodeModel \
 	./models/config:FuzzConfigYAML \
+	./models/npzfile:FuzzReadGradFile \
 	./models/sweep:FuzzParse \
 
 .PHONY: fuzz

@@ -52,15 +52,10 @@ func GradCheck[T Float](p *Params[T], b Batch[T], cfg GradCheckConfig) ([]GradCo
 	}
 	k, d := p.K, p.D
 
-	net, err := NewNet(NetConfig{Loss: cfg.Loss, Rows: b.N(), Grad: true}, p)
+	autoW, autoB, err := AutodiffGrad(p, b, cfg.Loss, cfg.Lambda)
 	if err != nil {
 		return nil, err
 	}
-	defer net.Close()
-	if err := net.Run(b.X, oneHotOf[T](b.Labels, k), cfg.Lambda); err != nil {
-		return nil, err
-	}
-	autoW, autoB := toF64(net.GradW()), toF64(net.GradB())
 
 	anW, anB := make([]T, k*d), make([]T, k)
 	if _, err := AnalyticGrad(anW, anB, p, b, cfg.Loss, cfg.Lambda); err != nil {
@@ -88,6 +83,24 @@ func GradCheck[T Float](p *Params[T], b Batch[T], cfg GradCheckConfig) ([]GradCo
 		}
 	}
 	return out, nil
+}
+
+// AutodiffGrad returns Gorgonia's ∂cost/∂W (K×d) and ∂cost/∂b (K) on one
+// batch, from the plain (not Lean) graph that training's gradients are
+// checked on.
+func AutodiffGrad[T Float](p *Params[T], b Batch[T], loss Loss, lambda float64) (dW, dB []float64, err error) {
+	if err := b.check(p); err != nil {
+		return nil, nil, err
+	}
+	net, err := NewNet(NetConfig{Loss: loss, Rows: b.N(), Grad: true}, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer net.Close()
+	if err := net.Run(b.X, oneHotOf[T](b.Labels, p.K), lambda); err != nil {
+		return nil, nil, err
+	}
+	return toF64(net.GradW()), toF64(net.GradB()), nil
 }
 
 // MaxRelativeError returns max_i |a_i−b_i| / max(floor, |a_i|+|b_i|), the

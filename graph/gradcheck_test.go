@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -87,5 +88,37 @@ func TestMaxRelativeError(t *testing.T) {
 		if got := MaxRelativeError(c.a, c.b, 1e-12); got != c.want {
 			t.Errorf("MaxRelativeError(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// AutodiffGrad is the analytic gradient to rounding (cross-entropy within
+// 1e-10; the SVM within 1e-6 at a floor of 1e-9, for its 1e-17 residues
+// where b's gradient cancels to 0), with and without λ; a batch that does
+// not fit the parameters is an error.
+func TestAutodiffGrad(t *testing.T) {
+	for _, loss := range []Loss{CrossEntropy, SVM} {
+		for _, lambda := range []float64{0, 0.3} {
+			p, b, _ := randomProblem[float64](3, 6, 8, 12)
+			dW, dB, err := AutodiffGrad(p, b, loss, lambda)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anW, anB := make([]float64, 48), make([]float64, 6)
+			if _, err := AnalyticGrad(anW, anB, p, b, loss, lambda); err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-10
+			if loss == SVM {
+				tol = 1e-6
+			}
+			if e := math.Max(MaxRelativeError(dW, anW, 1e-9), MaxRelativeError(dB, anB, 1e-9)); !(e <= tol) {
+				t.Errorf("%s λ=%g: autodiff vs analytic %.3g > %g", loss, lambda, e, tol)
+			}
+		}
+	}
+	p, b, _ := randomProblem[float64](3, 6, 8, 12)
+	b.X = b.X[:10]
+	if _, _, err := AutodiffGrad(p, b, CrossEntropy, 0); err == nil {
+		t.Error("a batch of the wrong width gave no error")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/npzfile"
 )
 
 func gradcheckCommand() *cli.Command {
@@ -21,7 +22,9 @@ func gradcheckCommand() *cli.Command {
 		Usage: "compare the autodiff, analytic and numerical gradients on real images",
 		Description: "Uses the first --samples images of data_batch_1 (normalized as for training), their\n" +
 			"first --dims dimensions, and W, b ~ N(0, 0.01^2). Prints the maximum relative error\n" +
-			"|a-b| / max(floor, |a|+|b|) of W and b for each pair; exits non-zero above --tol.",
+			"|a-b| / max(floor, |a|+|b|) of W and b for each pair; exits non-zero above --tol.\n" +
+			"--write FILE.npz also saves those inputs with gtrain's gradients for your own code;\n" +
+			"--compare FILE.npz checks the gradients in your file instead (docs/npz.md).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or archive (" + dataDefault + ")"},
 			deviceFlag(),
@@ -39,8 +42,18 @@ func gradcheckCommand() *cli.Command {
 			&cli.BoolFlag{Name: "batch-norm", Usage: "batch normalization before each hidden ReLU (needs --hidden)"},
 			&cli.Float64Flag{Name: "tol-numerical", Value: 1e-4, Usage: "k-layer nets: largest accepted error against the numerical gradient (--tol bounds autodiff vs analytic)"},
 			&cli.StringFlag{Name: "init", Value: "he", Usage: "weights of a k-layer net: he, xavier or a σ (the linear model draws N(0, 0.01²))"},
+			&cli.StringFlag{Name: "compare", Usage: "check the gradients of this .npz file (parameters, batch, λ, loss, your gradients) instead"},
+			&cli.StringFlag{Name: "write", Usage: "also write the check's inputs and gtrain's gradients to this .npz file"},
+			&cli.StringFlag{Name: "layout", Value: "course", Usage: "--write's layout: course (X is d×n) or rows (X is n×d)"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.IsSet("compare") {
+				return gradcheckCompare(c)
+			}
+			layout := npzfile.Layout(c.String("layout"))
+			if layout != npzfile.Course && layout != npzfile.Rows {
+				return fmt.Errorf("--layout %q: want course or rows", layout)
+			}
 			dev, err := resolveDevice(c)
 			if err != nil {
 				return err
@@ -56,36 +69,15 @@ func gradcheckCommand() *cli.Command {
 			if samples < 1 {
 				return fmt.Errorf("--samples %d: must be ≥ 1", samples)
 			}
-			lambda, tol, h, floor := c.Float64("lambda"), c.Float64("tol"), c.Float64("step"), c.Float64("floor")
-			if !c.IsSet("floor") {
-				// The SVM's bias gradient has entries that cancel to exactly
-				// 0 (sums of ±1/N); autodiff leaves 1e-17 residues there,
-				// which the course's floor of 1e-12 turns into "errors" of
-				// 1e-5. Every non-zero SVM entry is a multiple of 1/N, so a
-				// floor of 1e-9 hides nothing.
-				floor = 1e-12
-				if loss == graph.SVM {
-					floor = 1e-9
-				}
+			lambda := c.Float64("lambda")
+			if math.IsNaN(lambda) || math.IsInf(lambda, 0) || lambda < 0 {
+				return fmt.Errorf("--lambda %v: must be a finite number ≥ 0", lambda)
 			}
-			for _, f := range []struct {
-				name string
-				v    float64
-				zero bool
-			}{{"lambda", lambda, true}, {"tol", tol, false}, {"step", h, false}, {"floor", floor, false}} {
-				if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 || (!f.zero && f.v == 0) {
-					return fmt.Errorf("--%s %v: must be a finite number > 0 (≥ 0 for lambda)", f.name, f.v)
-				}
+			cfg, tol, err := checkSettings(c, loss)
+			if err != nil {
+				return err
 			}
-			var method graph.FiniteDifference
-			switch c.String("method") {
-			case "central":
-				method = graph.Central
-			case "forward":
-				method = graph.Forward
-			default:
-				return fmt.Errorf("--method %q: want central or forward", c.String("method"))
-			}
+			cfg.Loss, cfg.Lambda = loss, lambda
 			splits, err := loadCourseSplits(c)
 			if err != nil {
 				return err
@@ -93,7 +85,6 @@ func gradcheckCommand() *cli.Command {
 			if samples > splits.Train.Len() {
 				return fmt.Errorf("--samples %d: the training batch has %d images", samples, splits.Train.Len())
 			}
-			cfg := graph.GradCheckConfig{Loss: loss, Lambda: lambda, H: h, Method: method, Floor: floor}
 			if c.IsSet("hidden") || c.Bool("batch-norm") {
 				return gradcheckNetwork(c, dev, splits, dims, samples, cfg, tol)
 			}
@@ -101,13 +92,13 @@ func gradcheckCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("--%w", err) // --dtype "…": want …
 			}
-			rows, err := check(dev, splits, dims, samples, c.Uint64("seed"), cfg)
+			rows, err := check(dev, splits, dims, samples, c.Uint64("seed"), cfg, gradWrite{c.String("write"), layout})
 			if err != nil {
 				return err
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "gradient check: loss %s, lambda %g, %d dims, %d samples, %s, h %g (%s), floor %g\n",
-				loss, lambda, dims, samples, c.String("dtype"), h, method, floor)
+				loss, lambda, dims, samples, c.String("dtype"), cfg.H, cfg.Method, cfg.Floor)
 			tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 			fmt.Fprintln(tw, "gradients\tmax rel err W\tmax rel err b\t")
 			worst := graph.GradComparison{}
@@ -118,6 +109,9 @@ func gradcheckCommand() *cli.Command {
 				}
 			}
 			tw.Flush()
+			if path := c.String("write"); path != "" {
+				fmt.Fprintf(w, "wrote %s: W1, b1, X, y, Y, lambda, loss and gtrain's grad_W1, grad_b1 (layout %s)\n", path, layout)
+			}
 			if !(worst.MaxError() <= tol) {
 				return fmt.Errorf("gradient check failed: %s vs %s differ by %.3g > --tol %g", worst.A, worst.B, worst.MaxError(), tol)
 			}
@@ -130,7 +124,7 @@ func gradcheckCommand() *cli.Command {
 // gradcheck runs the check on the first samples images and dims dimensions
 // of the normalized training batch. On a GPU it compares the GPU's autodiff
 // with the analytic gradient and with the CPU's autodiff.
-func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int, seed uint64, cfg graph.GradCheckConfig) ([]graph.GradComparison, error) {
+func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int, seed uint64, cfg graph.GradCheckConfig, write gradWrite) ([]graph.GradComparison, error) {
 	train := splits.Train.Slice(0, samples)
 	nz := data.FitNormalizer(splits.Train)
 	full := make([]T, len(train.Pixels))
@@ -141,6 +135,9 @@ func gradcheck[T graph.Float](dev string, splits *data.Splits, dims, samples int
 	}
 	p := graph.NewParams[T](data.NumClasses, dims)
 	p.InitGaussian(rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), 0.01)
+	if err := writeGradInputs(write, p, b, cfg); err != nil {
+		return nil, err
+	}
 	if dev != "cpu" {
 		return cuda.GradCheck(dev, p, b, cfg)
 	}

@@ -102,6 +102,7 @@ func newApp() *cli.App {
 			reportCommand(),
 			sweepCommand(),
 			gradcheckCommand(),
+			exportCommand(),
 			evalCommand(),
 			predictCommand(),
 			augmentPreviewCommand(),

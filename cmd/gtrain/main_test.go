@@ -194,7 +194,7 @@ func TestGradcheckRealData(t *testing.T) {
 // TestHelp: every command's help renders (urfave/cli panics at run time on
 // clashing flag names, so this catches them).
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"gradcheck", "--help"}, {"data", "--help"}, {"data", "verify", "--help"}, {"data", "download", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"gradcheck", "--help"}, {"export", "--help"}, {"data", "--help"}, {"data", "verify", "--help"}, {"data", "download", "--help"}} {
 		if code, stdout, stderr := gtrain(t, args...); code != 0 || stdout == "" {
 			t.Errorf("gtrain %v: exit %d, %q %q", args, code, stdout, stderr)
 		}

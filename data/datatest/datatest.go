@@ -2,13 +2,16 @@
 // real CIFAR-10 first. Where it is missing a test is skipped, saying so;
 // where the environment asks for it, the test fails instead, so that a
 // missing dependency cannot turn a CI run into a run of skips. CI sets
-// GTRAIN_REQUIRE_DATA=1, GTRAIN_REQUIRE_GXX=1 (cuda's host compiler) and
-// GTRAIN_REQUIRE_CHROMIUM=1 (the report's browser test) once it has
-// provided them.
+// GTRAIN_REQUIRE_DATA=1, GTRAIN_REQUIRE_GXX=1 (cuda's host compiler),
+// GTRAIN_REQUIRE_CHROMIUM=1 (the report's browser test) and
+// GTRAIN_REQUIRE_NUMPY=1 (the NumPy round trips) once it has provided them.
 package datatest
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +46,36 @@ func CIFAR10Dir(t testing.TB) string {
 		return ""
 	}
 	return dir
+}
+
+// RequireNumPy is the variable under which a missing /usr/bin/python3 with
+// numpy fails the NumPy round-trip tests instead of skipping them.
+const RequireNumPy = "GTRAIN_REQUIRE_NUMPY"
+
+// PythonNumPy is the interpreter the NumPy round-trip tests run.
+const PythonNumPy = "/usr/bin/python3"
+
+// NumPy returns PythonNumPy when it imports numpy; otherwise the test is
+// skipped, saying what then goes unchecked, or fails under
+// GTRAIN_REQUIRE_NUMPY.
+func NumPy(t testing.TB, unchecked string) string {
+	t.Helper()
+	return numPyAt(t, PythonNumPy, unchecked)
+}
+
+func numPyAt(t testing.TB, python, unchecked string) string {
+	t.Helper()
+	if out, err := exec.Command(python, "-c", "import numpy").CombinedOutput(); err != nil {
+		Missing(t, RequireNumPy, fmt.Sprintf("%s cannot import numpy (%v%s; %s)", python, err, trimmed(out), unchecked))
+		return ""
+	}
+	return python
+}
+
+// trimmed is a command's output for a message: ": …" or nothing.
+func trimmed(out []byte) string {
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return ": " + s
+	}
+	return ""
 }

@@ -51,3 +51,19 @@ func has(got, want string) bool {
 	}
 	return strings.Contains(got, want)
 }
+
+// Without an interpreter that imports numpy a test skips, saying what goes
+// unchecked; with GTRAIN_REQUIRE_NUMPY it fails.
+func TestNumPyMissing(t *testing.T) {
+	missing := t.TempDir() + "/no-python"
+	for _, c := range []struct{ require, skips, fails string }{
+		{"", "skipping: " + missing + " cannot import numpy (", ""},
+		{"1", "", "the round trip goes unchecked), and GTRAIN_REQUIRE_NUMPY=1 requires it"},
+	} {
+		t.Setenv(RequireNumPy, c.require)
+		r := &recorder{TB: t}
+		if got := numPyAt(r, missing, "the round trip goes unchecked"); got != "" || !has(r.skipped, c.skips) || !has(r.failed, c.fails) {
+			t.Errorf("%s=%q: %q, skipped %q, failed %q", RequireNumPy, c.require, got, r.skipped, r.failed)
+		}
+	}
+}
