@@ -15,7 +15,8 @@
 // and host scalars), fn.go (the elementwise and reduction functions),
 // view.go (views, reshapes, broadcasts), lower.go (the driver: sizes and
 // input slots, liveness, node order, outputs), net.go (LowerNet and
-// LowerStack, for a graph.Net and a graph.Stack), lower_ops.go (each
+// LowerStack, for a graph.Net and a graph.Stack), mlp.go (LowerMLP, for a
+// k-layer graph.MLP: named parameter slots), lower_ops.go (each
 // Gorgonia op kind), lower_matmul.go (matrix products and their cuBLAS
 // gemm form) and fuse.go (merging elementwise runs).
 package cuda

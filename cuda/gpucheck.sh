@@ -18,6 +18,10 @@
 #      (float64) or 0.3 (float32) and its final training cost within 1e-6
 #      (float64) or 1e-2 (float32) relative of the CPU's; and gtrain bench
 #      --stack 1,16,64 on the GPU (ms per configuration-epoch),
+#   6. k-layer nets, NEVER RUN ON A GPU YET: the lowered programs of 2- and
+#      3-layer nets, a 3-layer batch-normalized one (5-50-30-4, batch 100)
+#      among them, on the GPU against the TapeMachine, every output
+#      (TestGPUMLPMatchesTapeMachine; also unfused and unsegmented),
 # and prints one summary table (also written to OUTDIR/summary.txt). Exit
 # status: 0 when every check passed.
 #
@@ -65,7 +69,7 @@ while [ $# -gt 0 ]; do
     --bundle) bundle=1; shift ;;
     --quick) quick=1; shift ;;
     --deadline) deadline=$2; shift 2 ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "gpucheck: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -156,7 +160,7 @@ results=$out/results.tsv
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # check, status, detail
 
 # 1. CUDA tests.
-log "1/5 CUDA tests"
+log "1/6 CUDA tests"
 if (cd "$root/cuda" && timeout "$(tmo 160)" "$testbin" -test.v -test.count=1 -test.timeout 150s) >"$logs/tests.log" 2>&1; then
   rec "cuda tests" PASS "$(grep -c '^--- PASS' "$logs/tests.log") passed, $(grep -c '^--- SKIP' "$logs/tests.log") skipped"
 else
@@ -181,7 +185,7 @@ fi
 
 if [ "$quick" = 0 ]; then
 # 2. gradcheck on the GPU.
-log "2/5 gradcheck --device cuda"
+log "2/6 gradcheck --device cuda"
 for loss in cross svm; do
   if timeout "$(tmo 120)" "$bin" --device cuda gradcheck --loss "$loss" >"$logs/gradcheck-$loss.log" 2>&1; then st=PASS; else st=FAIL; fi
   worst=$(grep -E ' vs ' "$logs/gradcheck-$loss.log" | tr '\n' ';' | tr -s ' ')
@@ -193,7 +197,7 @@ for loss in cross svm; do
 done
 
 # 3. Model 3, GPU vs CPU. The CPU runs go in the background meanwhile.
-log "3/5 Model 3, $epochs epochs, GPU and CPU"
+log "3/6 Model 3, $epochs epochs, GPU and CPU"
 declare -A pid
 for dt in float32 float64; do
   timeout "$(tmo 300)" "$cpubin" --device cpu train --epochs "$epochs" --dtype "$dt" --out "$work/m3-cpu-$dt" --force -q >"$logs/m3-cpu-$dt.log" 2>&1 &
@@ -226,7 +230,7 @@ done
 fi # quick
 
 # 4. Timings: ours (trainer path), ours (TrainEpoch, synthetic), PyTorch.
-log "4/5 timings"
+log "4/6 timings"
 (cd "$root/cuda" && timeout "$(tmo 180)" "$testbin" -test.run XXX_NONE -test.bench BenchmarkEpoch -test.benchtime 20x) >"$logs/bench.log" 2>&1 ||
   log "BenchmarkEpoch failed: $(tail -3 "$logs/bench.log")"
 # Where a step's time goes: each launch timed alone (BenchmarkStepLaunches),
@@ -259,7 +263,7 @@ fi
 # 5. Stacks: the same sweep trained as stacks on the GPU and on the CPU
 # (the CPU's in the background meanwhile), compared run by run; then the
 # stacked bench on the GPU.
-log "5/5 stacks"
+log "5/6 stacks"
 if [ "$quick" = 0 ]; then
   stackgrid=(--grid loss=cross,svm --grid lambda=0,0.1 --grid eta=0.001,0.01 --grid "epochs=$sepochs" --grid dtype=float32,float64)
   timeout "$(tmo 400)" "$cpubin" sweep run --devices cpu --stack 8 --out "$work/stack-cpu" -q --no-html "${stackgrid[@]}" >"$logs/stack-cpu.log" 2>&1 &
@@ -312,6 +316,22 @@ if timeout "$(tmo 300)" "$bin" bench --stack 1,16,64 --device cuda --loss cross 
 else
   rec "bench --stack 1,16,64 (cuda)" FAIL "$(tail -1 "$logs/stack-bench.log")"
 fi
+
+# 6. k-layer nets. NEVER RUN ON A GPU YET: the first run of this section
+# is the first time the k-layer programs (ReLU, batch normalization, the
+# per-layer products) meet NVRTC, real threads and cuBLAS. Step 1 ran the
+# reference backend's and the host kernels' k-layer checks (TestMLP*).
+log "6/6 k-layer nets on the GPU (never run on a GPU before)"
+for mode in "" -cuda-no-fuse -cuda-no-segments; do
+  name="k-layer (3-layer BN) on the GPU${mode:+, $mode}"
+  f=$logs/mlp${mode}.log
+  if (cd "$root/cuda" && timeout "$(tmo 120)" "$testbin" $mode -test.v -test.count=1 -test.run 'TestGPUMLPMatchesTapeMachine' -test.timeout 110s) >"$f" 2>&1 &&
+    grep -q '^--- PASS: TestGPUMLPMatchesTapeMachine' "$f"; then
+    rec "$name" PASS "$(grep -c '^    --- PASS' "$f") graphs x dtypes match the TapeMachine"
+  else
+    rec "$name" FAIL "$(grep -E '^(--- FAIL|--- SKIP|panic)|^    --- FAIL|relative difference' "$f" | head -3 | tr '\n' ' ')"
+  fi
+done
 
 # Summary.
 {

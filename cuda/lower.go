@@ -17,7 +17,11 @@ type Inputs struct {
 	// Segments are a stack's inputs per segment, in member order, in place
 	// of Y, W and B; a stack has no λ.
 	Segments []SegmentInputs
-	Outputs  map[string]*G.Node // name → node (nil entries are skipped)
+	// Params are named parameter tensors (a k-layer net's W1, b1, gamma1,
+	// …), each a slot of role Param with its name, in place of W and B;
+	// K is then Y's columns.
+	Params  map[string]*G.Node
+	Outputs map[string]*G.Node // name → node (nil entries are skipped)
 }
 
 // SegmentInputs are the inputs of a segment of Members members of K
@@ -28,10 +32,12 @@ type SegmentInputs struct {
 	Y, W, B *G.Node
 }
 
-// inputSlot is what an input node becomes: a slot of role for segment seg.
+// inputSlot is what an input node becomes: a slot of role for segment
+// seg, named name (a Param's) or after the node.
 type inputSlot struct {
 	role SlotRole
 	seg  int
+	name string
 }
 
 // value is what a lowered node stands for.
@@ -42,7 +48,7 @@ type value struct {
 type lowerer struct {
 	p      *Program
 	in     Inputs
-	inputs map[*G.Node]inputSlot // X and every segment's Y, W, b
+	inputs map[*G.Node]inputSlot // X, every segment's Y, W, b, the named parameters
 	vals   map[int64]*value
 	g      *G.ExprGraph
 	consts map[int]float64 // host ops with a known constant value
@@ -66,7 +72,7 @@ func OpKind(op G.Op) string {
 
 // Lower turns the pruned graph into a program of dtype dt. The sizes come
 // from X (rows×d) and W: K×d for a lone graph, 1×(Members·K)×d for each
-// segment of a stack.
+// segment of a stack; with named Params, K from Y (rows×K).
 func Lower(in Inputs, dt tensor.Dtype) (p *Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -134,6 +140,29 @@ func (l *lowerer) sizes() error {
 	}
 	p.Rows, p.D = xs[0], xs[1]
 	l.inputs[in.X] = inputSlot{role: InputX}
+	if in.Params != nil {
+		if in.W != nil || in.B != nil || in.Segments != nil {
+			return fmt.Errorf("named parameters with W, b or segments")
+		}
+		if in.Y != nil {
+			ys := in.Y.Shape()
+			if len(ys) != 2 || ys[0] != p.Rows {
+				return fmt.Errorf("Y %v for X %v", ys, xs)
+			}
+			p.K = ys[1]
+			l.inputs[in.Y] = inputSlot{role: InputY}
+		}
+		for name, n := range in.Params {
+			if n == nil {
+				return fmt.Errorf("parameter %s has no node", name)
+			}
+			if _, dup := l.inputs[n]; dup {
+				return fmt.Errorf("parameter %s (%s) is another input too", name, n.Name())
+			}
+			l.inputs[n] = inputSlot{role: Param, name: name}
+		}
+		return nil
+	}
 	if in.Segments == nil {
 		ws := in.W.Shape()
 		if len(ws) != 2 {
@@ -168,14 +197,7 @@ func (l *lowerer) segmentInputs(seg int, y, w, b *G.Node) {
 	}
 }
 
-func (l *lowerer) children(n *G.Node) []*G.Node {
-	var out []*G.Node
-	it := l.g.From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*G.Node))
-	}
-	return out
-}
+func (l *lowerer) children(n *G.Node) []*G.Node { return nodeChildren(l.g, n) }
 
 func (l *lowerer) newSlot(role SlotRole, n int, name string) int {
 	l.p.Slots = append(l.p.Slots, Slot{Role: role, Len: n, Name: name})
@@ -213,4 +235,14 @@ func (l *lowerer) emit(ins Instr, out tensor.Shape) View {
 	v.Slot = ins.Out
 	l.p.Instrs = append(l.p.Instrs, ins)
 	return v
+}
+
+// nodeChildren returns n's operands in order.
+func nodeChildren(g *G.ExprGraph, n *G.Node) []*G.Node {
+	var out []*G.Node
+	it := g.From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
 }

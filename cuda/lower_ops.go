@@ -56,10 +56,14 @@ func (l *lowerer) node(n *G.Node) error {
 		}
 		is, ok := l.inputs[n]
 		if !ok {
-			return fmt.Errorf("input node %s is not one of X, Y, lambda, W, b", n.Name())
+			return fmt.Errorf("input node %s is not one of the inputs (X, Y, lambda, the parameters)", n.Name())
 		}
 		s := n.Shape()
-		slot := l.newSlot(is.role, s.TotalSize(), n.Name())
+		name := n.Name()
+		if is.name != "" {
+			name = is.name
+		}
+		slot := l.newSlot(is.role, s.TotalSize(), name)
 		l.p.Slots[slot].Seg = is.seg
 		l.vals[n.ID()] = &value{view: contiguousView(slot, s)}
 		return nil

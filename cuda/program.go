@@ -73,6 +73,9 @@ const (
 	ParamW
 	ParamB
 	Const
+	// Param is a named parameter tensor (Slot.Name: a k-layer net's W1,
+	// b1, gamma1, beta1, mean1, var1, …).
+	Param
 )
 
 // Slot is a flat device buffer.
@@ -107,8 +110,10 @@ type Program struct {
 	Instrs  []Instr
 	// Outputs by name: "scores", "loss", "cost", "dW", "dB" (the last two
 	// with gradients) of a lone graph; "scores<i>", "data<i>", "dW<i>",
-	// "dB<i>" of a stack's segment i. Each is a contiguous view of a slot,
-	// never a host scalar.
+	// "dB<i>" of a stack's segment i; "scores", "loss", "cost", "d<name>"
+	// per trained tensor and "batchmean<l>", "batchvar<l>" per normalized
+	// layer of a k-layer net (LowerMLP). Each is a contiguous view of a
+	// slot, never a host scalar.
 	Outputs map[string]View
 	// Ops is the Gorgonia op inventory of the live graph: op kind → count.
 	Ops map[string]int

@@ -37,7 +37,11 @@ func NewRef[T graph.Float](p *Program, lambda float64) (*Ref[T], error) {
 }
 
 // Bind makes the slots of role (X, Y, W or b) read data, in place.
+// Named parameters are bound with BindParam.
 func (r *Ref[T]) Bind(role SlotRole, data []T) error {
+	if role == Param {
+		return fmt.Errorf("cuda: parameter slots are bound by name (BindParam)")
+	}
 	found := false
 	for i, s := range r.p.Slots {
 		if s.Role == role {
@@ -52,6 +56,20 @@ func (r *Ref[T]) Bind(role SlotRole, data []T) error {
 		return fmt.Errorf("cuda: the program has no slot of role %d", role)
 	}
 	return nil
+}
+
+// BindParam makes the parameter slot called name read data, in place.
+func (r *Ref[T]) BindParam(name string, data []T) error {
+	for i, s := range r.p.Slots {
+		if s.Role == Param && s.Name == name {
+			if len(data) != s.Len {
+				return fmt.Errorf("cuda: %s holds %d values, want %d", s.Name, len(data), s.Len)
+			}
+			r.bufs[i] = data
+			return nil
+		}
+	}
+	return fmt.Errorf("cuda: the program has no parameter %s", name)
 }
 
 // BindSegment makes the slot of role (Y, W or b) of a stack's segment seg

@@ -12,7 +12,8 @@ gradients:
     gtrain gradcheck --compare /tmp/grads/linear_cross.npz
 
 With --broken it also writes the classic mistakes, which the check must flag:
-a missing 2*lambda*W, a transposed gradient and a wrong softmax sign.
+a missing 2*lambda*W, a transposed gradient, a wrong softmax sign, and a
+2-layer backward pass without the ReLU's derivative.
 Only numpy is needed.
 """
 
@@ -50,7 +51,7 @@ def linear_svm(X, y, W, b, lam, reg=True):
     return grad_W, grad_b
 
 
-def two_layer(X, Y, W1, b1, W2, b2, lam):
+def two_layer(X, Y, W1, b1, W2, b2, lam, relu_mask=True):
     """Assignment 2's backward pass: ReLU hidden layer, softmax, cross-entropy + lam*(||W1||^2 + ||W2||^2)."""
     n = X.shape[1]
     S1 = W1 @ X + b1
@@ -60,7 +61,8 @@ def two_layer(X, Y, W1, b1, W2, b2, lam):
     grad_W2 = G @ H.T / n + 2 * lam * W2
     grad_b2 = G.sum(axis=1, keepdims=True) / n
     G = W2.T @ G
-    G = G * (S1 > 0)
+    if relu_mask:
+        G = G * (S1 > 0)
     grad_W1 = G @ X.T / n + 2 * lam * W1
     grad_b1 = G.sum(axis=1, keepdims=True) / n
     return grad_W1, grad_b1, grad_W2, grad_b2
@@ -116,6 +118,9 @@ def main():
         save(args.out, "broken_softmax_sign", loss="cross", **{"lambda": lam}, W1=W, b1=b, grad_W1=gW, grad_b1=gb, **batch)
         gW, gb = linear_svm(X, y, W, b, lam, reg=False)
         save(args.out, "broken_svm_no_reg", loss="svm", **{"lambda": lam}, W1=W, b1=b, grad_W1=gW, grad_b1=gb, **batch)
+        g = two_layer(X, Y, W1, b1, W2, b2, lam, relu_mask=False)
+        save(args.out, "broken_two_layer_no_relu", loss="cross", **{"lambda": lam}, hidden=np.array([m]),
+             W1=W1, b1=b1, W2=W2, b2=b2, grad_W1=g[0], grad_b1=g[1], grad_W2=g[2], grad_b2=g[3], **batch)
 
 
 if __name__ == "__main__":

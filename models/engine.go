@@ -43,6 +43,7 @@ func CPUFactory() engine.Factory {
 			return newCPUEngine(p, s, splits)
 		},
 		Stack: CPUStackFactory(),
+		Net:   cpuNetFactory(),
 	}
 }
 

@@ -11,16 +11,33 @@ import (
 	"github.com/gtrain/gtrain/models/runfiles"
 )
 
-// ModelParams returns the parameters of m in the dtype T.
-func ModelParams[T graph.Float](m *runfiles.Model) *graph.Params[T] {
-	p := graph.NewParams[T](m.K, m.D)
-	for i, v := range m.W {
-		p.W[i] = T(v)
+// ModelParams returns the parameters of m in the dtype T; m must be valid.
+func ModelParams[T graph.Float](m *runfiles.Model) (*graph.MLPParams[T], error) {
+	p, err := graph.NewMLPParams[T](m.Arch())
+	if err != nil {
+		return nil, err
 	}
-	for i, v := range m.B {
-		p.B[i] = T(v)
+	if m.Arch().Linear() {
+		copyInto(p.Tensors[0].Data, m.W)
+		copyInto(p.Tensors[1].Data, m.B)
+		return p, nil
 	}
-	return p
+	if len(m.Tensors) != len(p.Tensors) {
+		return nil, fmt.Errorf("model: %d tensors, the %s network has %d", len(m.Tensors), m.Arch(), len(p.Tensors))
+	}
+	for i, t := range m.Tensors {
+		if len(t.Values) != len(p.Tensors[i].Data) {
+			return nil, fmt.Errorf("model: tensor %s of %d values, want %d", t.Name, len(t.Values), len(p.Tensors[i].Data))
+		}
+		copyInto(p.Tensors[i].Data, t.Values)
+	}
+	return p, nil
+}
+
+func copyInto[T graph.Float](dst []T, src []float64) {
+	for i, v := range src {
+		dst[i] = T(v)
+	}
 }
 
 // Prediction is the classification of one image.
@@ -42,15 +59,27 @@ func Predict(m *runfiles.Model, pixels []uint8) (Prediction, error) {
 	x := make([]float64, m.D)
 	data.Normalize(x, pixels, m.Normalizer())
 	s := make([]float64, m.K)
-	best, top := 0, math.Inf(-1)
-	for k := range s {
-		acc := m.B[k]
-		for j, w := range m.W[k*m.D : (k+1)*m.D] {
-			acc += w * x[j]
+	if len(m.Hidden) == 0 {
+		for k := range s {
+			acc := m.B[k]
+			for j, w := range m.W[k*m.D : (k+1)*m.D] {
+				acc += w * x[j]
+			}
+			s[k] = acc
 		}
-		s[k] = acc
-		if acc > top {
-			best, top = k, acc
+	} else {
+		p, err := ModelParams[float64](m)
+		if err != nil {
+			return Prediction{}, err
+		}
+		if s, err = graph.MLPScores(p, x); err != nil {
+			return Prediction{}, err
+		}
+	}
+	best, top := 0, math.Inf(-1)
+	for k, v := range s {
+		if v > top {
+			best, top = k, v
 		}
 	}
 	var z float64
@@ -87,9 +116,12 @@ func EvaluateModel[T graph.Float](ctx context.Context, m *runfiles.Model, d *Pre
 	if m.K != data.NumClasses {
 		return nil, fmt.Errorf("model of %d classes; the data has %d", m.K, data.NumClasses)
 	}
-	p := ModelParams[T](m)
+	p, err := ModelParams[T](m)
+	if err != nil {
+		return nil, err
+	}
 	spec.Batch = 1 // no training graph is run; the smallest to build
-	eng, err := engine.New(p, spec, engine.Splits[T]{d.Train, d.Val, d.Test})
+	eng, err := engine.NewNet(p, spec, engine.Splits[T]{d.Train, d.Val, d.Test})
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func validModel() *runfiles.Model {
 	for i := range nz.Mean {
 		nz.Mean[i], nz.Std[i] = 0.4+0.1*rng.Float64(), 0.2+0.1*rng.Float64()
 	}
-	return runfiles.NewModel(p, data.DefaultClasses(), nz)
+	return runfiles.NewModel(graph.AsNet(p), data.DefaultClasses(), nz)
 }
 
 // TestPredictBadShape: a model built in code of the wrong shape is an

@@ -18,10 +18,11 @@ import (
 // checkpoint, the end of an epoch (metrics, early stopping, the next
 // rate), checkpoints and the result.
 type runState struct {
-	cfg   config.Config
-	opt   Options
-	ck    runfiles.Checkpoint // the state, kept in checkpoint form
-	saved string              // the last checkpoint on disk, for error messages ("" if none)
+	cfg    config.Config
+	epochs int // the run's length: cfg.Epochs, or its cycles in epochs
+	opt    Options
+	ck     runfiles.Checkpoint // the state, kept in checkpoint form
+	saved  string              // the last checkpoint on disk, for error messages ("" if none)
 }
 
 // freshCheckpoint is the state of a run that has not started.
@@ -31,16 +32,11 @@ func freshCheckpoint(cfg *config.Config) runfiles.Checkpoint {
 
 // restoreRun sets r's state and p from a checkpoint of r's configuration,
 // after checking it against the configuration and the data.
-func restoreRun[T graph.Float](r *runState, ck *runfiles.Checkpoint, d *Prepared[T], p *graph.Params[T]) error {
+func restoreRun[T graph.Float](r *runState, ck *runfiles.Checkpoint, d *Prepared[T], p *graph.MLPParams[T]) error {
 	if err := ck.Check(&r.cfg, shapeOfPrepared(d)); err != nil {
 		return fmt.Errorf("resume: checkpoint refused: %w", err)
 	}
-	for i, v := range ck.W {
-		p.W[i] = T(v)
-	}
-	for i, v := range ck.B {
-		p.B[i] = T(v)
-	}
+	setParams(p, paramState{w: ck.W, b: ck.B, tensors: ck.Tensors})
 	r.ck = *ck
 	r.ck.Checksum = ""
 	r.saved = position(ck)
@@ -69,7 +65,7 @@ func (r *runState) diverged(c float64, epoch, step int, eta float64) error {
 // updates the early-stopping state (params gives the current W and b, read
 // only when they are the best so far) and moves the state to the next
 // epoch.
-func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params func() (w, b []float64, err error)) (runfiles.EpochMetrics, error) {
+func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params func() (paramState, error)) (runfiles.EpochMetrics, error) {
 	if !isFinite(tr.Cost) {
 		return runfiles.EpochMetrics{}, fmt.Errorf("training diverged: the training cost is %v after epoch %d (eta %g); %s; try a smaller eta", tr.Cost, epoch, r.ck.Eta, r.lastGood())
 	}
@@ -84,17 +80,17 @@ func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params f
 	ck.Epoch, ck.Step, ck.Order = epoch, 0, nil
 	if r.cfg.EarlyStop > 0 {
 		if m.ValAcc > ck.BestAcc || ck.BestEpoch == 0 {
-			w, b, err := params()
+			ps, err := params()
 			if err != nil {
 				return m, err
 			}
 			ck.BestAcc, ck.BestEpoch = m.ValAcc, epoch
-			ck.BestW, ck.BestB = w, b
+			ck.BestW, ck.BestB, ck.BestTensors = ps.w, ps.b, ps.tensors
 		} else if epoch-ck.BestEpoch >= r.cfg.EarlyStop {
 			ck.Finished = true
 		}
 	}
-	if epoch == r.cfg.Epochs {
+	if epoch == r.epochs {
 		ck.Finished = true
 	}
 	if !ck.Finished {
@@ -103,11 +99,11 @@ func (r *runState) advance(epoch int, secs float64, tr, va engine.Eval, params f
 	return m, nil
 }
 
-// save fills in the parameters w and b and the RNG states and hands the state
-// to the OnCheckpoint hook.
-func (r *runState) save(w, b runfiles.Floats, shuffle, aug *rand.PCG) error {
+// save fills in the parameters and the RNG states and hands the state to
+// the OnCheckpoint hook.
+func (r *runState) save(ps paramState, shuffle, aug *rand.PCG) error {
 	var err error
-	r.ck.W, r.ck.B = w, b
+	r.ck.W, r.ck.B, r.ck.Tensors = ps.w, ps.b, ps.tensors
 	if r.ck.Shuffle, err = shuffle.MarshalBinary(); err != nil {
 		return err
 	}
@@ -143,18 +139,51 @@ func (r *runState) lastGood() string {
 
 // finalParams returns a copy of the parameters p to report: with early
 // stopping, after a complete run, the best epoch's, also set into p.
-func finalParams[T graph.Float](r *runState, p *graph.Params[T], partial bool) *graph.Params[T] {
+func finalParams[T graph.Float](r *runState, p *graph.MLPParams[T], partial bool) *graph.MLPParams[T] {
 	final := p.Clone()
 	if r.cfg.EarlyStop > 0 && r.ck.BestEpoch > 0 && !partial {
-		for i, v := range r.ck.BestW {
-			final.W[i] = T(v)
-		}
-		for i, v := range r.ck.BestB {
-			final.B[i] = T(v)
-		}
+		setParams(final, paramState{w: r.ck.BestW, b: r.ck.BestB, tensors: r.ck.BestTensors})
 		p.CopyFrom(final)
 	}
 	return final
+}
+
+// paramState is a network's parameters in checkpoint form: the linear
+// classifier's W and b, or the tensors of a network with hidden layers.
+type paramState struct {
+	w, b    runfiles.Floats
+	tensors []runfiles.Tensor
+}
+
+// stateOf returns p in checkpoint form.
+func stateOf[T graph.Float](p *graph.MLPParams[T]) paramState {
+	if p.Arch.Linear() {
+		return paramState{w: toFloats(p.Tensors[0].Data), b: toFloats(p.Tensors[1].Data)}
+	}
+	ts := make([]runfiles.Tensor, len(p.Tensors))
+	for i, t := range p.Tensors {
+		ts[i] = runfiles.Tensor{Name: t.Name, Values: toFloats(t.Data)}
+	}
+	return paramState{tensors: ts}
+}
+
+// setParams sets p from its checkpoint form (checked against p's network
+// by Checkpoint.Check).
+func setParams[T graph.Float](p *graph.MLPParams[T], ps paramState) {
+	if p.Arch.Linear() {
+		for i, v := range ps.w {
+			p.Tensors[0].Data[i] = T(v)
+		}
+		for i, v := range ps.b {
+			p.Tensors[1].Data[i] = T(v)
+		}
+		return
+	}
+	for i, t := range ps.tensors {
+		for j, v := range t.Values {
+			p.Tensors[i].Data[j] = T(v)
+		}
+	}
 }
 
 // result assembles the run's result from the evaluations after training
@@ -275,4 +304,36 @@ func shapeOfPrepared[T graph.Float](d *Prepared[T]) runfiles.DataShape {
 		sh.Sizes[runfiles.SplitNames[i]] = s.Len()
 	}
 	return sh
+}
+
+// newRunState is the state of a run of cfg on a training split of n
+// images, its length resolved.
+func newRunState(cfg config.Config, opt Options, n int) (runState, error) {
+	epochs, err := cfg.EpochsFor(n / cfg.Batch)
+	if err != nil {
+		return runState{}, err
+	}
+	return runState{cfg: cfg, opt: opt, epochs: epochs}, nil
+}
+
+// initialParams returns the network of cfg for dim inputs and k classes,
+// drawn from the seed's initialization stream: the linear classifier's W
+// then b from N(0, init_std²) (as Assignment 1), unless cfg.Init says how;
+// a network's weights by cfg.WeightInit.
+func initialParams[T graph.Float](cfg *config.Config, k, dim int) (*graph.MLPParams[T], error) {
+	p, err := graph.NewMLPParams[T](cfg.Arch(dim, k))
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, config.StreamInit))
+	init := cfg.WeightInit()
+	if init == "" {
+		view, err := graph.LinearView(p)
+		if err != nil {
+			return nil, err
+		}
+		view.InitGaussian(rng, cfg.InitStd)
+		return p, nil
+	}
+	return p, p.Init(rng, init)
 }

@@ -39,7 +39,7 @@ type Options struct {
 // Trained is what Train returns: the result and the final parameters.
 type Trained[T graph.Float] struct {
 	Result *runfiles.Result
-	Params *graph.Params[T]
+	Params *graph.MLPParams[T]
 }
 
 // Train runs mini-batch gradient descent as the course does: W and b drawn
@@ -65,8 +65,8 @@ func Train[T graph.Float](ctx context.Context, cfg config.Config, d *Prepared[T]
 type trainer[T graph.Float] struct {
 	runState
 	d       *Prepared[T]
-	p       *graph.Params[T]
-	eng     engine.Engine[T]
+	p       *graph.MLPParams[T]
+	eng     engine.NetEngine[T]
 	batches *batcher[T]
 	k, n    int // classes, training samples
 	dim     int
@@ -86,20 +86,25 @@ func newTrainer[T graph.Float](cfg config.Config, d *Prepared[T], opt Options) (
 		return nil, err
 	}
 	n := d.Train.Len()
-	t := &trainer[T]{runState: runState{cfg: cfg, opt: opt}, d: d, batches: newBatcher(&cfg, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
+	rs, err := newRunState(cfg, opt, n)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer[T]{runState: rs, d: d, batches: newBatcher(&cfg, d, aug), n: n, k: len(d.Train.Y) / n, dim: len(d.Train.X) / n, start: time.Now()}
 	t.shuffleSrc, t.augSrc = rand.NewPCG(cfg.Seed, config.StreamShuffle), rand.NewPCG(cfg.Seed, config.StreamAugment)
 	t.shuffle, t.augRNG = rand.New(t.shuffleSrc), rand.New(t.augSrc)
 
-	t.p = graph.NewParams[T](t.k, t.dim)
+	if t.p, err = initialParams[T](&cfg, t.k, t.dim); err != nil {
+		return nil, err
+	}
 	if r := opt.Resume; r != nil {
 		if err := t.restore(r); err != nil {
 			return nil, err
 		}
 	} else {
-		t.p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
 		t.ck = freshCheckpoint(&cfg)
 	}
-	t.eng, err = engine.New(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.L2Weight(), Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
+	t.eng, err = engine.NewNet(t.p, engine.Spec{Device: cfg.Device, Loss: graph.Loss(cfg.Loss), Lambda: cfg.L2Weight(), Batch: cfg.Batch, Tuning: opt.Tuning}, t.splits())
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +133,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	}
 	steps := t.n / cfg.Batch
 	order := make([]int, t.n)
-	for !t.ck.Finished && t.ck.Epoch < cfg.Epochs {
+	for !t.ck.Finished && t.ck.Epoch < t.epochs {
 		epoch := t.ck.Epoch + 1
 		t0 := time.Now()
 		if t.ck.Order == nil {
@@ -139,7 +144,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		} else {
 			copy(order, t.ck.Order)
 		}
-		if fast, ok := t.eng.(epochTrainer[T]); ok && !t.batches.augmented() && t.ck.Step == 0 {
+		if fast, ok := t.eng.(engine.EpochTrainer[T]); ok && !t.batches.augmented() && t.ck.Step == 0 {
 			// The engine runs the whole epoch without synchronizing with
 			// the host (a GPU); interrupts are then honoured per epoch.
 			if err := t.fastEpoch(fast, epoch, steps, order); err != nil {
@@ -180,15 +185,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	return t.finish(false)
 }
 
-// epochTrainer is implemented by engines that run a whole epoch of steps
-// with no host synchronization in it (package cuda): batches are the rows
-// order[i·B:(i+1)·B] of s (consecutive rows when order is nil), etas holds
-// the rate of each step, and the costs of the steps come back.
-type epochTrainer[T graph.Float] interface {
-	TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error)
-}
-
-func (t *trainer[T]) fastEpoch(eng epochTrainer[T], epoch, steps int, order []int) error {
+func (t *trainer[T]) fastEpoch(eng engine.EpochTrainer[T], epoch, steps int, order []int) error {
 	etas := make([]float64, steps)
 	for s := range etas {
 		etas[s] = t.cfg.StepEta((epoch-1)*steps+s, t.ck.Eta)
@@ -223,12 +220,12 @@ func (t *trainer[T]) endEpoch(epoch int, secs float64) (runfiles.EpochMetrics, e
 	if err != nil {
 		return runfiles.EpochMetrics{}, err
 	}
-	return t.advance(epoch, secs, tr, va, func() ([]float64, []float64, error) {
+	return t.advance(epoch, secs, tr, va, func() (paramState, error) {
 		p, err := t.eng.Params()
 		if err != nil {
-			return nil, nil, err
+			return paramState{}, err
 		}
-		return toFloats(p.W), toFloats(p.B), nil
+		return stateOf(p), nil
 	})
 }
 
@@ -242,7 +239,7 @@ func (t *trainer[T]) checkpoint() error {
 	if err != nil {
 		return err
 	}
-	return t.save(toFloats(p.W), toFloats(p.B), t.shuffleSrc, t.augSrc)
+	return t.save(stateOf(p), t.shuffleSrc, t.augSrc)
 }
 
 func (t *trainer[T]) interrupted(ctx context.Context, epoch int) (*Trained[T], error) {

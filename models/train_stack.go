@@ -113,6 +113,9 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if err := cfg.Validate(); err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
+		if len(cfg.Hidden) > 0 {
+			return nil, fmt.Errorf("stack member %d: a network with hidden layers (%s) trains alone; stacks hold linear classifiers", i, cfg.Network())
+		}
 		if StackKey(cfg) != key {
 			return nil, fmt.Errorf("stack member %d: its data, dtype, device, batches or augmentation differ from member 0's; runs of a stack share every mini-batch", i)
 		}
@@ -129,14 +132,18 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 
 	var at *runfiles.Checkpoint // where the resumed members stand
 	for i, m := range members {
-		r := &stackRun[T]{runState: runState{cfg: m.Config, opt: m.Options}, i: i, p: graph.NewParams[T](t.k, t.dim)}
+		rs, err := newRunState(m.Config, m.Options, n)
+		if err != nil {
+			return nil, fmt.Errorf("stack member %d: %w", i, err)
+		}
+		r := &stackRun[T]{runState: rs, i: i, p: graph.NewParams[T](t.k, t.dim)}
 		t.ms = append(t.ms, r)
 		ck := m.Options.Resume
 		if ck == nil {
 			r.p.InitGaussian(rand.New(rand.NewPCG(r.cfg.Seed, config.StreamInit)), r.cfg.InitStd)
 			r.ck = freshCheckpoint(&r.cfg)
 			ck = &r.ck
-		} else if err := restoreRun(&r.runState, ck, d, r.p); err != nil {
+		} else if err := restoreRun(&r.runState, ck, d, graph.AsNet(r.p)); err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
 		if r.ck.Finished {
@@ -354,8 +361,8 @@ func (t *stackTrainer[T]) endEpoch(epoch int, secs float64) error {
 		if r.done {
 			continue
 		}
-		m, err := r.advance(epoch, secs, tr[i], va[i], func() ([]float64, []float64, error) {
-			return toFloats(r.p.W), toFloats(r.p.B), nil
+		m, err := r.advance(epoch, secs, tr[i], va[i], func() (paramState, error) {
+			return stateOf(graph.AsNet(r.p)), nil
 		})
 		if err != nil {
 			t.fail(r, err)
@@ -406,7 +413,7 @@ func (t *stackTrainer[T]) checkpoint(r *stackRun[T]) error {
 	if r.opt.OnCheckpoint == nil {
 		return nil
 	}
-	return r.save(toFloats(r.p.W), toFloats(r.p.B), t.shuffleSrc, t.augSrc)
+	return r.save(stateOf(graph.AsNet(r.p)), t.shuffleSrc, t.augSrc)
 }
 
 // fail ends member r with err: it is frozen and gets no result.
@@ -446,9 +453,9 @@ func (t *stackTrainer[T]) finishStopped(partial bool) error {
 	if err := t.sync(); err != nil {
 		return err
 	}
-	finals := map[int]*graph.Params[T]{}
+	finals := map[int]*graph.MLPParams[T]{}
 	for _, i := range todo {
-		finals[i] = finalParams(&t.in[i].runState, t.in[i].p, partial)
+		finals[i] = finalParams(&t.in[i].runState, graph.AsNet(t.in[i].p), partial)
 	}
 	var after [3][]engine.Eval
 	var sizes [3]int

@@ -158,7 +158,7 @@ func checkStep[T graph.Float](t *testing.T, tol float64) {
 		cfg := smallConfig()
 		cfg.Loss, cfg.Epochs, cfg.Batch, cfg.Eta, cfg.Lambda = loss, 1, 30, 0.05, 0.2
 		cfg.Dtype = graph.Dtype[T]().String()
-		got := mustTrain(t, cfg, d).Params
+		got := linearOf(t, mustTrain(t, cfg, d).Params)
 
 		p := graph.NewParams[T](10, data.ImageSize)
 		p.InitGaussian(rand.New(rand.NewPCG(cfg.Seed, config.StreamInit)), cfg.InitStd)
@@ -227,4 +227,14 @@ func TestCountCorrect(t *testing.T) {
 	if got := countCorrect(scores, []uint8{1, 1, 2}, 3); got != 2 {
 		t.Errorf("countCorrect = %d, want 2", got)
 	}
+}
+
+// linearOf returns the linear classifier's view of p.
+func linearOf[T graph.Float](t *testing.T, p *graph.MLPParams[T]) *graph.Params[T] {
+	t.Helper()
+	lp, err := graph.LinearView(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lp
 }

@@ -50,6 +50,10 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
 			&cli.StringFlag{Name: "stack", Usage: "time stacked training instead: `M` configurations (a λ × η grid) trained as one graph, for each M of a comma-separated list such as 1,4,16,64 (first --loss and --batch); ms per configuration-epoch"},
 			&cli.StringFlag{Name: "stack-script", Value: "../shared/peers/ref_stack.py", Usage: "the stacked NumPy peer of --stack --peer"},
+			&cli.StringFlag{Name: "hidden", Usage: "time a k-layer network with these hidden widths (e.g. 50 or 50,50) instead, float32/float64 at the first --batch, cross-entropy and a cyclic rate; with --peer beside PyTorch (--mlp-script)"},
+			&cli.BoolFlag{Name: "batch-norm", Usage: "with --hidden: batch normalization before each hidden ReLU"},
+			&cli.StringFlag{Name: "mlp-script", Value: "../shared/peers/ref_mlp.py", Usage: "the PyTorch peer of --hidden --peer"},
+			&cli.IntFlag{Name: "threads", Value: 2, Usage: "the PyTorch peer's threads (torch.set_num_threads)"},
 			&cli.BoolFlag{Name: "tape-reset", Usage: "cpu: run Gorgonia's TapeMachine through Reset and RunAll, not package tapevm's shortcuts"},
 			&cli.BoolFlag{Name: "no-avx2", Usage: "cpu: run the matrix products without the AVX2+FMA kernels"},
 			&cli.BoolFlag{Name: "cuda-no-fuse", Usage: "cuda: run the unfused programs (a launch per elementwise instruction)"},
@@ -106,6 +110,19 @@ func benchCommand() *cli.Command {
 				return err
 			}
 			opt.Data = dc
+			if c.IsSet("hidden") {
+				nb := netBench{BatchNorm: c.Bool("batch-norm"), Script: c.String("mlp-script"), Threads: c.Int("threads")}
+				if nb.Hidden, err = graph.ParseWidths(c.String("hidden")); err != nil || len(nb.Hidden) == 0 {
+					return fmt.Errorf("--hidden %q: want widths such as 50 or 50,50", c.String("hidden"))
+				}
+				if stacks != nil {
+					return fmt.Errorf("--hidden and --stack: networks with hidden layers do not stack yet")
+				}
+				if _, err := os.Stat(nb.Script); opt.Peer && err != nil {
+					return fmt.Errorf("--mlp-script: %v", err)
+				}
+				return runNetBench(c.Context, splits, opt, nb, c.App.Writer, c.App.ErrWriter)
+			}
 			if stacks != nil {
 				return runStackBench(c.Context, splits, opt, stacks, c.App.Writer, c.App.ErrWriter)
 			}

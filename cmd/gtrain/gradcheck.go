@@ -38,6 +38,10 @@ func gradcheckCommand() *cli.Command {
 			&cli.Float64Flag{Name: "floor", Usage: "smallest denominator of the relative error (default 1e-12 for cross, 1e-9 for svm)"},
 			&cli.StringFlag{Name: "dtype", Value: "float64", Usage: "dtype of the autodiff graph: float64 or float32"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of W and b"},
+			&cli.StringFlag{Name: "hidden", Usage: "hidden-layer widths, e.g. 50 or 50,50 (default none: the linear model)"},
+			&cli.BoolFlag{Name: "batch-norm", Usage: "batch normalization before each hidden ReLU (needs --hidden)"},
+			&cli.Float64Flag{Name: "tol-numerical", Value: 1e-4, Usage: "k-layer nets: largest accepted error against the numerical gradient (--tol bounds autodiff vs analytic)"},
+			&cli.StringFlag{Name: "init", Value: "he", Usage: "weights of a k-layer net: he, xavier or a σ (the linear model draws N(0, 0.01²))"},
 			&cli.StringFlag{Name: "compare", Usage: "check the gradients of this .npz file (parameters, batch, λ, loss, your gradients) instead"},
 			&cli.StringFlag{Name: "write", Usage: "also write the check's inputs and gtrain's gradients to this .npz file"},
 			&cli.StringFlag{Name: "layout", Value: "course", Usage: "--write's layout: course (X is d×n) or rows (X is n×d)"},
@@ -80,6 +84,9 @@ func gradcheckCommand() *cli.Command {
 			}
 			if samples > splits.Train.Len() {
 				return fmt.Errorf("--samples %d: the training batch has %d images", samples, splits.Train.Len())
+			}
+			if c.IsSet("hidden") || c.Bool("batch-norm") {
+				return gradcheckNetwork(c, dev, splits, dims, samples, cfg, tol)
 			}
 			check, err := graph.ForDtype(c.String("dtype"), gradcheck[float32], gradcheck[float64])
 			if err != nil {

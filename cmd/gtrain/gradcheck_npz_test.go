@@ -21,8 +21,8 @@ func numpyScript(t *testing.T, python, script string, args ...string) string {
 }
 
 // gradcheck --compare on the NumPy example's files: the course's
-// gradients pass, the broken ones fail naming the gradient, the 2-layer
-// net is refused for now, and flags of the other mode are refused.
+// gradients pass (the linear model's and the 2-layer net's), the broken
+// ones fail naming the gradient, and flags of the other mode are refused.
 func TestGradcheckCompare(t *testing.T) {
 	python := datatest.NumPy(t, "gradcheck --compare on NumPy's files goes unchecked")
 	dir := t.TempDir()
@@ -41,7 +41,8 @@ func TestGradcheckCompare(t *testing.T) {
 		{[]string{"broken_no_reg.npz"}, 1, "", "gradient check failed: grad_W1 differs from autodiff by 1 (from numerical by 1), above --tol 1e-06"},
 		{[]string{"broken_softmax_sign.npz"}, 1, "", "; grad_b1 differs from autodiff by 1"},
 		{[]string{"broken_transposed.npz"}, 1, "", "grad_W1 has shape (20, 10), want (10, 20) (the gradient of W1): it is transposed"},
-		{[]string{"two_layer.npz"}, 1, "", "hidden [15]: checking the gradients of a net with hidden layers is not supported yet"},
+		{[]string{"two_layer.npz"}, 0, "PASS: every gradient within 1e-06 of gtrain's autodiff", ""},
+		{[]string{"broken_two_layer_no_relu.npz"}, 1, "", "gradient check failed: grad_W1 differs from autodiff by"},
 		{[]string{"linear_cross.npz", "--dims", "5"}, 1, "", "--dims does not apply with --compare"},
 		{[]string{"nothing.npz"}, 1, "", "nothing.npz: not a readable .npz file"},
 	}

@@ -42,7 +42,7 @@ func writeRunDir(t *testing.T, dir string, cfg config.Config, testAcc float64) {
 	for i := range nz.Std {
 		nz.Std[i] = 1 // ReadModel refuses a deviation of 0
 	}
-	if err := runfiles.WriteModel(dir, runfiles.NewModel(p, data.DefaultClasses(), nz)); err != nil {
+	if err := runfiles.WriteModel(dir, runfiles.NewModel(graph.AsNet(p), data.DefaultClasses(), nz)); err != nil {
 		t.Fatal(err)
 	}
 }

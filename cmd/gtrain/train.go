@@ -13,6 +13,7 @@ import (
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/data/augment"
+	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
 	"github.com/gtrain/gtrain/models/rundir"
@@ -28,7 +29,7 @@ func trainCommand() *cli.Command {
 	def := config.DefaultConfig()
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train the one-layer classifier and print the report's result block",
+		Usage: "train a classifier (the one-layer one, or a k-layer network with --hidden) and print the result block",
 		Description: "Defaults are the report's Model 3 (cross-entropy, lambda 0.1, eta 0.001, 40 epochs,\n" +
 			"batches of 100) on the course's split: train data_batch_1, validate on data_batch_2,\n" +
 			"test on test_batch. The run directory receives config.json, metrics.csv, checkpoint.json\n" +
@@ -53,7 +54,11 @@ func trainCommand() *cli.Command {
 			&cli.Float64Flag{Name: "step-gamma", Usage: "schedule step: factor of each drop, in (0, 1]"},
 			&cli.Float64Flag{Name: "eta-min", Usage: "schedule cyclic: lowest learning rate"},
 			&cli.Float64Flag{Name: "eta-max", Usage: "schedule cyclic: highest learning rate"},
-			&cli.IntFlag{Name: "cycle-steps", Usage: "schedule cyclic: updates per half cycle"},
+			&cli.IntFlag{Name: "cycle-steps", Usage: "schedule cyclic: updates per half cycle (the course's n_s)"},
+			&cli.IntFlag{Name: "cycles", Usage: "schedule cyclic: the run's length in cycles of 2·cycle-steps updates, instead of --epochs"},
+			&cli.StringFlag{Name: "hidden", Usage: "hidden-layer widths of a k-layer network, e.g. 50 or 50,50 (default none: the linear classifier)"},
+			&cli.BoolFlag{Name: "batch-norm", Usage: "batch normalization before each hidden layer's ReLU"},
+			&cli.StringFlag{Name: "init", Usage: "weight initialization: he (default with --hidden), xavier or a sigma; the linear classifier's default is N(0, init_std^2)"},
 			&cli.StringSliceFlag{Name: "noise", Usage: "noise on training batches, in [0,1] pixel units: gaussian:SIGMA or sp:FRACTION (repeatable, applied in order before --augment)"},
 			&cli.StringSliceFlag{Name: "augment", Usage: "augmentation of training batches: flip:P, translate:K[:zero|edge], jitter:brightness=B,contrast=C,saturation=S, gaussian:SIGMA, sp:F (repeatable, applied in order after --noise)"},
 			&cli.IntFlag{Name: "early-stop", Usage: "stop when validation accuracy has not improved for N epochs and keep the best weights (0: off)"},
@@ -147,6 +152,21 @@ func configFromFlags(c *cli.Context, dev string) (config.Config, error) {
 	set("eta-min", func() { cfg.EtaMin = c.Float64("eta-min") })
 	set("eta-max", func() { cfg.EtaMax = c.Float64("eta-max") })
 	set("cycle-steps", func() { cfg.CycleSteps = c.Int("cycle-steps") })
+	set("cycles", func() {
+		cfg.Cycles = c.Int("cycles")
+		if !c.IsSet("epochs") {
+			cfg.Epochs = 0 // the cycles are the length
+		}
+	})
+	set("batch-norm", func() { cfg.BatchNorm = c.Bool("batch-norm") })
+	set("init", func() { cfg.Init = c.String("init") })
+	if c.IsSet("hidden") {
+		hidden, err := graph.ParseWidths(c.String("hidden"))
+		if err != nil {
+			return cfg, fmt.Errorf("--hidden: %w", err)
+		}
+		cfg.Hidden = hidden
+	}
 	set("early-stop", func() { cfg.EarlyStop = c.Int("early-stop") })
 	for _, spec := range c.StringSlice("noise") {
 		if !strings.HasPrefix(spec, "gaussian:") && !strings.HasPrefix(spec, "sp:") {
@@ -281,7 +301,11 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 		},
 		OnStart: func(cfg *config.Config, splits *data.Splits) {
 			fmt.Fprintf(log, "train %d, val %d, test %d images; run directory %s\n", splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), dir)
-			prog = newProgress(log, cfg.Epochs, log == io.Discard)
+			epochs, err := cfg.EpochsFor(splits.Train.Len() / max(cfg.Batch, 1))
+			if err != nil {
+				epochs = 0 // the trainer refuses the run with this error
+			}
+			prog = newProgress(log, epochs, log == io.Discard)
 		},
 		OnStep:    func(epoch, step, steps int, cost float64) { prog.Step(epoch, step, steps, cost) },
 		OnEpoch:   func(m runfiles.EpochMetrics) { prog.Epoch(m) },

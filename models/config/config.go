@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/gtrain/gtrain/data/augment"
@@ -44,6 +45,24 @@ type Config struct {
 	// mini-batch, in order (package data/augment: "gaussian:0.01",
 	// "sp:0.01", "flip:0.5", "translate:4", "jitter:brightness=0.2").
 	Augment []string `json:"augment,omitempty"`
+
+	// Hidden are the widths of the network's hidden layers (ReLU after
+	// each); none is the linear classifier of Assignment 1. BatchNorm
+	// normalizes every hidden layer's scores over the mini-batch before
+	// its ReLU (graph.Arch). Init draws the weights of a network with
+	// hidden layers: "he" (the default), "xavier" or a σ ("0.001"); the
+	// linear classifier draws W and b from N(0, init_std²) unless Init is
+	// set. All three are left out of config.json, and so of the hash and
+	// the run id, at their defaults.
+	Hidden    []int  `json:"hidden,omitempty"`
+	BatchNorm bool   `json:"batch_norm,omitempty"`
+	Init      string `json:"init,omitempty"`
+
+	// Cycles, with the cyclic schedule, is the run's length in cycles of
+	// 2·cycle_steps updates, as the course gives it; epochs is then 0 and
+	// the number of epochs follows from the training split's size
+	// (EpochsFor), which must hold a whole number of them.
+	Cycles int `json:"cycles,omitempty"`
 
 	// EarlyStop is a patience in epochs: training stops when the
 	// validation accuracy has not improved for that many epochs, and the
@@ -92,7 +111,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("l2 %q: want full (lambda*||W||^2) or half (lambda/2*||W||^2)", c.L2)
 	case bad(c.Eta) || c.Eta <= 0:
 		return fmt.Errorf("eta %v: must be a finite number > 0", c.Eta)
-	case c.Epochs < 1:
+	case c.Cycles < 0:
+		return fmt.Errorf("cycles %d: must be ≥ 0 (0: the length is epochs)", c.Cycles)
+	case c.Cycles > 0 && c.Schedule != "cyclic":
+		return fmt.Errorf("cycles %d: needs schedule cyclic (schedule is %s)", c.Cycles, c.Schedule)
+	case c.Cycles > 0 && c.Epochs != 0:
+		return fmt.Errorf("epochs %d and cycles %d: give the run's length once (epochs 0 with cycles)", c.Epochs, c.Cycles)
+	case c.Cycles == 0 && c.Epochs < 1:
 		return fmt.Errorf("epochs %d: must be ≥ 1", c.Epochs)
 	case c.Batch < 1:
 		return fmt.Errorf("batch %d: must be ≥ 1", c.Batch)
@@ -114,6 +139,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.val (%s) and val_holdout %d: choose one", strings.Join(c.Data.Val, ","), c.Data.ValHoldout)
 	}
 	if err := c.validateSchedule(); err != nil {
+		return err
+	}
+	if err := c.validateArch(); err != nil {
 		return err
 	}
 	if _, err := augment.Parse(c.Augment); err != nil {
@@ -153,6 +181,78 @@ func (c *Config) validateSchedule() error {
 		return fmt.Errorf("decay %v: only schedule exp decays per epoch (schedule is %s)", c.Decay, c.Schedule)
 	}
 	return nil
+}
+
+func (c *Config) validateArch() error {
+	for i, w := range c.Hidden {
+		if w < 1 {
+			return fmt.Errorf("hidden %v: layer %d has width %d; widths must be ≥ 1", c.Hidden, i+1, w)
+		}
+	}
+	if c.BatchNorm && len(c.Hidden) == 0 {
+		return fmt.Errorf("batch_norm: needs hidden layers (hidden is empty: the linear classifier)")
+	}
+	if c.Init != "" {
+		if _, err := graph.ParseInit(c.Init); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Arch returns the network of the configuration for in inputs and out
+// classes.
+func (c *Config) Arch(in, out int) graph.Arch {
+	return graph.Arch{In: in, Out: out, Hidden: c.Hidden, BatchNorm: c.BatchNorm}
+}
+
+// Network describes the hidden layers, "50-50 BN", or "" for the linear
+// classifier.
+func (c *Config) Network() string {
+	if len(c.Hidden) == 0 {
+		return ""
+	}
+	ws := make([]string, len(c.Hidden))
+	for i, w := range c.Hidden {
+		ws[i] = strconv.Itoa(w)
+	}
+	s := strings.Join(ws, "-")
+	if c.BatchNorm {
+		s += " BN"
+	}
+	return s
+}
+
+// WeightInit returns how the network's weights are drawn: Init, or "he"
+// for a network with hidden layers; "" for the linear classifier's
+// N(0, init_std²) of W and b.
+func (c *Config) WeightInit() graph.Init {
+	if c.Init == "" && len(c.Hidden) > 0 {
+		return "he"
+	}
+	return graph.Init(c.Init)
+}
+
+// EpochsFor returns the number of epochs of the run when an epoch has
+// steps updates: Epochs, or with Cycles the cycles' updates in epochs, an
+// error unless they are a whole number.
+func (c *Config) EpochsFor(steps int) (int, error) {
+	if c.Cycles == 0 {
+		return c.Epochs, nil
+	}
+	updates := 2 * c.CycleSteps * c.Cycles
+	if steps < 1 || updates%steps != 0 {
+		return 0, fmt.Errorf("cycles %d of 2·%d updates = %d updates: not a whole number of epochs of %d updates (the training images / batch)", c.Cycles, c.CycleSteps, updates, steps)
+	}
+	return updates / steps, nil
+}
+
+// Length describes the run's length: "40 epochs" or "2 cycles".
+func (c *Config) Length() string {
+	if c.Cycles > 0 {
+		return fmt.Sprintf("%d cycles (n_s %d)", c.Cycles, c.CycleSteps)
+	}
+	return fmt.Sprintf("%d epochs", c.Epochs)
 }
 
 // L2Weight is the coefficient of ‖W‖² in the cost, what engines and

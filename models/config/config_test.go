@@ -31,6 +31,13 @@ func TestConfigValidate(t *testing.T) {
 		{"no val", func(c *Config) { c.Data.Val = nil }, "data.val"},
 		{"val and holdout", func(c *Config) { c.Data.ValHoldout = 10 }, "choose one"},
 		{"negative holdout", func(c *Config) { c.Data.ValHoldout = -1 }, "val_holdout"},
+		{"zero width", func(c *Config) { c.Hidden = []int{50, 0} }, "hidden"},
+		{"bn without hidden", func(c *Config) { c.BatchNorm = true }, "batch_norm"},
+		{"init", func(c *Config) { c.Hidden, c.Init = []int{50}, "glorot" }, "init"},
+		{"negative sigma", func(c *Config) { c.Hidden, c.Init = []int{50}, "-0.1" }, "init"},
+		{"cycles without cyclic", func(c *Config) { c.Cycles, c.Epochs = 2, 0 }, "schedule cyclic"},
+		{"cycles and epochs", func(c *Config) { cyclic(c); c.Cycles = 2 }, "length once"},
+		{"negative cycles", func(c *Config) { c.Cycles = -1 }, "cycles"},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)
@@ -38,6 +45,57 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want one naming %q", c.name, err, c.want)
 		}
+	}
+}
+
+func cyclic(c *Config) {
+	c.Schedule, c.EtaMin, c.EtaMax, c.CycleSteps = "cyclic", 1e-5, 0.1, 500
+}
+
+// TestConfigNetwork: a network's keys validate, give the architecture and
+// the length in epochs from cycles, and change the hash only when set.
+func TestConfigNetwork(t *testing.T) {
+	c := DefaultConfig()
+	cyclic(&c)
+	c.Hidden, c.BatchNorm, c.Cycles, c.Epochs = []int{50, 50}, true, 2, 0
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Arch(3072, 10); a.String() != "3072-50-50-10 BN" || c.WeightInit() != "he" || c.Network() != "50-50 BN" {
+		t.Errorf("arch %s, init %s, network %q", a, c.WeightInit(), c.Network())
+	}
+	if e, err := c.EpochsFor(100); err != nil || e != 20 {
+		t.Errorf("2 cycles of 2·500 updates at 100 per epoch: %d epochs, %v", e, err)
+	}
+	if _, err := c.EpochsFor(450); err == nil {
+		t.Error("2000 updates at 450 per epoch accepted")
+	}
+	if got, want := c.Hash(), "866d803210cd"; got != want {
+		t.Errorf("network hash %s, pinned %s", got, want)
+	}
+	lin := DefaultConfig()
+	if lin.WeightInit() != "" || lin.Network() != "" {
+		t.Errorf("the linear classifier: init %q, network %q", lin.WeightInit(), lin.Network())
+	}
+}
+
+// TestConfigFileCycles: a file that sets cycles and not epochs makes the
+// cycles the length (epochs 0); one that sets both is refused.
+func TestConfigFileCycles(t *testing.T) {
+	cfg := DefaultConfig()
+	doc := "schedule: cyclic\neta_min: 1.0e-5\neta_max: 0.1\ncycle_steps: 500\ncycles: 3\nhidden: [50]\n"
+	if err := DecodeConfigYAML(strings.NewReader(doc), "a2.yaml", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Epochs != 0 || cfg.Cycles != 3 || cfg.Validate() != nil {
+		t.Errorf("epochs %d, cycles %d, %v", cfg.Epochs, cfg.Cycles, cfg.Validate())
+	}
+	both := DefaultConfig()
+	if err := DecodeConfigYAML(strings.NewReader(doc+"epochs: 30\n"), "a2.yaml", &both); err != nil {
+		t.Fatal(err)
+	}
+	if err := both.Validate(); err == nil || !strings.Contains(err.Error(), "length once") {
+		t.Errorf("epochs and cycles: %v", err)
 	}
 }
 

@@ -49,8 +49,28 @@ func DecodeConfigYAML(r io.Reader, name string, into *Config) error {
 
 // ApplyYAML applies a YAML mapping node over into, field by field, by the
 // JSON names of Config's fields. file names the source in errors.
+// A node that sets cycles without epochs makes epochs 0: the cycles are
+// then the run's length, replacing the epochs underneath.
 func ApplyYAML(n *yaml.Node, file string, into *Config) error {
-	return yamlstrict.Decode(n, file, "", into)
+	if err := yamlstrict.Decode(n, file, "", into); err != nil {
+		return err
+	}
+	if hasKey(n, "cycles") && !hasKey(n, "epochs") {
+		into.Epochs = 0
+	}
+	return nil
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // ConfigKeys lists the keys of a config file in dotted form ("eta",

@@ -37,4 +37,6 @@ type Factory struct {
 	// Stack builds the kind's stacked engines; its zero value: the kind
 	// trains runs alone only.
 	Stack StackFactory
+	// Net builds the kind's engines of networks with hidden layers.
+	Net NetFactory
 }

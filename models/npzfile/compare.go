@@ -43,13 +43,17 @@ func Compare(f *GradFile, cfg graph.GradCheckConfig) ([]ParamCheck, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: gtrain computes no gradient of %s", f.Path, p.Name)
 		}
+		fl := floor
+		if g.floor != 0 {
+			fl = g.floor
+		}
 		c := ParamCheck{Name: p.Name, Shape: p.Shape,
-			UserVsAutodiff:      graph.MaxRelativeError(p.Grad, g.auto, floor),
-			UserVsNumerical:     graph.MaxRelativeError(p.Grad, g.num, floor),
-			AutodiffVsNumerical: graph.MaxRelativeError(g.auto, g.num, floor)}
+			UserVsAutodiff:      graph.MaxRelativeError(p.Grad, g.auto, fl),
+			UserVsNumerical:     graph.MaxRelativeError(p.Grad, g.num, fl),
+			AutodiffVsNumerical: graph.MaxRelativeError(g.auto, g.num, fl)}
 		c.WorstRelativeError = -1
 		for i := range p.Grad {
-			e := graph.MaxRelativeError(p.Grad[i:i+1], g.auto[i:i+1], floor)
+			e := graph.MaxRelativeError(p.Grad[i:i+1], g.auto[i:i+1], fl)
 			if e > c.WorstRelativeError {
 				c.Worst, c.User, c.Autodiff, c.WorstRelativeError = i, p.Grad[i], g.auto[i], e
 			}
@@ -59,17 +63,21 @@ func Compare(f *GradFile, cfg graph.GradCheckConfig) ([]ParamCheck, error) {
 	return out, nil
 }
 
-type gradPair struct{ auto, num []float64 }
+// gradPair is gtrain's two gradients of one parameter; floor, when not 0,
+// is the floor of its comparisons (a gradient that is exactly 0).
+type gradPair struct {
+	auto, num []float64
+	floor     float64
+}
 
 // gtrainGrads returns gtrain's autodiff and numerical gradients by
-// parameter name. Only the linear model has them yet: the k-layer graph
-// is another piece of work, and a file with hidden layers is refused.
+// parameter name.
 func gtrainGrads(f *GradFile, cfg graph.GradCheckConfig) (map[string]gradPair, error) {
-	if len(f.Hidden) > 0 {
-		return nil, fmt.Errorf("%s: %s %v: checking the gradients of a net with hidden layers is not supported yet (gtrain's graphs are the linear model's); the file itself is valid", f.Path, KeyHidden, f.Hidden)
-	}
 	if f.K > 256 {
 		return nil, fmt.Errorf("%s: K = %d classes; gtrain's labels hold at most 256", f.Path, f.K)
+	}
+	if len(f.Hidden) > 0 {
+		return networkGrads(f, cfg)
 	}
 	h := cfg.H
 	if h == 0 {
@@ -89,7 +97,7 @@ func gtrainGrads(f *GradFile, cfg graph.GradCheckConfig) (map[string]gradPair, e
 	if err := graph.NumericalGrad(numW, numB, p, b, f.Loss, f.Lambda, h, cfg.Method); err != nil {
 		return nil, err
 	}
-	return map[string]gradPair{"W1": {autoW, numW}, "b1": {autoB, numB}}, nil
+	return map[string]gradPair{"W1": {auto: autoW, num: numW}, "b1": {auto: autoB, num: numB}}, nil
 }
 
 // Verdict returns nil when every file gradient is within tol of
@@ -119,4 +127,42 @@ func Index(shape []int, flat int) string {
 		return fmt.Sprintf("[%d, %d]", flat/shape[1], flat%shape[1])
 	}
 	return fmt.Sprintf("[%d]", flat)
+}
+
+// networkGrads is gtrainGrads for a net with hidden layers: the file's
+// tensors set into gtrain's network (graph.MLP) of the same architecture,
+// its autodiff and numerical gradients (batch normalization from the
+// batch, as in training). A batch-normalized layer's bias, which the
+// file may hold as the course writes it, is cancelled by the mean
+// subtraction: its gradient is exactly 0 (gtrain's layer has none), and
+// the file's is compared with 0 absolutely below 1e-8.
+func networkGrads(f *GradFile, cfg graph.GradCheckConfig) (map[string]gradPair, error) {
+	arch := graph.Arch{In: f.D, Out: f.K, Hidden: f.Hidden, BatchNorm: f.BatchNorm}
+	p, err := graph.NewMLPParams[float64](arch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	out := map[string]gradPair{}
+	for _, fp := range f.Params {
+		t := p.Lookup(fp.Name)
+		if t == nil {
+			zero := make([]float64, len(fp.Value))
+			out[fp.Name] = gradPair{auto: zero, num: zero, floor: 1e-8}
+			continue
+		}
+		copy(t.Data, fp.Value)
+	}
+	b := graph.Batch[float64]{X: f.X, Labels: make([]uint8, f.N)}
+	for i, c := range f.Labels {
+		b.Labels[i] = uint8(c)
+	}
+	cfg.Loss, cfg.Lambda = f.Loss, f.Lambda
+	gs, err := graph.MLPGradients(p, b, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	for i, name := range gs.Names {
+		out[name] = gradPair{auto: gs.Autodiff[i], num: gs.Numerical[i]}
+	}
+	return out, nil
 }

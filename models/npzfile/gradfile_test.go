@@ -133,12 +133,62 @@ func TestVerdictFlagsWrongGradient(t *testing.T) {
 	}
 }
 
-// A file with hidden layers is read (its names and shapes checked) but
-// not compared: the k-layer graph is not in gtrain yet.
-func TestCompareRefusesHiddenLayers(t *testing.T) {
-	f := &GradFile{Path: "two.npz", Hidden: []int{15}}
-	_, err := Compare(f, graph.GradCheckConfig{})
-	if err == nil || !strings.Contains(err.Error(), "two.npz: hidden [15]: checking the gradients of a net with hidden layers is not supported yet") {
-		t.Errorf("error %v", err)
+// A file of a net with hidden layers is compared with gtrain's k-layer
+// graph; a batch-normalized layer's bias, which gtrain's layer does not
+// have, is compared with its exact gradient 0.
+func TestCompareNetwork(t *testing.T) {
+	arch := graph.Arch{In: 4, Out: 3, Hidden: []int{5}, BatchNorm: true}
+	p, err := graph.NewMLPParams[float64](arch)
+	if err != nil {
+		t.Fatal(err)
 	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range p.Tensors {
+		for j := range p.Tensors[i].Data {
+			p.Tensors[i].Data[j] += 0.5 * rng.NormFloat64()
+		}
+	}
+	b := graph.Batch[float64]{X: make([]float64, 8*4), Labels: []uint8{0, 2, 1, 1, 0, 2, 2, 1}}
+	for i := range b.X {
+		b.X[i] = rng.NormFloat64()
+	}
+	gs, err := graph.MLPGradients(p, b, graph.GradCheckConfig{Loss: graph.CrossEntropy, Lambda: 0.1, H: 1e-5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &GradFile{Path: "bn.npz", Loss: graph.CrossEntropy, Lambda: 0.1, Hidden: arch.Hidden, BatchNorm: true, D: 4, K: 3, N: 8, X: b.X, Labels: []int{0, 2, 1, 1, 0, 2, 2, 1}}
+	for _, spec := range ParamSpecs(4, arch.Hidden, 3, true) {
+		fp := Param{ParamSpec: spec, Value: make([]float64, spec.Shape[0]*max(1, prod(spec.Shape[1:]))), Grad: make([]float64, spec.Shape[0]*max(1, prod(spec.Shape[1:])))}
+		if t := p.Lookup(spec.Name); t != nil {
+			copy(fp.Value, t.Data)
+			for i, name := range gs.Names {
+				if name == spec.Name {
+					copy(fp.Grad, gs.Analytic[i])
+				}
+			}
+		} else {
+			fp.Grad[0] = 1e-17 // the course's b1 under BN: 0 up to rounding
+		}
+		f.Params = append(f.Params, fp)
+	}
+	checks, err := Compare(f, graph.GradCheckConfig{H: 1e-5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verdict(checks, 1e-6); err != nil {
+		t.Errorf("the hand-derived gradients of a BN net refused: %v", err)
+	}
+	f.Param("b1").Grad[0] = 1e-3
+	checks, _ = Compare(f, graph.GradCheckConfig{H: 1e-5})
+	if err := Verdict(checks, 1e-6); err == nil || !strings.Contains(err.Error(), "grad_b1") {
+		t.Errorf("a non-zero gradient of b1 under BN: verdict %v", err)
+	}
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
 }

@@ -1,8 +1,10 @@
 package npzfile
 
 import (
+	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +25,7 @@ func testModel(t *testing.T) *runfiles.Model {
 	for i := range nz.Mean {
 		nz.Mean[i], nz.Std[i] = rng.Float64(), 0.05+rng.Float64()/3
 	}
-	m := runfiles.NewModel(p, data.DefaultClasses(), nz)
+	m := runfiles.NewModel(graph.AsNet(p), data.DefaultClasses(), nz)
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +76,70 @@ func TestWriteModelInvalid(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.npz")
 	if err := WriteModel(path, m); err == nil || !strings.Contains(err.Error(), "model: b: 3 values, want k = 10") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// A network's export holds every tensor of model.json under its name, the
+// widths and batch_norm, and NumPy's forward pass with the running
+// averages gives model.json's scores (graph.MLPScores).
+func TestWriteNetworkModelReadByNumPy(t *testing.T) {
+	python := datatest.NumPy(t, "NumPy's reading of an exported network goes unchecked")
+	arch := graph.Arch{In: data.ImageSize, Out: data.NumClasses, Hidden: []int{6, 4}, BatchNorm: true}
+	p, err := graph.NewMLPParams[float64](arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	if err := p.Init(rng, "he"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"mean1", "mean2", "gamma1", "beta2"} {
+		for i := range p.Lookup(name).Data {
+			p.Lookup(name).Data[i] += 0.1 * rng.NormFloat64()
+		}
+	}
+	m := runfiles.NewModel(p, data.DefaultClasses(), testModel(t).Normalizer())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net.npz")
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, data.ImageSize)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	want, err := graph.MLPScores(p, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([]string, len(x))
+	for i, v := range x {
+		xs[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	script := `
+import sys
+import numpy as np
+z = np.load(sys.argv[1])
+assert list(z['hidden']) == [6, 4] and int(z['batch_norm']) == 1, (z['hidden'], z['batch_norm'])
+h = np.array([float(v) for v in sys.argv[2].split(',')])
+for l in (1, 2):
+    s = z['W%d' % l] @ h
+    s = (s - z['mean%d' % l]) / np.sqrt(z['var%d' % l] + 1e-5) * z['gamma%d' % l] + z['beta%d' % l]
+    h = np.maximum(0, s)
+print(','.join(repr(v) for v in z['W3'] @ h + z['b3']))
+`
+	out, err := exec(python, "-c", script, path, strings.Join(xs, ","))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := strings.Split(strings.TrimSpace(out), ",")
+	if len(got) != len(want) {
+		t.Fatalf("NumPy printed %q", out)
+	}
+	for i, s := range got {
+		v, _ := strconv.ParseFloat(s, 64)
+		if math.Abs(v-want[i]) > 1e-9*math.Max(1, math.Abs(want[i])) {
+			t.Errorf("score %d: NumPy %v, gtrain %v", i, v, want[i])
+		}
 	}
 }

@@ -42,6 +42,9 @@ type Curves struct {
 	// Initial, when not nil, is the untrained network's figures,
 	// drawn at epoch 0.
 	Initial *runfiles.EpochMetrics
+	// Eta, when not nil, is the learning rate of every update (a cyclic
+	// schedule's), drawn in a third panel against the update.
+	Eta []float64
 }
 
 // WritePNG draws the curves as a CurvesWidthPx × CurvesHeightPx PNG.
@@ -151,10 +154,30 @@ func (c *Curves) draw(dc draw.Canvas) (err error) {
 		dc.FillText(title, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(4)}, c.Title)
 		body = draw.Crop(dc, 0, 0, 0, -h)
 	}
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(24), PadTop: vg.Points(4), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
-	cs := plot.Align([][]*plot.Plot{{costs, acc}}, tiles, body)
-	costs.Draw(cs[0][0])
-	acc.Draw(cs[0][1])
+	panels := []*plot.Plot{costs, acc}
+	if len(c.Eta) > 0 {
+		eta := plot.New()
+		eta.Title.Text = "learning rate"
+		eta.X.Label.Text = "update"
+		eta.Y.Label.Text = "η"
+		eta.Add(plotter.NewGrid())
+		xy := make(plotter.XYs, len(c.Eta))
+		for t, v := range c.Eta {
+			xy[t] = plotter.XY{X: float64(t), Y: v}
+		}
+		if err := addLine(eta, "η per update", xy, trainColor, false); err != nil {
+			return err
+		}
+		eta.X.Tick.Marker = niceTicks{integer: true}
+		eta.Y.Tick.Marker = niceTicks{}
+		eta.Legend.Top = true
+		panels = append(panels, eta)
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Points(24), PadTop: vg.Points(4), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
+	cs := plot.Align([][]*plot.Plot{panels}, tiles, body)
+	for i, p := range panels {
+		p.Draw(cs[0][i])
+	}
 	return nil
 }
 

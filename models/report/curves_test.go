@@ -234,3 +234,36 @@ func TestCurvesMatchMetrics(t *testing.T) {
 		t.Errorf("lines not drawn: %v", want)
 	}
 }
+
+// TestCurvesEta: a cyclic run's curves have a third panel, the rate of
+// every update, drawn in the right third of the picture.
+func TestCurvesEta(t *testing.T) {
+	c := Curves{Epochs: testEpochs(4)}
+	for u := 0; u < 400; u++ {
+		c.Eta = append(c.Eta, 1e-5+float64(u%200)/200*0.1)
+	}
+	var buf bytes.Buffer
+	if err := c.WritePNG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var thirds [3]int
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if near(color.RGBAModel.Convert(img.At(x, y)).(color.RGBA), trainColor, 8) {
+				thirds[3*x/b.Dx()]++
+			}
+		}
+	}
+	if thirds[2] < 100 {
+		t.Errorf("the rate panel has %d line pixels", thirds[2])
+	}
+	buf.Reset()
+	if err := c.WriteSVG(&buf); err != nil || !strings.Contains(buf.String(), "learning rate") {
+		t.Errorf("SVG without the rate panel: %v", err)
+	}
+}

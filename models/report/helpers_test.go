@@ -60,7 +60,7 @@ func testModel(seed uint64) *runfiles.Model {
 	for i := range nz.Std {
 		nz.Std[i] = 1
 	}
-	return runfiles.NewModel(p, testClasses, nz)
+	return runfiles.NewModel(graph.AsNet(p), testClasses, nz)
 }
 
 // minMax255 is the course's montage scaling, computed independently of

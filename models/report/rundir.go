@@ -41,8 +41,17 @@ func writeRunCurves(dir string) error {
 	if cfg, err := runfiles.ReadConfig(dir); err == nil {
 		c.Title = runTitle(runName(dir), cfg)
 	}
-	if res, err := runfiles.ReadResult(dir); err == nil {
+	res, errRes := runfiles.ReadResult(dir)
+	if errRes == nil {
 		c.Initial = initialMetrics(res)
+	}
+	if cfg, err := runfiles.ReadConfig(dir); err == nil && cfg.Schedule == "cyclic" && errRes == nil && cfg.Batch > 0 {
+		// The rate of every update, from the schedule: the cyclic rate
+		// changes within an epoch, which the per-epoch metrics cannot show.
+		steps := res.Splits["train"].Size / cfg.Batch
+		for t := 0; t < steps*len(epochs); t++ {
+			c.Eta = append(c.Eta, cfg.CyclicEta(t))
+		}
 	}
 	var pngBuf, svgBuf bytes.Buffer
 	if err := c.WritePNG(&pngBuf); err != nil {
@@ -62,7 +71,16 @@ func writeRunMontage(dir string) error {
 	if err != nil {
 		return err
 	}
-	img, err := Montage(m.W, m.K, m.Classes, MontageOptions{})
+	w, rows := m.FirstLayer()
+	labels, opt := m.Classes, MontageOptions{}
+	if len(m.Hidden) > 0 {
+		// A hidden layer's units: captioned by number, ten to a row.
+		labels, opt.Cols = make([]string, rows), 10
+		for i := range labels {
+			labels[i] = fmt.Sprintf("unit %d", i+1)
+		}
+	}
+	img, err := Montage(w, rows, labels, opt)
 	if err != nil {
 		return fmt.Errorf("%s: montage: %w", dir, err)
 	}
@@ -71,7 +89,11 @@ func writeRunMontage(dir string) error {
 
 // runTitle is the one-line description of a run used in picture titles.
 func runTitle(name string, cfg *config.Config) string {
-	return fmt.Sprintf("%s: %s, λ=%g, η=%g, batch %d, %d epochs", name, cfg.Loss, cfg.Lambda, cfg.Eta, cfg.Batch, cfg.Epochs)
+	eta := fmt.Sprintf("η=%g", cfg.Eta)
+	if cfg.Schedule == "cyclic" {
+		eta = fmt.Sprintf("η %g..%g cyclic", cfg.EtaMin, cfg.EtaMax)
+	}
+	return fmt.Sprintf("%s: %s%s, λ=%g, %s, batch %d, %s", name, cfg.Loss, archOf(cfg), cfg.Lambda, eta, cfg.Batch, cfg.Length())
 }
 
 // initialMetrics returns the untrained network's figures as epoch 0, or
@@ -94,4 +116,13 @@ func WritePNG(path string, img image.Image) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return runfiles.WriteFileAtomic(path, buf.Bytes())
+}
+
+// archOf describes a network with hidden layers (", hidden 50-50 BN"), or
+// nothing for the linear classifier.
+func archOf(cfg *config.Config) string {
+	if n := cfg.Network(); n != "" {
+		return ", hidden " + n
+	}
+	return ""
 }

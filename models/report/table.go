@@ -149,6 +149,8 @@ func num(v float64, text string) Cell { return Cell{Text: text, Value: v} }
 var columns = []column{
 	{Column: Column{Key: "run", Header: "run"}, cell: func(r *Run) Cell { return Cell{Text: r.Name} }},
 	{Column: Column{Key: "loss", Header: "loss"}, cell: func(r *Run) Cell { return Cell{Text: r.Config.Loss} }},
+	{Column: Column{Key: "hidden", Header: "hidden layers"}, optional: true, cell: func(r *Run) Cell { return Cell{Text: r.Config.Network()} }},
+	{Column: Column{Key: "init", Header: "init"}, optional: true, cell: func(r *Run) Cell { return Cell{Text: string(r.Config.WeightInit())} }},
 	{Column: Column{Key: "lambda", Header: "λ", Numeric: true}, cell: func(r *Run) Cell {
 		return num(r.Config.Lambda, strconv.FormatFloat(r.Config.Lambda, 'g', -1, 64))
 	}},
@@ -159,10 +161,23 @@ var columns = []column{
 		return Cell{}
 	}},
 	{Column: Column{Key: "eta", Header: "η", Numeric: true}, cell: func(r *Run) Cell {
+		if r.Config.Schedule == "cyclic" {
+			g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+			return num(r.Config.EtaMax, g(r.Config.EtaMin)+".."+g(r.Config.EtaMax))
+		}
 		return num(r.Config.Eta, strconv.FormatFloat(r.Config.Eta, 'g', -1, 64))
 	}},
 	{Column: Column{Key: "epochs", Header: "epochs", Numeric: true}, cell: func(r *Run) Cell {
+		if r.Config.Cycles > 0 {
+			return num(math.NaN(), "") // the length is in cycles
+		}
 		return num(float64(r.Config.Epochs), strconv.Itoa(r.Config.Epochs))
+	}},
+	{Column: Column{Key: "cycles", Header: "cycles (n_s)"}, optional: true, cell: func(r *Run) Cell {
+		if r.Config.Cycles == 0 {
+			return Cell{}
+		}
+		return Cell{Text: fmt.Sprintf("%d (%d)", r.Config.Cycles, r.Config.CycleSteps)}
 	}},
 	{Column: Column{Key: "batch", Header: "batch size", Numeric: true}, cell: func(r *Run) Cell {
 		return num(float64(r.Config.Batch), strconv.Itoa(r.Config.Batch))

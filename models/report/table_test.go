@@ -145,3 +145,29 @@ func TestReadRun(t *testing.T) {
 		t.Error("empty directory: no error")
 	}
 }
+
+// TestTableNetworks: runs of networks add the hidden-layer, init and
+// cycles columns; a cyclic run's η is its range; the linear runs' cells
+// there are empty, and a table of linear runs alone has none of them.
+func TestTableNetworks(t *testing.T) {
+	runs := testRuns()
+	if _, err := NewTable(runs).Column("hidden"); err == nil {
+		t.Error("a hidden-layers column for linear runs only")
+	}
+	net := cfgWith("cross", 0.005, 0.001, 0, 100)
+	net.Hidden, net.BatchNorm = []int{50, 50}, true
+	net.Schedule, net.EtaMin, net.EtaMax, net.CycleSteps, net.Cycles = "cyclic", 1e-5, 0.1, 2250, 2
+	runs = append(runs, &Run{Dir: "runs/bn", Name: "bn", Config: &net})
+	tb := NewTable(runs)
+	for _, c := range []struct{ key, want string }{
+		{"hidden", "     50-50 BN|"},
+		{"init", "     he|"},
+		{"cycles", "     2 (2250)|"},
+		{"eta", "0.1 0.001 0.001 0.001 0.001 1e-05..0.1|"},
+		{"epochs", "40 40 40 40 40 |"},
+	} {
+		if got := columnText(tb, c.key); got != c.want {
+			t.Errorf("%s: %q, want %q", c.key, got, c.want)
+		}
+	}
+}

@@ -49,11 +49,14 @@ type Checkpoint struct {
 	Eta      float64 `json:"eta"`      // learning rate of epoch Epoch+1 (or of the last epoch)
 	Finished bool    `json:"finished"` // all epochs done (or stopped early)
 
-	W       Floats `json:"w"`
-	B       Floats `json:"b"`
-	Shuffle []byte `json:"rng_shuffle"`
-	Augment []byte `json:"rng_augment"`
-	Order   []int  `json:"order,omitempty"` // the permutation of the unfinished epoch
+	// W and b are the linear classifier's parameters; a network with
+	// hidden layers has its tensors in Tensors instead (W and b empty).
+	W       Floats   `json:"w"`
+	B       Floats   `json:"b"`
+	Tensors []Tensor `json:"tensors,omitempty"`
+	Shuffle []byte   `json:"rng_shuffle"`
+	Augment []byte   `json:"rng_augment"`
+	Order   []int    `json:"order,omitempty"` // the permutation of the unfinished epoch
 
 	Epochs       []EpochMetrics         `json:"metrics"`
 	EpochSeconds []float64              `json:"epoch_seconds"`
@@ -63,6 +66,9 @@ type Checkpoint struct {
 	BestEpoch int     `json:"best_epoch"`
 	BestW     Floats  `json:"best_w,omitempty"`
 	BestB     Floats  `json:"best_b,omitempty"`
+	// BestTensors are the best epoch's tensors of a network with hidden
+	// layers.
+	BestTensors []Tensor `json:"best_tensors,omitempty"`
 
 	// Checksum is set by EncodeCheckpoint and checked by DecodeCheckpoint.
 	Checksum string `json:"sha256,omitempty"`
@@ -181,10 +187,14 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	switch {
 	case ck.Epoch < 0 || ck.Step < 0 || len(ck.Epochs) != ck.Epoch || len(ck.EpochSeconds) != ck.Epoch:
 		return nil, fmt.Errorf("checkpoint at epoch %d, step %d holds %d epochs of metrics", ck.Epoch, ck.Step, len(ck.Epochs))
-	case len(ck.W) == 0 || len(ck.B) == 0 || len(ck.W)%len(ck.B) != 0:
+	case len(ck.Tensors) > 0 && (len(ck.W) != 0 || len(ck.B) != 0 || len(ck.BestW) != 0 || len(ck.BestB) != 0):
+		return nil, fmt.Errorf("checkpoint with both a network's tensors and the linear classifier's W and b")
+	case len(ck.Tensors) == 0 && (len(ck.W) == 0 || len(ck.B) == 0 || len(ck.W)%len(ck.B) != 0):
 		return nil, fmt.Errorf("checkpoint parameters of %d and %d values", len(ck.W), len(ck.B))
 	case len(ck.BestW) != 0 && (len(ck.BestW) != len(ck.W) || len(ck.BestB) != len(ck.B)):
 		return nil, fmt.Errorf("checkpoint best parameters do not match the parameters")
+	case len(ck.BestTensors) != 0 && !sameLayout(ck.BestTensors, ck.Tensors):
+		return nil, fmt.Errorf("checkpoint best tensors do not match the tensors")
 	case math.IsNaN(ck.Eta) || ck.Eta < 0:
 		return nil, fmt.Errorf("checkpoint learning rate %v", ck.Eta)
 	}
@@ -192,6 +202,9 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("checkpoint parameters hold %v", v)
 		}
+	}
+	if err := finiteTensors(ck.Tensors); err != nil {
+		return nil, fmt.Errorf("checkpoint %w", err)
 	}
 	return &ck, nil
 }

@@ -45,12 +45,17 @@ func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 		return fmt.Errorf("the data (K=%d, d=%d, %d training images) cannot hold a run with batches of %d", sh.K, sh.D, n, cfg.Batch)
 	}
 	steps := n / cfg.Batch
+	epochs, err := cfg.EpochsFor(steps)
+	if err != nil {
+		return err
+	}
+	linear := len(cfg.Hidden) == 0
 	e := ck.Epoch
 	switch {
 	case ck.ConfigHash != cfg.Hash() || ck.Dtype != cfg.Dtype:
 		return fmt.Errorf("written for configuration %s (%s), not %s (%s)", ck.ConfigHash, ck.Dtype, cfg.Hash(), cfg.Dtype)
-	case e < 0 || e > cfg.Epochs:
-		return fmt.Errorf("epoch %d: the run has %d epochs", e, cfg.Epochs)
+	case e < 0 || e > epochs:
+		return fmt.Errorf("epoch %d: the run has %d epochs", e, epochs)
 	case ck.Step < 0 || ck.Step >= steps:
 		return fmt.Errorf("step %d: an epoch has %d steps", ck.Step, steps)
 	case ck.Order == nil && ck.Step != 0:
@@ -59,12 +64,18 @@ func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 		return fmt.Errorf("epoch 0 without the epoch's order (a checkpoint before epoch 1 is only written mid-epoch)")
 	case ck.Order != nil && ck.Finished:
 		return fmt.Errorf("a finished run with an unfinished epoch's order")
-	case len(ck.W) != sh.K*sh.D || len(ck.B) != sh.K:
+	case linear && (len(ck.W) != sh.K*sh.D || len(ck.B) != sh.K):
 		return fmt.Errorf("parameters of %d and %d values, the data need %d×%d and %d", len(ck.W), len(ck.B), sh.K, sh.D, sh.K)
+	case linear && len(ck.Tensors) != 0:
+		return fmt.Errorf("a network's tensors for the linear classifier")
 	case len(ck.Epochs) != e || len(ck.EpochSeconds) != e:
 		return fmt.Errorf("%d epochs of metrics and %d of seconds at epoch %d", len(ck.Epochs), len(ck.EpochSeconds), e)
 	}
-	if err := checkParams("parameters", ck.W, ck.B, cfg.Dtype); err != nil {
+	if linear {
+		if err := checkParams("parameters", ck.W, ck.B, cfg.Dtype); err != nil {
+			return err
+		}
+	} else if err := CheckTensors("parameters", ck.Tensors, cfg.Arch(sh.D, sh.K), cfg.Dtype); err != nil {
 		return err
 	}
 	if err := ck.checkEpochs(cfg, steps); err != nil {
@@ -77,8 +88,8 @@ func (ck *Checkpoint) Check(cfg *config.Config, sh DataShape) error {
 		return err
 	}
 	stopped := cfg.EarlyStop > 0 && e > 0 && e-ck.BestEpoch >= cfg.EarlyStop
-	if ck.Finished != (e == cfg.Epochs || stopped) {
-		return fmt.Errorf("finished %v at epoch %d of %d (early stop %d, best epoch %d)", ck.Finished, e, cfg.Epochs, cfg.EarlyStop, ck.BestEpoch)
+	if ck.Finished != (e == epochs || stopped) {
+		return fmt.Errorf("finished %v at epoch %d of %d (early stop %d, best epoch %d)", ck.Finished, e, epochs, cfg.EarlyStop, ck.BestEpoch)
 	}
 	// The rate in use: that of the epoch under way, or of the last one
 	// when finished; at a boundary the cyclic schedule holds its
@@ -160,7 +171,7 @@ func (ck *Checkpoint) checkUntrained(sh DataShape) error {
 // accuracy so far, as endEpoch keeps it.
 func (ck *Checkpoint) checkEarlyStop(cfg *config.Config, sh DataShape) error {
 	if cfg.EarlyStop == 0 || ck.Epoch == 0 {
-		if ck.BestEpoch != 0 || ck.BestAcc != 0 || ck.BestW != nil || ck.BestB != nil {
+		if ck.BestEpoch != 0 || ck.BestAcc != 0 || ck.BestW != nil || ck.BestB != nil || ck.BestTensors != nil {
 			return fmt.Errorf("an early-stopping state (best epoch %d) where there can be none", ck.BestEpoch)
 		}
 		return nil
@@ -171,9 +182,13 @@ func (ck *Checkpoint) checkEarlyStop(cfg *config.Config, sh DataShape) error {
 			best = i
 		}
 	}
-	switch {
-	case ck.BestEpoch != best+1 || ck.BestAcc != ck.Epochs[best].ValAcc:
+	if ck.BestEpoch != best+1 || ck.BestAcc != ck.Epochs[best].ValAcc {
 		return fmt.Errorf("best epoch %d (accuracy %v), the metrics say %d (%v)", ck.BestEpoch, ck.BestAcc, best+1, ck.Epochs[best].ValAcc)
+	}
+	if len(cfg.Hidden) > 0 {
+		return CheckTensors("best parameters", ck.BestTensors, cfg.Arch(sh.D, sh.K), cfg.Dtype)
+	}
+	switch {
 	case len(ck.BestW) != sh.K*sh.D || len(ck.BestB) != sh.K:
 		return fmt.Errorf("best parameters of %d and %d values, the data need %d and %d", len(ck.BestW), len(ck.BestB), sh.K*sh.D, sh.K)
 	}

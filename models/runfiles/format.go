@@ -14,9 +14,18 @@ import (
 // data the accuracy before and after training and the final cost.
 func WriteResultBlock(w io.Writer, cfg *config.Config, res *Result) error {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	params := [][2]string{
-		{"loss", cfg.Loss}, {"lambda", g(cfg.Lambda)}, {"eta", g(cfg.Eta)},
-		{"n_epochs", strconv.Itoa(cfg.Epochs)}, {"n_batch", strconv.Itoa(cfg.Batch)},
+	params := [][2]string{{"loss", cfg.Loss}, {"lambda", g(cfg.Lambda)}}
+	if cfg.Schedule != "cyclic" {
+		params = append(params, [2]string{"eta", g(cfg.Eta)})
+	}
+	if cfg.Cycles > 0 {
+		params = append(params, [2]string{"n_cycles", strconv.Itoa(cfg.Cycles)})
+	} else {
+		params = append(params, [2]string{"n_epochs", strconv.Itoa(cfg.Epochs)})
+	}
+	params = append(params, [2]string{"n_batch", strconv.Itoa(cfg.Batch)})
+	if len(cfg.Hidden) > 0 {
+		params = append(params, [2]string{"hidden", cfg.Network()}, [2]string{"init", string(cfg.WeightInit())})
 	}
 	if cfg.L2 == "half" {
 		params = append(params, [2]string{"l2", "half (lambda/2 * ||W||^2)"})

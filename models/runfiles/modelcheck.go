@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/models/config"
@@ -47,7 +48,7 @@ func (m *Model) Validate() error {
 		}
 		seen[s] = i
 	}
-	for _, f := range []struct {
+	params := []struct {
 		name   string
 		v      []float64
 		lo, hi float64
@@ -56,7 +57,19 @@ func (m *Model) Validate() error {
 		{"b", m.B, -maxParam, maxParam},
 		{"mean", m.Mean, 0, 1}, // a mean of pixels in [0, 1]
 		{"std", m.Std, minStd, maxStd},
-	} {
+	}
+	for _, t := range m.Tensors {
+		lo := -maxParam
+		if strings.HasPrefix(t.Name, "var") {
+			lo = 0 // a running variance
+		}
+		params = append(params, struct {
+			name   string
+			v      []float64
+			lo, hi float64
+		}{"tensors[" + t.Name + "]", t.Values, lo, maxParam})
+	}
+	for _, f := range params {
 		for i, v := range f.v {
 			if !(v >= f.lo && v <= f.hi) { // NaN fails both
 				return fmt.Errorf("%s[%d] = %g: want a finite value in [%g, %g]", f.name, i, v, f.lo, f.hi)
@@ -76,6 +89,12 @@ func (m *Model) CheckShape() error {
 		return fmt.Errorf("k = %d: want at least one class", m.K)
 	case len(m.Classes) != m.K:
 		return fmt.Errorf("classes: %d names for k = %d classes", len(m.Classes), m.K)
+	case len(m.Hidden) > 0:
+		return m.checkTensors()
+	case m.BatchNorm:
+		return fmt.Errorf("batch_norm: set for a model without hidden layers")
+	case len(m.Tensors) != 0:
+		return fmt.Errorf("tensors: %d for a model without hidden layers (its parameters are w and b)", len(m.Tensors))
 	// K ≤ len(Classes), bounded by the file's size, so K*D cannot overflow.
 	case len(m.W) != m.K*m.D:
 		return fmt.Errorf("w: %d values, want k×d = %d", len(m.W), m.K*m.D)
@@ -89,6 +108,30 @@ func (m *Model) CheckShape() error {
 	return nil
 }
 
+// checkTensors checks a network's tensors against its architecture; the
+// widths are bounded so that their products stay far from overflow.
+func (m *Model) checkTensors() error {
+	for i, w := range m.Hidden {
+		if w < 1 || w > 1<<16 {
+			return fmt.Errorf("hidden[%d] = %d: want a width in 1..%d", i, w, 1<<16)
+		}
+	}
+	if len(m.Hidden) > 64 {
+		return fmt.Errorf("hidden: %d layers; at most 64", len(m.Hidden))
+	}
+	if len(m.W) != 0 || len(m.B) != 0 {
+		return fmt.Errorf("w, b: set for a network with hidden layers (its parameters are in tensors)")
+	}
+	if len(m.Mean) != m.D || len(m.Std) != m.D {
+		return fmt.Errorf("mean, std: %d and %d values, want d = %d", len(m.Mean), len(m.Std), m.D)
+	}
+	ts := make([]Tensor, len(m.Tensors))
+	for i, t := range m.Tensors {
+		ts[i] = Tensor{Name: t.Name, Values: t.Values}
+	}
+	return CheckTensors("tensors", ts, m.Arch(), "float64")
+}
+
 // ModelFromCheckpoint rebuilds the model of a run from its checkpoint, for
 // a run stopped before it wrote model.json. The normalization is fitted to
 // the training split again, as training did. The model is validated as
@@ -99,6 +142,22 @@ func ModelFromCheckpoint(dir string, cfg *config.Config, splits *data.Splits) (*
 		return nil, err
 	}
 	path := filepath.Join(dir, CheckpointFile)
+	if len(cfg.Hidden) > 0 {
+		ts := ck.Tensors
+		if ck.Finished && cfg.EarlyStop > 0 && ck.BestEpoch > 0 {
+			ts = ck.BestTensors
+		}
+		nz := data.FitNormalizer(splits.Train)
+		m := &Model{Version: modelVersion, Dtype: ck.Dtype, K: data.NumClasses, D: data.ImageSize, Classes: splits.Train.Classes,
+			Mean: nz.Mean, Std: nz.Std, Hidden: cfg.Hidden, BatchNorm: cfg.BatchNorm}
+		for _, t := range ts {
+			m.Tensors = append(m.Tensors, NamedValues{Name: t.Name, Values: t.Values})
+		}
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
+	}
 	k := len(ck.B)
 	if k == 0 {
 		return nil, fmt.Errorf("%s: %w", path, errors.New("b: no values"))

@@ -29,17 +29,48 @@ type Model struct {
 	B       []float64 `json:"b"`
 	Mean    []float64 `json:"mean"` // per-dimension normalization, [0, 1] pixel units
 	Std     []float64 `json:"std"`
+	// A network with hidden layers (graph.Arch) holds its tensors (W1,
+	// b1 or gamma1, beta1, mean1, var1, …, graph.MLPParams' order and
+	// names) in Tensors, and W and b are empty.
+	Hidden    []int         `json:"hidden,omitempty"`
+	BatchNorm bool          `json:"batch_norm,omitempty"`
+	Tensors   []NamedValues `json:"tensors,omitempty"`
+}
+
+// NamedValues is one named tensor of a model file, row-major.
+type NamedValues struct {
+	Name   string    `json:"name"`
+	Values []float64 `json:"values"`
+}
+
+// Arch returns the model's network.
+func (m *Model) Arch() graph.Arch {
+	return graph.Arch{In: m.D, Out: m.K, Hidden: m.Hidden, BatchNorm: m.BatchNorm}
+}
+
+// FirstLayer returns the weights of the first layer, one row per unit
+// (the class templates of the linear classifier), and the number of rows.
+func (m *Model) FirstLayer() (w []float64, rows int) {
+	if len(m.Hidden) == 0 {
+		return m.W, m.K
+	}
+	if len(m.Tensors) == 0 {
+		return nil, 0
+	}
+	return m.Tensors[0].Values, m.Hidden[0]
 }
 
 // NewModel collects a trained model.
-func NewModel[T graph.Float](p *graph.Params[T], classes []string, nz *data.Normalizer) *Model {
-	m := &Model{Version: modelVersion, Dtype: graph.Dtype[T]().String(), K: p.K, D: p.D, Classes: classes,
-		W: make([]float64, len(p.W)), B: make([]float64, len(p.B))}
-	for i, v := range p.W {
-		m.W[i] = float64(v)
-	}
-	for i, v := range p.B {
-		m.B[i] = float64(v)
+func NewModel[T graph.Float](p *graph.MLPParams[T], classes []string, nz *data.Normalizer) *Model {
+	a := p.Arch
+	m := &Model{Version: modelVersion, Dtype: graph.Dtype[T]().String(), K: a.Out, D: a.In, Classes: classes}
+	if a.Linear() {
+		m.W, m.B = toFloat64(p.Tensors[0].Data), toFloat64(p.Tensors[1].Data)
+	} else {
+		m.Hidden, m.BatchNorm = append([]int(nil), a.Hidden...), a.BatchNorm
+		for _, t := range p.Tensors {
+			m.Tensors = append(m.Tensors, NamedValues{Name: t.Name, Values: toFloat64(t.Data)})
+		}
 	}
 	if nz != nil {
 		m.Mean, m.Std = nz.Mean, nz.Std
@@ -84,6 +115,13 @@ type modelJSON struct {
 	B       []*float64 `json:"b"`
 	Mean    []*float64 `json:"mean"`
 	Std     []*float64 `json:"std"`
+
+	Hidden    []int `json:"hidden"`
+	BatchNorm bool  `json:"batch_norm"`
+	Tensors   []struct {
+		Name   *string    `json:"name"`
+		Values []*float64 `json:"values"`
+	} `json:"tensors"`
 }
 
 // DecodeModel parses and validates the bytes of a model.json.
@@ -95,7 +133,7 @@ func DecodeModel(b []byte) (*Model, error) {
 	if j.Version != modelVersion {
 		return nil, fmt.Errorf("version: format version %d, this gtrain reads %d", j.Version, modelVersion)
 	}
-	m := &Model{Version: j.Version, Dtype: j.Dtype, K: j.K, D: j.D, Classes: make([]string, len(j.Classes))}
+	m := &Model{Version: j.Version, Dtype: j.Dtype, K: j.K, D: j.D, Classes: make([]string, len(j.Classes)), Hidden: j.Hidden, BatchNorm: j.BatchNorm}
 	for i, s := range j.Classes {
 		if s == nil {
 			return nil, fmt.Errorf("classes[%d] is null", i)
@@ -112,14 +150,35 @@ func DecodeModel(b []byte) (*Model, error) {
 			return nil, err
 		}
 	}
+	for i, t := range j.Tensors {
+		if t.Name == nil {
+			return nil, fmt.Errorf("tensors[%d]: no name", i)
+		}
+		v, err := derefAll("tensors["+*t.Name+"]", t.Values)
+		if err != nil {
+			return nil, err
+		}
+		m.Tensors = append(m.Tensors, NamedValues{Name: *t.Name, Values: v})
+	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
+func toFloat64[T graph.Float](v []T) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
 // derefAll returns the values of p, refusing a null element.
 func derefAll(name string, p []*float64) ([]float64, error) {
+	if p == nil {
+		return nil, nil
+	}
 	out := make([]float64, len(p))
 	for i, v := range p {
 		if v == nil {

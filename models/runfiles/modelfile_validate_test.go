@@ -24,7 +24,7 @@ func validModel() *Model {
 	for i := range nz.Mean {
 		nz.Mean[i], nz.Std[i] = 0.4+0.1*rng.Float64(), 0.2+0.1*rng.Float64()
 	}
-	return NewModel(p, data.DefaultClasses(), nz)
+	return NewModel(graph.AsNet(p), data.DefaultClasses(), nz)
 }
 
 // modelFields returns m as the generic JSON object of its model.json, to
@@ -127,7 +127,7 @@ func TestReadModelAccepts(t *testing.T) {
 		t.Run(dtype, func(t *testing.T) {
 			want := validModel()
 			if dtype == "float32" {
-				want = NewModel(float32Params(want), want.Classes, want.Normalizer())
+				want = NewModel(graph.AsNet(float32Params(want)), want.Classes, want.Normalizer())
 			}
 			want.Std[0] = 1 // a constant dimension's, as FitNormalizer gives
 			dir := t.TempDir()

@@ -90,7 +90,7 @@ func TestModelRoundTrip(t *testing.T) {
 	for i := range nz.Std {
 		nz.Mean[i], nz.Std[i] = 0.1, float64(1+i%3)
 	}
-	if err := WriteModel(dir, NewModel(p, []string{"a", "b"}, nz)); err != nil {
+	if err := WriteModel(dir, NewModel(graph.AsNet(p), []string{"a", "b"}, nz)); err != nil {
 		t.Fatal(err)
 	}
 	m, err := ReadModel(dir)

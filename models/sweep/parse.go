@@ -63,6 +63,13 @@ func (f *file) parseGrid(n *yaml.Node, where string, base config.Config) ([]axis
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
 			return nil, f.errf(k, where, "a grid key must be a setting's name, got %s", yamlstrict.Describe(k))
 		}
+		if v.Kind == yaml.MappingNode {
+			drawn, err := f.drawAxis(v, key)
+			if err != nil {
+				return nil, err
+			}
+			v = drawn
+		}
 		if v.Kind != yaml.SequenceNode {
 			return nil, f.errf(v, key, "want a list of values, got %s (write [%s] for one value)", yamlstrict.Describe(v), v.Value)
 		}

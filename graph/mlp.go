@@ -1,0 +1,349 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gtrain/gtrain/graph/internal/tapevm"
+)
+
+// MLP is the compiled Gorgonia graph of a k-layer network (MLPParams) for a
+// fixed number of rows: scores, loss, cost = loss + λ Σ_l ‖W_l‖² and, built
+// with gradients, ∂cost/∂θ of every trained tensor θ, all by
+// gorgonia.Grad. Batch normalization is composed of primitive ops (Mean,
+// BroadcastSub, Square, Sqrt, Inverse, BroadcastHadamardProd; ReLU as
+// x ⊙ 1[x > 0]), which Grad
+// differentiates, rather than Gorgonia's BatchNorm op.
+//
+// In training (MLPConfig.Train) a normalized layer uses its batch's mean
+// and variance, which the MLP also returns so the caller can update the
+// running averages; otherwise it uses the running averages held in the
+// parameters. The parameter tensors are bound in place, as in Net.
+type MLP[T Float] struct {
+	cfg     MLPConfig
+	p       *MLPParams[T]
+	g       *G.ExprGraph
+	vm      G.VM
+	x, y    *G.Node
+	lam     *G.Node
+	nodes   []*G.Node // parallel to p.Tensors (nil for the running stats in training)
+	score   *G.Node
+	data    *G.Node
+	cost    *G.Node
+	grads   []*G.Node // parallel to p.Trained()
+	bnMean  []*G.Node // per layer, nil unless normalized in training
+	bnVar   []*G.Node
+	reads   G.Nodes
+	outs    map[*G.Node]*G.Value
+	outVals []G.Value
+	rewind  func()
+	run     func() error
+}
+
+// MLPConfig selects what an MLP computes.
+type MLPConfig struct {
+	Loss  Loss
+	Rows  int  // samples per Run
+	Grad  bool // also compute the gradients of the trained tensors
+	Train bool // batch normalization from the batch's statistics
+}
+
+// NewMLP builds and compiles the graph of cfg over the parameters p.
+func NewMLP[T Float](cfg MLPConfig, p *MLPParams[T]) (*MLP[T], error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Rows <= 0 {
+		return nil, fmt.Errorf("graph: %d rows; need at least one", cfg.Rows)
+	}
+	if _, err := ParseLoss(string(cfg.Loss)); err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	if cfg.Grad && !cfg.Train && p.Arch.BatchNorm {
+		return nil, fmt.Errorf("graph: gradients of a batch-normalized net need its training graph")
+	}
+	m := &MLP[T]{cfg: cfg, p: p}
+	if err := m.build(); err != nil {
+		return nil, fmt.Errorf("graph: building the %s graph: %w", p.Arch, err)
+	}
+	if err := m.compile(); err != nil {
+		return nil, fmt.Errorf("graph: compiling the %s graph: %w", p.Arch, err)
+	}
+	return m, nil
+}
+
+func (m *MLP[T]) build() (err error) {
+	try := func(v *G.Node, e error) *G.Node {
+		if err == nil && e != nil {
+			err = e
+		}
+		return v
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gorgonia: %v", r)
+		}
+	}()
+	a, rows, dt := m.p.Arch, m.cfg.Rows, Dtype[T]()
+	g := G.NewGraph()
+	m.g = g
+	m.x = G.NewMatrix(g, dt, G.WithShape(rows, a.In), G.WithName("X"))
+	m.y = G.NewMatrix(g, dt, G.WithShape(rows, a.Out), G.WithName("Y"))
+	m.lam = G.NewScalar(g, dt, G.WithName("lambda"))
+	m.nodes = make([]*G.Node, len(m.p.Tensors))
+	node := map[*Tensor[T]]*G.Node{}
+	for i := range m.p.Tensors {
+		t := &m.p.Tensors[i]
+		if m.cfg.Train && !t.Kind.Trained() {
+			continue
+		}
+		shape := t.Shape
+		if len(shape) == 1 {
+			shape = []int{1, shape[0]} // a row, broadcast along the batch
+		}
+		m.nodes[i] = G.NewMatrix(g, dt, G.WithShape(shape...), G.WithName(t.Name),
+			G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.Data))))
+		node[t] = m.nodes[i]
+	}
+	eps := G.NewConstant(T(BNEpsilon), G.WithName("epsilon"))
+	ones := G.NewConstant(tensor.New(tensor.WithShape(rows, 1), tensor.WithBacking(fill(rows, T(1)))), G.WithName("ones"))
+	m.bnMean = make([]*G.Node, a.Layers())
+	m.bnVar = make([]*G.Node, a.Layers())
+	w := a.Widths()
+	h := m.x
+	var sq *G.Node // Σ_l ‖W_l‖²
+	for l := 0; l < a.Layers(); l++ {
+		in, out := w[l], w[l+1]
+		W := node[m.p.Find(l, Weight)]
+		// H Wᵀ as Net computes X Wᵀ: one batch of BatchedMatMul with transB.
+		h3 := try(G.Reshape(h, tensor.Shape{1, rows, in}))
+		w3 := try(G.Reshape(W, tensor.Shape{1, out, in}))
+		s := try(G.Reshape(try(G.BatchedMatMul(h3, w3, false, true)), tensor.Shape{rows, out}))
+		if b := m.p.Find(l, Bias); b != nil {
+			s = try(G.Add(s, try(G.Mul(ones, node[b]))))
+		}
+		w2 := try(G.Sum(try(G.Square(W))))
+		if sq == nil {
+			sq = w2
+		} else {
+			sq = try(G.Add(sq, w2))
+		}
+		if a.Normalized(l) {
+			var d, v *G.Node // S − μ and the variance
+			if m.cfg.Train {
+				mu := try(G.Reshape(try(G.Mean(s, 0)), tensor.Shape{1, out}))
+				d = try(G.BroadcastSub(s, mu, nil, []byte{0}))
+				v = try(G.Reshape(try(G.Mean(try(G.Square(d)), 0)), tensor.Shape{1, out}))
+				m.bnMean[l], m.bnVar[l] = mu, v
+			} else {
+				d = try(G.BroadcastSub(s, node[m.p.Find(l, RunningMean)], nil, []byte{0}))
+				v = node[m.p.Find(l, RunningVar)]
+			}
+			// 1/√(v+ε) as Inverse of Sqrt: Gorgonia v0.9.18's InverseSqrt
+			// has a wrong gradient (TestMLPGradientsThreeWay caught it).
+			inv := try(G.Inverse(try(G.Sqrt(try(G.Add(v, eps))))))
+			hat := try(G.BroadcastHadamardProd(d, inv, nil, []byte{0}))
+			scaled := try(G.BroadcastHadamardProd(hat, node[m.p.Find(l, BNScale)], nil, []byte{0}))
+			s = try(G.BroadcastAdd(scaled, node[m.p.Find(l, BNShift)], nil, []byte{0}))
+		}
+		if err != nil {
+			return err
+		}
+		if l == a.Layers()-1 {
+			m.score = s
+			break
+		}
+		h = try(relu(s))
+	}
+	if err != nil {
+		return err
+	}
+	perSample, err := lossPerSample(m.cfg.Loss, m.score, m.y, rows)
+	if err != nil {
+		return err
+	}
+	m.data = try(G.Mean(perSample))
+	m.cost = try(G.Add(m.data, try(G.Mul(m.lam, sq))))
+	if err != nil {
+		return err
+	}
+	if m.cfg.Grad {
+		var wrt G.Nodes
+		for _, t := range m.p.Trained() {
+			wrt = append(wrt, node[t])
+		}
+		if m.grads, err = G.Grad(m.cost, wrt...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *MLP[T]) compile() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gorgonia: %v", r)
+		}
+	}()
+	m.outs = map[*G.Node]*G.Value{}
+	read := func(nd *G.Node) {
+		if nd == nil {
+			return
+		}
+		v := new(G.Value)
+		if !nd.IsScalar() {
+			*v = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(nd.Shape().Clone()...))
+		}
+		m.outs[nd] = v
+		m.reads = append(m.reads, G.Read(nd, v))
+	}
+	read(m.score)
+	read(m.data)
+	read(m.cost)
+	for _, gr := range m.grads {
+		read(gr)
+	}
+	for l := range m.bnMean {
+		read(m.bnMean[l])
+		read(m.bnVar[l])
+	}
+	m.g = m.g.ExactSubgraphRoots(m.reads...)
+	prog, locMap, err := G.Compile(m.g)
+	if err != nil {
+		return err
+	}
+	m.vm = G.NewTapeMachine(m.g, G.WithPrecompiled(prog, locMap))
+	m.rewind, m.run = tapevm.Rewinder(m.vm), tapevm.Runner(m.vm)
+	return nil
+}
+
+// Rows returns the number of samples per Run.
+func (m *MLP[T]) Rows() int { return m.cfg.Rows }
+
+// Graph returns the expression graph (for inspection and lowering).
+func (m *MLP[T]) Graph() *G.ExprGraph { return m.g }
+
+// Run evaluates the graph on a batch: x holds Rows() samples of d values
+// row-major, y their one-hot labels, lambda the regularization strength.
+func (m *MLP[T]) Run(x, y []T, lambda float64) error {
+	a := m.p.Arch
+	if len(x) != m.cfg.Rows*a.In || len(y) != m.cfg.Rows*a.Out {
+		return fmt.Errorf("graph: Run got %d inputs and %d labels, want %d×%d and %d×%d", len(x), len(y), m.cfg.Rows, a.In, m.cfg.Rows, a.Out)
+	}
+	m.rewind()
+	if err := G.Let(m.x, tensor.New(tensor.WithShape(m.cfg.Rows, a.In), tensor.WithBacking(x))); err != nil {
+		return err
+	}
+	if err := G.Let(m.y, tensor.New(tensor.WithShape(m.cfg.Rows, a.Out), tensor.WithBacking(y))); err != nil {
+		return err
+	}
+	if err := G.Let(m.lam, T(lambda)); err != nil {
+		return err
+	}
+	if err := m.run(); err != nil {
+		return fmt.Errorf("graph: running the %s graph: %w", a, err)
+	}
+	return nil
+}
+
+func (m *MLP[T]) out(nd *G.Node) G.Value { return *m.outs[nd] }
+
+// Cost returns loss + λ Σ‖W_l‖² of the last Run.
+func (m *MLP[T]) Cost() float64 { return scalarOf(m.out(m.cost)) }
+
+// Loss returns the mean loss of the last Run.
+func (m *MLP[T]) Loss() float64 { return scalarOf(m.out(m.data)) }
+
+// Scores returns the n×K scores of the last Run (owned by the graph).
+func (m *MLP[T]) Scores() []T { return m.out(m.score).Data().([]T) }
+
+// Grad returns ∂cost/∂θ of the last Run for the i-th trained tensor
+// (p.Trained()[i]), or nil without gradients.
+func (m *MLP[T]) Grad(i int) []T {
+	if m.grads == nil {
+		return nil
+	}
+	return m.out(m.grads[i]).Data().([]T)
+}
+
+// BatchStats returns layer l's batch mean and variance of the last Run, or
+// nils unless the layer is normalized in a training graph.
+func (m *MLP[T]) BatchStats(l int) (mean, variance []T) {
+	if m.bnMean[l] == nil {
+		return nil, nil
+	}
+	return m.out(m.bnMean[l]).Data().([]T), m.out(m.bnVar[l]).Data().([]T)
+}
+
+// UpdateRunning moves the running averages of every normalized layer
+// towards the last Run's batch statistics: x̄ ← α x̄ + (1−α) x, α =
+// BNMomentum. It is the caller's part of a training step.
+func (m *MLP[T]) UpdateRunning() {
+	for l := range m.bnMean {
+		mu, v := m.BatchStats(l)
+		if mu == nil {
+			continue
+		}
+		rm, rv := m.p.Find(l, RunningMean).Data, m.p.Find(l, RunningVar).Data
+		for c := range rm {
+			rm[c] = T(BNMomentum)*rm[c] + T(1-BNMomentum)*mu[c]
+			rv[c] = T(BNMomentum)*rv[c] + T(1-BNMomentum)*v[c]
+		}
+	}
+}
+
+// Close releases the machine.
+func (m *MLP[T]) Close() error { return m.vm.Close() }
+
+// relu is max(0, x) as x ⊙ 1[x > 0]: its gradient at x = 0 is 0, as the
+// course's Ind(s > 0) and PyTorch's; Gorgonia's Rectify (x ⊙ 1[x ≥ 0])
+// passes the gradient there. A unit's input is exactly 0 where every unit
+// feeding it is off, so the choice shows (a dead layer in a narrow net).
+func relu(x *G.Node) (*G.Node, error) {
+	zero := G.NewConstant(zeroOf(x.Dtype()), G.WithName("zero"))
+	on, err := G.Gt(x, zero, true)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(x, on)
+}
+
+// zeroOf returns 0 in the dtype dt (float32 or float64).
+func zeroOf(dt tensor.Dtype) any {
+	if dt == tensor.Float32 {
+		return float32(0)
+	}
+	return float64(0)
+}
+
+// MLPNodes are the nodes of an MLP that other code reads or feeds (the
+// CUDA lowering).
+type MLPNodes struct {
+	X, Y, Lambda       *G.Node
+	Params             map[string]*G.Node // the tensors the graph reads, by name
+	Scores, Loss, Cost *G.Node
+	Grads              map[string]*G.Node // ∂cost/∂θ by trained tensor; nil without gradients
+	// BatchMean[l] and BatchVar[l] are layer l's batch statistics (rows
+	// 1×width); nil unless the layer is normalized in a training graph.
+	BatchMean, BatchVar []*G.Node
+}
+
+// Nodes returns the graph's named nodes.
+func (m *MLP[T]) Nodes() MLPNodes {
+	ns := MLPNodes{X: m.x, Y: m.y, Lambda: m.lam, Params: map[string]*G.Node{},
+		Scores: m.score, Loss: m.data, Cost: m.cost, BatchMean: m.bnMean, BatchVar: m.bnVar}
+	for i, n := range m.nodes {
+		if n != nil {
+			ns.Params[m.p.Tensors[i].Name] = n
+		}
+	}
+	if m.grads != nil {
+		ns.Grads = map[string]*G.Node{}
+		for i, t := range m.p.Trained() {
+			ns.Grads[t.Name] = m.grads[i]
+		}
+	}
+	return ns
+}

@@ -1,0 +1,105 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models/engine"
+)
+
+// cpuNet runs a network with hidden layers (graph.MLP) on Gorgonia's CPU
+// VM: a training graph of spec.Batch rows with every gradient by
+// gorgonia.Grad, and evaluation graphs by row count, all bound to p's
+// tensors, which the steps update in place.
+type cpuNet[T graph.Float] struct {
+	p      *graph.MLPParams[T]
+	loss   graph.Loss
+	lambda float64
+	batch  int
+	splits engine.Splits[T]
+	xb, yb []T
+	train  *graph.MLP[T]
+	eval   map[int]*graph.MLP[T]
+}
+
+// cpuNetFactory is the "cpu" kind's engine of networks with hidden layers.
+func cpuNetFactory() engine.NetFactory {
+	return engine.NetFactory{
+		Float32: func(p *graph.MLPParams[float32], s engine.Spec, splits engine.Splits[float32]) (engine.NetEngine[float32], error) {
+			return newCPUNet(p, s, splits)
+		},
+		Float64: func(p *graph.MLPParams[float64], s engine.Spec, splits engine.Splits[float64]) (engine.NetEngine[float64], error) {
+			return newCPUNet(p, s, splits)
+		},
+	}
+}
+
+func newCPUNet[T graph.Float](p *graph.MLPParams[T], spec engine.Spec, splits engine.Splits[T]) (*cpuNet[T], error) {
+	train, err := graph.NewMLP(graph.MLPConfig{Loss: spec.Loss, Rows: spec.Batch, Grad: true, Train: true}, p)
+	if err != nil {
+		return nil, err
+	}
+	return &cpuNet[T]{p: p, loss: spec.Loss, lambda: spec.Lambda, batch: spec.Batch, splits: splits, train: train, eval: map[int]*graph.MLP[T]{}}, nil
+}
+
+// Step runs the training graph on the batch and applies θ ← θ − η ∂cost/∂θ
+// to every trained tensor (the cost's gradient holds 2λW: the graph
+// differentiates the regularized cost), then moves the running averages
+// of the batch statistics.
+func (e *cpuNet[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
+	x, y, err := batchData(e.splits, b, e.batch, &e.xb, &e.yb)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.train.Run(x, y, e.lambda); err != nil {
+		return 0, err
+	}
+	for i, t := range e.p.Trained() {
+		graph.Axpy(T(-eta), e.train.Grad(i), t.Data)
+	}
+	e.train.UpdateRunning()
+	return e.train.Cost(), nil
+}
+
+// Evaluate runs the evaluation graphs (batch normalization from the
+// running averages) over the split in blocks of evalBlock rows.
+func (e *cpuNet[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+	ev := engine.Eval{N: s.Len()}
+	if ev.N == 0 {
+		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
+	}
+	var lossSum, reg float64
+	for from := 0; from < ev.N; from += evalBlock {
+		to := min(from+evalBlock, ev.N)
+		net, ok := e.eval[to-from]
+		if !ok {
+			var err error
+			if net, err = graph.NewMLP(graph.MLPConfig{Loss: e.loss, Rows: to - from}, e.p); err != nil {
+				return ev, err
+			}
+			e.eval[to-from] = net
+		}
+		b := s.Rows(from, to)
+		if err := net.Run(b.X, b.Y, e.lambda); err != nil {
+			return ev, err
+		}
+		lossSum += net.Loss() * float64(to-from)
+		reg = net.Cost() - net.Loss()
+		ev.Correct += countCorrect(net.Scores(), b.Labels, e.p.Arch.Out)
+	}
+	ev.Loss = lossSum / float64(ev.N)
+	ev.Cost = ev.Loss + reg
+	return ev, nil
+}
+
+func (e *cpuNet[T]) Params() (*graph.MLPParams[T], error) { return e.p, nil }
+
+func (e *cpuNet[T]) Close() error {
+	err := e.train.Close()
+	for _, n := range e.eval {
+		if e2 := n.Close(); err == nil {
+			err = e2
+		}
+	}
+	return err
+}
