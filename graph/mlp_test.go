@@ -48,8 +48,11 @@ func randomMLP[T Float](t testing.TB, seed uint64, a Arch, init Init, n int) (*M
 // the course's step h = 1e-5, tensor by tensor.
 //
 // Tolerances (relative error max |a−b| / max(floor, |a|+|b|)): in float64
-// autodiff and the hand-derived gradient agree to rounding, ≤ 1e-9 with the
-// course's floor 1e-12; against the numerical gradient ≤ 1e-6 with a floor
+// autodiff and the hand-derived gradient agree to rounding, ≤ 1e-9 with a
+// floor of 1e-6 (an entry that cancels to 0 keeps a residue of the
+// products' summation order: 1.7e-16 on an SVM hidden bias under
+// OpenBLAS, 1.7e-4 relative with the course's floor 1e-12, 1.7e-6 with
+// 1e-10); against the numerical gradient ≤ 1e-6 with a floor
 // of 1e-8 (the central difference's own error, the costs' rounding / 2h,
 // is ~1e-11 absolute). In float32 the graph runs in single precision
 // against the float64 references: ≤ 1e-3 with a floor of 1e-4 (an SVM bias
@@ -73,7 +76,7 @@ func TestMLPGradientsThreeWay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fine, coarse := gs.Compare(1e-12), gs.Compare(1e-8)
+				fine, coarse := gs.Compare(1e-6), gs.Compare(1e-8)
 				for i, c := range coarse {
 					c.AutoAnalytic = fine[i].AutoAnalytic
 					if c.AutoAnalytic > 1e-9 || c.AutoNumeric > 1e-6 || c.AnalyticNumeric > 1e-6 {

@@ -50,11 +50,12 @@ const linesEvery = 1024
 // stacking is how a sweep's runs are trained: stackOf[i] is run i's stack
 // (0-based), of at most max runs, on device.
 type stacking struct {
-	stackOf []int
-	count   int
-	max     int
-	device  string
-	alone   bool // device's engine trains runs alone
+	stackOf  []int
+	count    int
+	max      int
+	device   string
+	alone    bool // device's engine trains runs alone
+	networks int  // runs of networks with hidden layers, each alone
 }
 
 // planStacks groups the plan's runs as 'gtrain sweep run --stack n
@@ -75,6 +76,11 @@ func planStacks(p *sweep.Plan, device string, n, workers int) stacking {
 		}
 	}
 	st.count = len(stacks)
+	for _, r := range p.Runs {
+		if len(r.Config.Hidden) > 0 {
+			st.networks++
+		}
+	}
 	return st
 }
 
@@ -89,6 +95,8 @@ func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan, st stac
 		how = fmt.Sprintf("each run alone: the %s engine does not train stacks", st.device)
 	case st.max <= 1:
 		how = "each run alone (--stack 1)"
+	case st.networks > 0:
+		how += fmt.Sprintf("; the %s with hidden layers alone (networks do not stack yet)", sweep.Plural(st.networks, "network"))
 	}
 	from := p.File
 	if from == "" {

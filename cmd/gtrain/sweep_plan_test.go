@@ -174,3 +174,20 @@ func TestSweepPlanSIGTERM(t *testing.T) {
 		t.Fatalf("exit %v, want 143\n%s", err, log.String())
 	}
 }
+
+// A plan with networks says they train alone, each its own stack, while
+// the linear runs beside them stack.
+func TestSweepPlanNetworks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.yaml")
+	os.WriteFile(path, []byte("name: n\ngrid: {lambda: [0, 0.1]}\nruns:\n  - {}\n  - {hidden: [50]}\n"), 0o644)
+	err, stdout, stderr := gtrainSweep(context.Background(), "plan", path)
+	head, rest, _ := strings.Cut(stdout, "\n")
+	if err != nil || !strings.HasSuffix(head, "3 stacks of up to 16 runs (--stack 16) on cpu; the 2 networks with hidden layers alone (networks do not stack yet)") {
+		t.Fatalf("%v %s\n%s", err, stderr, stdout)
+	}
+	for _, want := range []string{"  0      lambda=0\n", "  0      lambda=0.1\n", "  1      lambda=0 hidden=[50]\n", "  2      lambda=0.1 hidden=[50]\n"} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("no row ending %q in\n%s", want, rest)
+		}
+	}
+}
