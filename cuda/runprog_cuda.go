@@ -17,7 +17,7 @@ import (
 // spec.Lambda) and returns every output. inputs holds the values of the
 // slots of roles X, Y and Param by slot name ("X", "Y", "W1", …). It is
 // how a program no engine runs yet, a k-layer net's, is checked on a GPU;
-// the engine's own W and b are a 1×1 placeholder here.
+// the engine it opens holds unused 1×1 parameters of its own.
 func runProgram[T graph.Float](spec engine.Spec, prog *Program, inputs map[string][]T) (map[string][]T, error) {
 	if graph.Dtype[T]() != prog.Dtype {
 		return nil, fmt.Errorf("cuda: a %v program run as %v", prog.Dtype, graph.Dtype[T]())

@@ -246,6 +246,13 @@ type batcher[T graph.Float] struct {
 	shuffle       bool
 	aug           *augment.Pipeline // nil: none
 	unit, xb, yb  []T               // the augmented batch
+	// With Config.AugmentInPlace, images are every training image in
+	// [0, 1] units, augmented once more at the start of each epoch; the
+	// batches are their rows, normalized.
+	inPlace bool
+	seed    uint64
+	images  []T
+	applied int // epochs applied to images
 }
 
 func newBatcher[T graph.Float](cfg *config.Config, d *Prepared[T], aug *augment.Pipeline) *batcher[T] {
@@ -256,7 +263,34 @@ func newBatcher[T graph.Float](cfg *config.Config, d *Prepared[T], aug *augment.
 		b.unit = make([]T, b.batch*b.dim)
 		b.xb, b.yb = make([]T, b.batch*b.dim), make([]T, b.batch*b.k)
 	}
+	if cfg.AugmentInPlace {
+		b.inPlace, b.seed = true, cfg.Seed
+		b.images = make([]T, n*b.dim)
+		data.ToUnit(b.images, d.Train.Pixels)
+	}
 	return b
+}
+
+// startEpoch applies epoch's in-place augmentation (1-based) to the
+// stored images; nothing without Config.AugmentInPlace.
+func (b *batcher[T]) startEpoch(epoch int) {
+	if !b.inPlace {
+		return
+	}
+	augment.Apply(b.aug, b.images, rand.New(rand.NewPCG(b.seed+uint64(epoch), config.StreamInPlace)))
+	b.applied = epoch
+}
+
+// resumeAt rebuilds the stored images of a run resumed from a checkpoint
+// at ck: every epoch begun, from the clean images, in order.
+func (b *batcher[T]) resumeAt(ck *runfiles.Checkpoint) {
+	begun := ck.Epoch
+	if ck.Order != nil {
+		begun++ // the checkpoint is inside epoch Epoch+1
+	}
+	for e := b.applied + 1; e <= begun; e++ {
+		b.startEpoch(e)
+	}
 }
 
 // augmented reports whether the batches carry their own X and Y.
@@ -279,6 +313,12 @@ func (b *batcher[T]) reorder(order []int, shuffle *rand.Rand) {
 func (b *batcher[T]) make(order []int, step int, rng *rand.Rand) engine.Batch[T] {
 	from, to := step*b.batch, (step+1)*b.batch
 	switch {
+	case b.inPlace:
+		for i, r := range order[from:to] {
+			data.NormalizeFloat(b.xb[i*b.dim:(i+1)*b.dim], b.images[r*b.dim:(r+1)*b.dim], b.d.Normalizer)
+		}
+		engine.Gather(b.yb, b.d.Train.Y, order[from:to], b.k)
+		return engine.Batch[T]{X: b.xb, Y: b.yb}
 	case b.aug != nil:
 		px := b.d.Train.Pixels
 		for i, r := range order[from:to] {

@@ -116,6 +116,7 @@ func (t *trainer[T]) restore(r *runfiles.Checkpoint) error {
 	if err := restoreRun(&t.runState, r, t.d, t.p); err != nil {
 		return err
 	}
+	t.batches.resumeAt(r)
 	return restoreRNGs(r, t.shuffleSrc, t.augSrc)
 }
 
@@ -138,6 +139,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 		t0 := time.Now()
 		if t.ck.Order == nil {
 			t.batches.reorder(order, t.shuffle)
+			t.batches.startEpoch(epoch)
 			if cfg.Schedule == "cyclic" {
 				t.ck.Eta = cfg.CyclicEta((epoch - 1) * steps) // the rate at the epoch's first update
 			}

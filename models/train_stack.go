@@ -43,7 +43,8 @@ func StackKey(c *config.Config) string {
 		Shuffle bool
 		Seed    uint64
 		Augment []string
-	}{c.Data, c.Dtype, c.Device, c.Batch, c.Shuffle, c.Seed, c.Augment})
+		InPlace bool `json:",omitempty"`
+	}{c.Data, c.Dtype, c.Device, c.Batch, c.Shuffle, c.Seed, c.Augment, c.AugmentInPlace})
 	return string(b)
 }
 
@@ -159,6 +160,7 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if err := restoreRNGs(at, t.shuffleSrc, t.augSrc); err != nil {
 			return nil, err
 		}
+		t.batches.resumeAt(at)
 	}
 	return t, nil
 }
@@ -280,6 +282,7 @@ func (t *stackTrainer[T]) run(ctx context.Context) error {
 		t0 := time.Now()
 		if lead.ck.Order == nil {
 			t.batches.reorder(order, t.shuffle)
+			t.batches.startEpoch(epoch)
 			for _, r := range live {
 				if r.cfg.Schedule == "cyclic" {
 					r.ck.Eta = r.cfg.CyclicEta((epoch - 1) * steps)

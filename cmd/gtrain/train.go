@@ -61,6 +61,7 @@ func trainCommand() *cli.Command {
 			&cli.StringFlag{Name: "init", Usage: "weight initialization: he (default with --hidden), xavier or a sigma; the linear classifier's default is N(0, init_std^2)"},
 			&cli.StringSliceFlag{Name: "noise", Usage: "noise on training batches, in [0,1] pixel units: gaussian:SIGMA or sp:FRACTION (repeatable, applied in order before --augment)"},
 			&cli.StringSliceFlag{Name: "augment", Usage: "augmentation of training batches: flip:P, translate:K[:zero|edge], jitter:brightness=B,contrast=C,saturation=S, gaussian:SIGMA, sp:F (repeatable, applied in order after --noise)"},
+			&cli.BoolFlag{Name: "augment-in-place", Usage: "apply --noise/--augment to the stored training images once per epoch, accumulating, instead of afresh to every batch (the report's salt-and-pepper reading; evaluation uses the clean images)"},
 			&cli.IntFlag{Name: "early-stop", Usage: "stop when validation accuracy has not improved for N epochs and keep the best weights (0: off)"},
 			&cli.BoolFlag{Name: "all-batches", Usage: "train on data_batch_1..5 and validate on the last --val-holdout of them"},
 			&cli.StringFlag{Name: "train-batches", Usage: "training batches, e.g. 1,2,3 or data_batch_1,data_batch_3 (validation: the last --val-holdout images)"},
@@ -168,6 +169,7 @@ func configFromFlags(c *cli.Context, dev string) (config.Config, error) {
 		cfg.Hidden = hidden
 	}
 	set("early-stop", func() { cfg.EarlyStop = c.Int("early-stop") })
+	set("augment-in-place", func() { cfg.AugmentInPlace = c.Bool("augment-in-place") })
 	for _, spec := range c.StringSlice("noise") {
 		if !strings.HasPrefix(spec, "gaussian:") && !strings.HasPrefix(spec, "sp:") {
 			return cfg, fmt.Errorf("--noise %q: want gaussian:SIGMA or sp:FRACTION", spec)

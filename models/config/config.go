@@ -45,6 +45,13 @@ type Config struct {
 	// mini-batch, in order (package data/augment: "gaussian:0.01",
 	// "sp:0.01", "flip:0.5", "translate:4", "jitter:brightness=0.2").
 	Augment []string `json:"augment,omitempty"`
+	// AugmentInPlace makes the augmentation accumulate on the stored
+	// training images instead of being drawn afresh for every batch: each
+	// epoch applies it once more to every training image, in place, and
+	// the batches are cut from the result; evaluation still uses the clean
+	// images. It is the reading that reproduces the report's
+	// salt-and-pepper row (docs/dd2424-noise.md).
+	AugmentInPlace bool `json:"augment_in_place,omitempty"`
 
 	// Hidden are the widths of the network's hidden layers (ReLU after
 	// each); none is the linear classifier of Assignment 1. BatchNorm
@@ -146,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := augment.Parse(c.Augment); err != nil {
 		return fmt.Errorf("augment: %w", err)
+	}
+	if c.AugmentInPlace && len(c.Augment) == 0 {
+		return fmt.Errorf("augment_in_place: there is no augmentation to apply in place")
 	}
 	if c.EarlyStop < 0 {
 		return fmt.Errorf("early_stop %d: must be ≥ 0 (0 is off)", c.EarlyStop)

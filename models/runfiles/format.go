@@ -43,7 +43,11 @@ func WriteResultBlock(w io.Writer, cfg *config.Config, res *Result) error {
 		params = append(params, [2]string{"shuffle", "true"})
 	}
 	if len(cfg.Augment) > 0 {
-		params = append(params, [2]string{"augment", strings.Join(cfg.Augment, " ")})
+		a := strings.Join(cfg.Augment, " ")
+		if cfg.AugmentInPlace {
+			a += " (in place, accumulating over the epochs)"
+		}
+		params = append(params, [2]string{"augment", a})
 	}
 	if cfg.EarlyStop > 0 {
 		params = append(params, [2]string{"early_stop", strconv.Itoa(cfg.EarlyStop)})
