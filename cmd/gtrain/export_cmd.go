@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -38,7 +39,16 @@ func exportCommand() *cli.Command {
 			if err := npzfile.WriteModel(out, m); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "wrote %s: W1 %d×%d, b1, classes, mean, std (%s)\n", out, m.K, m.D, m.Dtype)
+			if len(m.Hidden) == 0 {
+				fmt.Fprintf(c.App.Writer, "wrote %s: W1 %d×%d, b1, classes, mean, std (%s)\n", out, m.K, m.D, m.Dtype)
+				return nil
+			}
+			names := make([]string, len(m.Tensors))
+			for i, t := range m.Tensors {
+				names[i] = t.Name
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s: the %s network's %s, hidden, batch_norm, classes, mean, std (%s)\n",
+				out, m.Arch(), strings.Join(names, ", "), m.Dtype)
 			return nil
 		},
 	}
