@@ -94,6 +94,9 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 		if cfg.Batch > splits.Train.Len() {
 			return fmt.Errorf("batch %d: larger than the %d training images", cfg.Batch, splits.Train.Len())
 		}
+		if _, err := cfg.EpochsFor(splits.Train.Len() / cfg.Batch); err != nil {
+			return err
+		}
 		// So is the checkpoint against the data: a refused resume leaves
 		// the run directory as it was.
 		if ck != nil {

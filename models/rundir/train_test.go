@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gtrain/gtrain/data"
@@ -83,5 +84,25 @@ func TestContinueTrainsAndFinishes(t *testing.T) {
 	}
 	if n := cache.Loads(); n != 1 {
 		t.Errorf("%d loads, want 1", n)
+	}
+}
+
+// A run whose cycles make no whole number of epochs of the data is
+// refused before anything is written.
+func TestTrainRefusesCyclesBeforeWriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyConfig()
+	cfg.Schedule, cfg.EtaMin, cfg.EtaMax, cfg.CycleSteps, cfg.Cycles, cfg.Epochs = "cyclic", 1e-5, 0.1, 3, 1, 0
+	cfg.Batch = 2 // 4 updates an epoch; one cycle is 6
+	_, err := Train(context.Background(), cfg, dir, Options{Data: tinyData()})
+	if err == nil || !strings.Contains(err.Error(), "not a whole number of epochs of 4 updates") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, runfiles.ConfigFile)); !os.IsNotExist(err) {
+		t.Errorf("config.json written for a refused run: %v", err)
+	}
+	cfg.CycleSteps = 4 // one cycle of 8 updates: 2 epochs
+	if _, err := Train(context.Background(), cfg, dir, Options{Data: tinyData()}); err != nil {
+		t.Fatal(err)
 	}
 }
