@@ -116,6 +116,22 @@ func batchData[T graph.Float](splits engine.Splits[T], b engine.Batch[T], rows i
 }
 
 func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+	return evaluateBlocks(s, e.p.K, e.lambda, e.evalNet)
+}
+
+// evalGraph is what evaluateBlocks runs: a compiled graph of a fixed
+// number of rows (graph.Net, graph.MLP).
+type evalGraph[T graph.Float] interface {
+	Run(x, y []T, lambda float64) error
+	Loss() float64
+	Cost() float64
+	Scores() []T
+}
+
+// evaluateBlocks evaluates split s of k classes in blocks of evalBlock
+// rows, each run on the graph of its row count from graphOf: the mean
+// loss, the cost and the correct count.
+func evaluateBlocks[T graph.Float, G evalGraph[T]](s *engine.Split[T], k int, lambda float64, graphOf func(rows int) (G, error)) (engine.Eval, error) {
 	ev := engine.Eval{N: s.Len()}
 	if ev.N == 0 {
 		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
@@ -123,21 +139,33 @@ func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
 	var lossSum, reg float64
 	for from := 0; from < ev.N; from += evalBlock {
 		to := min(from+evalBlock, ev.N)
-		net, err := e.evalNet(to - from)
+		net, err := graphOf(to - from)
 		if err != nil {
 			return ev, err
 		}
 		b := s.Rows(from, to)
-		if err := net.Run(b.X, b.Y, e.lambda); err != nil {
+		if err := net.Run(b.X, b.Y, lambda); err != nil {
 			return ev, err
 		}
 		lossSum += net.Loss() * float64(to-from)
 		reg = net.Cost() - net.Loss()
-		ev.Correct += countCorrect(net.Scores(), b.Labels, e.p.K)
+		ev.Correct += countCorrect(net.Scores(), b.Labels, k)
 	}
 	ev.Loss = lossSum / float64(ev.N)
 	ev.Cost = ev.Loss + reg
 	return ev, nil
+}
+
+// closeGraphs closes a training graph and the evaluation graphs, returning
+// the first error.
+func closeGraphs[G interface{ Close() error }](train G, eval map[int]G) error {
+	err := train.Close()
+	for _, n := range eval {
+		if e2 := n.Close(); err == nil {
+			err = e2
+		}
+	}
+	return err
 }
 
 func (e *cpuEngine[T]) evalNet(rows int) (*graph.Net[T], error) {
@@ -154,15 +182,7 @@ func (e *cpuEngine[T]) evalNet(rows int) (*graph.Net[T], error) {
 
 func (e *cpuEngine[T]) Params() (*graph.Params[T], error) { return e.p, nil }
 
-func (e *cpuEngine[T]) Close() error {
-	err := e.train.Close()
-	for _, n := range e.eval {
-		if e2 := n.Close(); err == nil {
-			err = e2
-		}
-	}
-	return err
-}
+func (e *cpuEngine[T]) Close() error { return closeGraphs(e.train, e.eval) }
 
 // countCorrect counts the rows of the n×k scores whose arg max (the first,
 // on ties, as NumPy's argmax) is the label.

@@ -1,8 +1,6 @@
 package models
 
 import (
-	"fmt"
-
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
 )
@@ -64,42 +62,21 @@ func (e *cpuNet[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 // Evaluate runs the evaluation graphs (batch normalization from the
 // running averages) over the split in blocks of evalBlock rows.
 func (e *cpuNet[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
-	ev := engine.Eval{N: s.Len()}
-	if ev.N == 0 {
-		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
+	return evaluateBlocks(s, e.p.Arch.Out, e.lambda, e.evalNet)
+}
+
+func (e *cpuNet[T]) evalNet(rows int) (*graph.MLP[T], error) {
+	if n, ok := e.eval[rows]; ok {
+		return n, nil
 	}
-	var lossSum, reg float64
-	for from := 0; from < ev.N; from += evalBlock {
-		to := min(from+evalBlock, ev.N)
-		net, ok := e.eval[to-from]
-		if !ok {
-			var err error
-			if net, err = graph.NewMLP(graph.MLPConfig{Loss: e.loss, Rows: to - from}, e.p); err != nil {
-				return ev, err
-			}
-			e.eval[to-from] = net
-		}
-		b := s.Rows(from, to)
-		if err := net.Run(b.X, b.Y, e.lambda); err != nil {
-			return ev, err
-		}
-		lossSum += net.Loss() * float64(to-from)
-		reg = net.Cost() - net.Loss()
-		ev.Correct += countCorrect(net.Scores(), b.Labels, e.p.Arch.Out)
+	n, err := graph.NewMLP(graph.MLPConfig{Loss: e.loss, Rows: rows}, e.p)
+	if err != nil {
+		return nil, err
 	}
-	ev.Loss = lossSum / float64(ev.N)
-	ev.Cost = ev.Loss + reg
-	return ev, nil
+	e.eval[rows] = n
+	return n, nil
 }
 
 func (e *cpuNet[T]) Params() (*graph.MLPParams[T], error) { return e.p, nil }
 
-func (e *cpuNet[T]) Close() error {
-	err := e.train.Close()
-	for _, n := range e.eval {
-		if e2 := n.Close(); err == nil {
-			err = e2
-		}
-	}
-	return err
-}
+func (e *cpuNet[T]) Close() error { return closeGraphs(e.train, e.eval) }

@@ -176,12 +176,4 @@ func (e *cpuStack[T]) Freeze(m int) { e.frozen[m] = true }
 
 func (e *cpuStack[T]) Params() ([]*graph.Params[T], error) { return e.members, nil }
 
-func (e *cpuStack[T]) Close() error {
-	err := e.train.Close()
-	for _, s := range e.eval {
-		if e2 := s.Close(); err == nil {
-			err = e2
-		}
-	}
-	return err
-}
+func (e *cpuStack[T]) Close() error { return closeGraphs(e.train, e.eval) }
