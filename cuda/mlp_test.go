@@ -157,13 +157,16 @@ func TestMLPRefMatchesTapeMachine(t *testing.T) {
 	t.Logf("largest relative difference: float64 %.3g, float32 %.3g", worst["float64"], worst["float32"])
 }
 
-// checkMLP compares the lowered program of c's MLP of cfg on the reference
-// backend with the TapeMachine and returns the largest difference.
-func checkMLP[T graph.Float](t *testing.T, c mlpCase, cfg graph.MLPConfig, fuse bool, seed uint64, tol float64) float64 {
-	const lambda = 0.1
+// mlpLambda is the λ of the lowering tests' runs.
+const mlpLambda = 0.1
+
+// loweredMLP draws c's problem from seed, runs its MLP of cfg on the
+// TapeMachine (λ = mlpLambda) and lowers it, fused when fuse.
+func loweredMLP[T graph.Float](t *testing.T, c mlpCase, cfg graph.MLPConfig, fuse bool, seed uint64) (*graph.MLPParams[T], []T, []T, *graph.MLP[T], *Program) {
+	t.Helper()
 	p, x, y := randomMLPProblem[T](t, c, seed)
 	m := testMLP(t, cfg, p)
-	if err := m.Run(x, y, lambda); err != nil {
+	if err := m.Run(x, y, mlpLambda); err != nil {
 		t.Fatal(err)
 	}
 	prog, err := LowerMLP(m, p)
@@ -173,10 +176,17 @@ func checkMLP[T graph.Float](t *testing.T, c mlpCase, cfg graph.MLPConfig, fuse 
 	if fuse {
 		prog = Fuse(prog)
 	}
+	return p, x, y, m, prog
+}
+
+// checkMLP compares the lowered program of c's MLP of cfg on the reference
+// backend with the TapeMachine and returns the largest difference.
+func checkMLP[T graph.Float](t *testing.T, c mlpCase, cfg graph.MLPConfig, fuse bool, seed uint64, tol float64) float64 {
+	p, x, y, m, prog := loweredMLP[T](t, c, cfg, fuse, seed)
 	if a := p.Arch; prog.Rows != c.rows || prog.D != a.In || prog.K != a.Out {
 		t.Fatalf("program of %d×%d, K=%d; want %d×%d, K=%d", prog.Rows, prog.D, prog.K, c.rows, a.In, a.Out)
 	}
-	r := bindMLP(t, prog, p, x, y, lambda)
+	r := bindMLP(t, prog, p, x, y, mlpLambda)
 	if err := r.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -381,20 +391,8 @@ func TestMLPKernelsOnHost(t *testing.T) {
 // hostRunMLP runs c's MLP of cfg once through the harness and returns the
 // largest difference of its outputs from the TapeMachine's.
 func hostRunMLP[T graph.Float](t *testing.T, bin string, c mlpCase, cfg graph.MLPConfig, mode planMode, seed uint64, tol float64) float64 {
-	const lambda = 0.1
-	p, x, y := randomMLPProblem[T](t, c, seed)
-	m := testMLP(t, cfg, p)
-	if err := m.Run(x, y, lambda); err != nil {
-		t.Fatal(err)
-	}
-	prog, err := LowerMLP(m, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mode != unfused {
-		prog = Fuse(prog)
-	}
-	host := prog.HostValues(lambda)
+	p, x, y, m, prog := loweredMLP[T](t, c, cfg, mode != unfused, seed)
+	host := prog.HostValues(mlpLambda)
 	var in strings.Builder
 	harnessInput(&in, prog, host, func(s Slot) []float64 {
 		switch s.Role {
