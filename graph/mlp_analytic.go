@@ -154,9 +154,13 @@ func MLPCost[T Float](p *MLPParams[T], b Batch[T], loss Loss, lambda float64) (f
 	if err := b.checkArch(p.Arch); err != nil {
 		return 0, err
 	}
+	return mlpCost(p, b, loss, lambda), nil
+}
+
+// mlpCost is MLPCost of a checked network and batch.
+func mlpCost[T Float](p *MLPParams[T], b Batch[T], loss Loss, lambda float64) float64 {
 	fp := forwardMLP(p, b, true)
-	s := append([]float64(nil), fp.scores...)
-	return scoreGrad(s, b.Labels, p.Arch.Out, loss)/float64(b.N()) + fp.regularization(lambda), nil
+	return scoreGrad(fp.scores, b.Labels, p.Arch.Out, loss)/float64(b.N()) + fp.regularization(lambda)
 }
 
 // MLPAnalyticGrad writes the hand-derived gradient of MLPCost with respect
@@ -298,10 +302,10 @@ func MLPNumericalGrad[T Float](grads [][]float64, p *MLPParams[T], b Batch[T], l
 		for i := range t.Data {
 			old := t.Data[i]
 			t.Data[i] = old + h
-			up, _ := MLPCost(q, bb, loss, lambda)
+			up := mlpCost(q, bb, loss, lambda)
 			if f == Central {
 				t.Data[i] = old - h
-				down, _ := MLPCost(q, bb, loss, lambda)
+				down := mlpCost(q, bb, loss, lambda)
 				out[i] = (up - down) / (2 * h)
 			} else {
 				out[i] = (up - base) / h

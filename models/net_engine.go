@@ -10,14 +10,15 @@ import (
 // gorgonia.Grad, and evaluation graphs by row count, all bound to p's
 // tensors, which the steps update in place.
 type cpuNet[T graph.Float] struct {
-	p      *graph.MLPParams[T]
-	loss   graph.Loss
-	lambda float64
-	batch  int
-	splits engine.Splits[T]
-	xb, yb []T
-	train  *graph.MLP[T]
-	eval   map[int]*graph.MLP[T]
+	p       *graph.MLPParams[T]
+	trained []*graph.Tensor[T] // p.Trained(), in the training graph's gradient order
+	loss    graph.Loss
+	lambda  float64
+	batch   int
+	splits  engine.Splits[T]
+	xb, yb  []T
+	train   *graph.MLP[T]
+	eval    map[int]*graph.MLP[T]
 }
 
 // cpuNetFactory is the "cpu" kind's engine of networks with hidden layers.
@@ -37,7 +38,7 @@ func newCPUNet[T graph.Float](p *graph.MLPParams[T], spec engine.Spec, splits en
 	if err != nil {
 		return nil, err
 	}
-	return &cpuNet[T]{p: p, loss: spec.Loss, lambda: spec.Lambda, batch: spec.Batch, splits: splits, train: train, eval: map[int]*graph.MLP[T]{}}, nil
+	return &cpuNet[T]{p: p, trained: p.Trained(), loss: spec.Loss, lambda: spec.Lambda, batch: spec.Batch, splits: splits, train: train, eval: map[int]*graph.MLP[T]{}}, nil
 }
 
 // Step runs the training graph on the batch and applies θ ← θ − η ∂cost/∂θ
@@ -52,7 +53,7 @@ func (e *cpuNet[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 	if err := e.train.Run(x, y, e.lambda); err != nil {
 		return 0, err
 	}
-	for i, t := range e.p.Trained() {
+	for i, t := range e.trained {
 		graph.Axpy(T(-eta), e.train.Grad(i), t.Data)
 	}
 	e.train.UpdateRunning()

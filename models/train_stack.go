@@ -30,6 +30,11 @@ type MemberResult[T graph.Float] struct {
 	Err     error
 }
 
+// Stackable reports whether a run of c can be a member of a stack: the
+// stacked graph (graph.Stack) is the linear classifier's, so a network
+// with hidden layers trains alone.
+func Stackable(c *config.Config) bool { return len(c.Hidden) == 0 }
+
 // StackKey returns what runs must share to be trained as one stack: the
 // data and their split, the dtype, the device, the mini-batches (batch
 // size, shuffling and the seed, which also draws the initialization) and
@@ -114,7 +119,7 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if err := cfg.Validate(); err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
-		if len(cfg.Hidden) > 0 {
+		if !Stackable(cfg) {
 			return nil, fmt.Errorf("stack member %d: a network with hidden layers (%s) trains alone; stacks hold linear classifiers", i, cfg.Network())
 		}
 		if StackKey(cfg) != key {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/sweep"
 )
@@ -77,7 +78,7 @@ func planStacks(p *sweep.Plan, device string, n, workers int) stacking {
 	}
 	st.count = len(stacks)
 	for _, r := range p.Runs {
-		if len(r.Config.Hidden) > 0 {
+		if !models.Stackable(&r.Config) {
 			st.networks++
 		}
 	}

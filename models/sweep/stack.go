@@ -76,10 +76,8 @@ func StacksFor(runs []Run, idx []int, n, workers int) [][]int {
 		cfg := runs[i].Config
 		cfg.Device = ""
 		k := fmt.Sprintf("%s epochs=%d cycles=%d/%d", models.StackKey(&cfg), cfg.Epochs, cfg.Cycles, cfg.CycleSteps)
-		if len(cfg.Hidden) > 0 {
-			// Networks with hidden layers do not stack yet: each is a
-			// group of its own (models.TrainStack refuses them).
-			k = fmt.Sprintf("alone %d", i)
+		if !models.Stackable(&cfg) {
+			k = fmt.Sprintf("alone %d", i) // a group of its own
 		}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
