@@ -11,8 +11,6 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
-
-	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // With the openblas build tag, Gorgonia's graphs and the tensor package run
