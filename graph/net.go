@@ -318,13 +318,15 @@ func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, er
 		}
 		return v
 	}
+	k := score.Shape()[1]
+	spread := func(col *G.Node) *G.Node { return try(spreadCols(col, k)) }
 	switch loss {
 	case CrossEntropy:
 		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
 		// stability: the gradient that reaches c through both terms cancels,
 		// so the result is the softmax gradient whatever c is.
 		c := try(G.Reshape(try(G.Max(score, 1)), tensor.Shape{rows, 1}))
-		shifted := try(G.BroadcastSub(score, c, nil, []byte{1}))
+		shifted := try(G.Sub(score, spread(c)))
 		logZ := try(G.Log(try(G.Sum(try(G.Exp(shifted)), 1))))
 		sy := try(G.Sum(try(G.HadamardProd(shifted, y)), 1))
 		perSample = try(G.Sub(logZ, sy))
@@ -333,7 +335,7 @@ func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, er
 		// before the hinge, so no gradient flows through that term.
 		one := G.NewConstant(oneOf(score.Dtype()), G.WithName("one"))
 		sy := try(G.Reshape(try(G.Sum(try(G.HadamardProd(score, y)), 1)), tensor.Shape{rows, 1}))
-		margin := try(G.Add(try(G.BroadcastSub(score, sy, nil, []byte{1})), one))
+		margin := try(G.Add(try(G.Sub(score, spread(sy))), one))
 		others := try(G.Sub(one, y))
 		hinge := try(G.Rectify(try(G.HadamardProd(margin, others))))
 		perSample = try(G.Sum(hinge, 1))
