@@ -150,8 +150,15 @@ func skinnyGemm[T Float](
 		if lda < m || ldb < n || ldc < n || len(a) < lda*(k-1)+m || len(b) < ldb*(k-1)+n || len(c) < ldc*(m-1)+n {
 			return false
 		}
-		for i := 0; i < m; i++ {
-			ci := c[i*ldc : i*ldc+n]
+		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
+		// is 1; the other rows to axpys.
+		m10 := 0
+		if kernels && alpha == 1 {
+			m10 = m / 10 * 10
+		}
+		// scale sets C[i, j0:j1] *= beta, 0 clearing it.
+		scale := func(i, j0, j1 int) {
+			ci := c[i*ldc+j0 : i*ldc+j1]
 			switch beta {
 			case 0:
 				clear(ci)
@@ -162,15 +169,22 @@ func skinnyGemm[T Float](
 				}
 			}
 		}
-		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
-		// is 1; the other rows to axpys.
-		m10 := 0
-		if kernels && alpha == 1 {
-			m10 = m / 10 * 10
-		}
 		cols := func(j0, j1 int) {
+			// The wide kernel stores its first sums where beta is 0: those
+			// entries of C need no clearing.
+			jz := j0
+			if m10 > 0 && kern == avx512Kernels && beta == 0 {
+				jz = wideEnd[T](j0, j1)
+			}
+			for i := 0; i < m; i++ {
+				if i < m10 {
+					scale(i, jz, j1)
+				} else {
+					scale(i, j0, j1)
+				}
+			}
 			if m10 > 0 {
-				tnCols(kern, m10, j0, j1, k, a, lda, b, ldb, c, ldc)
+				tnCols(kern, beta == 0, m10, j0, j1, k, a, lda, b, ldb, c, ldc)
 			}
 			for l := 0; l < k; l++ {
 				bl := b[l*ldb+j0 : l*ldb+j1]

@@ -147,7 +147,9 @@ func ntRows[T Float](wide bool, i0, i1, n, k int, alpha T, a []T, lda int, b []T
 	i := i0
 	if wide && kk > 0 && i+8 <= i1 {
 		var out8 [320]T
-		packed := make([]T, 8*kk)
+		buf := getPacked[T](8 * kk)
+		defer putPacked(buf)
+		packed := *buf
 		for ; i+8 <= i1; i += 8 {
 			pack8(kk/w, &a[i*lda], lda, packed)
 			for j := 0; j < n5; j += 5 {
@@ -203,6 +205,30 @@ func ntKernel[T Float](chunks int, a0, a1, b *T, ldb int, out *[80]T) {
 	}
 }
 
+// packPool32 and packPool64 hold the buffers of pack8: each chunk of a
+// product would otherwise allocate 8·k elements (96 KiB in float32 at
+// d = 3072) for every step.
+var packPool32, packPool64 sync.Pool
+
+func packPool[T Float]() *sync.Pool {
+	if lanes[T]() == 8 {
+		return &packPool32
+	}
+	return &packPool64
+}
+
+// getPacked returns a buffer of n elements from the pool of T.
+func getPacked[T Float](n int) *[]T {
+	if p, ok := packPool[T]().Get().(*[]T); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]T, n)
+	return &s
+}
+
+func putPacked[T Float](p *[]T) { packPool[T]().Put(p) }
+
 // pack8 lays out chunks of 8 rows of A (row i at a + i·lda) for ntKernel8.
 func pack8[T Float](chunks int, a *T, lda int, dst []T) {
 	var z T
@@ -228,15 +254,19 @@ func ntKernel8[T Float](chunks int, ap *T, b *T, ldb int, out *[320]T) {
 // width go first to the wide kernel, 5 rows at a time: the block of B
 // (at most tnRows rows) stays in L1 while every row of C takes it, where
 // the 10-row groups below read all of B once per group.
-func tnCols[T Float](kern kernelLevel, m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+//
+// store says that the wide kernel's first sums are stored rather than
+// added (the caller left those entries of C uncleared, beta being 0:
+// wideEnd gives them): the same bits as added to zeros.
+func tnCols[T Float](kern kernelLevel, store bool, m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
 	w := lanes[T]()
 	if kern == avx512Kernels {
-		jz := j0 + (j1-j0)/(8*w)*(8*w)
+		jz := wideEnd[T](j0, j1)
 		for l0 := 0; l0 < k; l0 += tnRows {
 			kb := min(tnRows, k-l0)
 			for j := j0; j < jz; j += 8 * w {
 				for g := 0; g < m10; g += 5 {
-					tnKernel8(kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
+					tnKernel8(store && l0 == 0, kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
 				}
 			}
 		}
@@ -287,13 +317,31 @@ func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	}
 }
 
-// tnKernel8 is tnKernel for 5 rows of 8 registers' width (four 512-bit).
-func tnKernel8[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
+// wideEnd returns the end of the columns [j0, j) that tnCols gives the
+// wide kernel: whole blocks of 8 registers' width from j0.
+func wideEnd[T Float](j0, j1 int) int {
+	bw := 8 * lanes[T]()
+	return j0 + (j1-j0)/bw*bw
+}
+
+// tnKernel8 is tnKernel for 5 rows of 8 registers' width (four 512-bit),
+// storing the sums instead of adding them with store.
+func tnKernel8[T Float](store bool, k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	switch any(a).(type) {
 	case *float32:
-		simd.SgemmTN5x64Z(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
+		a, b, c := (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c))
+		if store {
+			simd.SgemmTN5x64ZSet(k, a, lda, b, ldb, c, ldc)
+		} else {
+			simd.SgemmTN5x64Z(k, a, lda, b, ldb, c, ldc)
+		}
 	case *float64:
-		simd.DgemmTN5x32Z(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+		a, b, c := (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c))
+		if store {
+			simd.DgemmTN5x32ZSet(k, a, lda, b, ldb, c, ldc)
+		} else {
+			simd.DgemmTN5x32Z(k, a, lda, b, ldb, c, ldc)
+		}
 	}
 }
 

@@ -100,3 +100,15 @@ func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, l
 //
 //go:noescape
 func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// SgemmTN5x64ZSet is SgemmTN5x64Z storing the sums (plus +0) instead of
+// adding them to c: the bits of SgemmTN5x64Z on a zeroed c, without
+// zeroing it first.
+//
+//go:noescape
+func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// DgemmTN5x32ZSet is SgemmTN5x64ZSet in float64, 32 columns.
+//
+//go:noescape
+func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)

@@ -41,3 +41,9 @@ func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, l
 func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
 	panic("simd: no kernels")
 }
+func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("simd: no kernels")
+}
+func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("simd: no kernels")
+}
