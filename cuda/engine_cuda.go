@@ -25,12 +25,11 @@ type hostIO[T graph.Float] struct {
 }
 
 // devSplit is a split resident on the device: X (n×d), Y (n×K) and the
-// labels (int32), uploaded once and kept for the engine's life. The host
-// slices it was made from identify it.
+// labels (int32), uploaded once and kept for the engine's life under the
+// split's name; shape is what its host slices had then.
 type devSplit[T graph.Float] struct {
 	n         int
-	hostX     []T
-	hostY     []T
+	shape     splitShape
 	x, y, lab cu.DevicePtr
 }
 
@@ -67,7 +66,7 @@ type Engine[T graph.Float] struct {
 	count    cu.DevicePtr // uint64
 	idx      cu.DevicePtr // int32 order of an epoch
 	idxCap   int
-	splits   []*devSplit[T]
+	splits   map[string]*devSplit[T] // by split name
 	staging  *devSplit[T]
 	// hostSplits are the splits the engine was built with, which Step's
 	// batches name; hostXB and hostYB hold a batch of gathered rows.
@@ -153,7 +152,7 @@ func openEngine[T graph.Float](p *graph.Params[T], spec engine.Spec, splits engi
 		return nil, nil, err
 	}
 	var z T
-	e := &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), classes: p.K, eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
+	e := &Engine[T]{d: d, p: p, spec: spec, elem: int(unsafe.Sizeof(z)), classes: p.K, eval: map[int]*devProg[T]{}, graphs: map[graphKey]*execGraph{}, splits: map[string]*devSplit[T]{}, paramsOnHost: true, io: new(hostIO[T]), hostSplits: splits}
 	defer func() {
 		if err != nil {
 			e.free()
@@ -317,7 +316,8 @@ func (e *Engine[T]) free() {
 }
 
 var (
-	_ engine.Engine[float32] = (*Engine[float32])(nil)
-	_ EpochTrainer[float64]  = (*Engine[float64])(nil)
-	_ ParamSetter[float32]   = (*Engine[float32])(nil)
+	_ engine.Engine[float32]       = (*Engine[float32])(nil)
+	_ EpochTrainer[float64]        = (*Engine[float64])(nil)
+	_ engine.EpochTrainer[float32] = (*Engine[float32])(nil)
+	_ ParamSetter[float32]         = (*Engine[float32])(nil)
 )

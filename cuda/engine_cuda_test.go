@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,24 +118,24 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 	p0 := graph.NewParams[T](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
 	spec := gpuSpec(loss, lambda, batch)
-	cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch)
+	cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch, train, val)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cpu.Close()
-	gpu, err := NewEngine(p0.Clone(), spec)
+	gpu, err := NewEngine(p0.Clone(), spec, train, val)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer gpu.Close()
-	epochGPU, err := NewEngine(p0.Clone(), spec)
+	epochGPU, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer epochGPU.Close()
 	name := fmt.Sprintf("%s %T", loss, train.X[0])
 	for _, e := range []engine.Engine[T]{cpu, gpu} {
-		if _, err := e.Evaluate(train); err != nil { // makes the split resident on the GPU
+		if _, err := e.Evaluate(train.Name); err != nil { // makes the split resident on the GPU
 			t.Fatal(err)
 		}
 	}
@@ -165,7 +166,7 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 			}
 			stepCosts = append(stepCosts, gc)
 		}
-		costs, err := epochGPU.TrainEpoch(train, order, []float64{eta})
+		costs, err := epochGPU.TrainEpoch(train.Name, order, []float64{eta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,11 +195,11 @@ func engineVsCPU[T graph.Float](t *testing.T, loss graph.Loss, tol float64) {
 		t.Errorf("%s: TrainEpoch and Step give different W (%.3g)", name, e)
 	}
 	for _, s := range []*engine.Split[T]{train, val} {
-		ec, err := cpu.Evaluate(s)
+		ec, err := cpu.Evaluate(s.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eg, err := gpu.Evaluate(s)
+		eg, err := gpu.Evaluate(s.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,12 +239,12 @@ func benchEpoch[T graph.Float](b *testing.B, batch int, mode string) {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	if _, err := e.Evaluate(train); err != nil {
+	if _, err := e.Evaluate(train.Name); err != nil {
 		b.Fatal(err)
 	}
 	epoch := func() {
 		if mode == "epoch" {
-			if _, err := e.TrainEpoch(train, nil, []float64{0.001}); err != nil {
+			if _, err := e.TrainEpoch(train.Name, nil, []float64{0.001}); err != nil {
 				b.Fatal(err)
 			}
 			return
@@ -309,12 +310,12 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := NewEngine(p0.Clone(), spec)
+	b, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := a.Evaluate(train); err != nil {
+	if _, err := a.Evaluate(train.Name); err != nil {
 		t.Fatal(err)
 	}
 	for ep, eta := range []float64{0.01, 0.005} {
@@ -326,7 +327,7 @@ func TestResidentStepsMatchTrainEpoch(t *testing.T) {
 			}
 			costs = append(costs, c)
 		}
-		want, err := b.TrainEpoch(train, nil, []float64{eta})
+		want, err := b.TrainEpoch(train.Name, nil, []float64{eta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,17 +353,17 @@ func TestTrainEpochPerStepEta(t *testing.T) {
 	p0 := graph.NewParams[float64](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(8, 8)), 0.01)
 	spec := gpuSpec(graph.SVM, 0.01, batch)
-	a, err := NewEngine(p0.Clone(), spec)
+	a, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := NewEngine(p0.Clone(), spec)
+	b, err := NewEngine(p0.Clone(), spec, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := a.Evaluate(train); err != nil {
+	if _, err := a.Evaluate(train.Name); err != nil {
 		t.Fatal(err)
 	}
 	order := rand.New(rand.NewPCG(1, 1)).Perm(n)
@@ -370,7 +371,7 @@ func TestTrainEpochPerStepEta(t *testing.T) {
 	for i := range etas {
 		etas[i] = 0.001 * float64(1+i%4)
 	}
-	want, err := b.TrainEpoch(train, order, etas)
+	want, err := b.TrainEpoch(train.Name, order, etas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,12 +405,12 @@ func TestParamsChangedInPlace(t *testing.T) {
 	train := synthSplit[float64]("train", n, k, d, 12)
 	p0 := graph.NewParams[float64](k, d)
 	p0.InitGaussian(rand.New(rand.NewPCG(2, 2)), 0.01)
-	e, err := NewEngine(p0.Clone(), gpuSpec(graph.CrossEntropy, 0.1, batch))
+	e, err := NewEngine(p0.Clone(), gpuSpec(graph.CrossEntropy, 0.1, batch), train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if _, err := e.TrainEpoch(train, nil, []float64{0.1}); err != nil {
+	if _, err := e.TrainEpoch(train.Name, nil, []float64{0.1}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := e.Params()
@@ -417,16 +418,16 @@ func TestParamsChangedInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.CopyFrom(p0)
-	got, err := e.Evaluate(train)
+	got, err := e.Evaluate(train.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu, err := models.NewCPUEngine(p0.Clone(), graph.CrossEntropy, 0.1, batch)
+	cpu, err := models.NewCPUEngine(p0.Clone(), graph.CrossEntropy, 0.1, batch, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cpu.Close()
-	want, err := cpu.Evaluate(train)
+	want, err := cpu.Evaluate(train.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,13 +461,13 @@ func profileStep[T graph.Float](b *testing.B, batch int) {
 	train := synthSplit[T]("train", n, k, d, 1)
 	p := graph.NewParams[T](k, d)
 	p.InitGaussian(rand.New(rand.NewPCG(5, 5)), 0.01)
-	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch))
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch), train)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
 	// One epoch: the split becomes resident and the step graph captured.
-	if _, err := e.TrainEpoch(train, nil, []float64{0.001}); err != nil {
+	if _, err := e.TrainEpoch(train.Name, nil, []float64{0.001}); err != nil {
 		b.Fatal(err)
 	}
 	leave, err := e.d.enter()
@@ -474,7 +475,7 @@ func profileStep[T graph.Float](b *testing.B, batch int) {
 		b.Fatal(err)
 	}
 	defer leave()
-	src := e.splits[0]
+	src := e.splits[train.Name]
 	gather, sgd := StepLaunches(e.train.p, false, false)
 	bufs := map[string]cu.DevicePtr{"xs": src.x, "ys": src.y, "idx": e.idx, "ctr": e.ctr, "etas": e.eta, "cur": e.curEta, "costs": e.costs}
 	type item struct {
@@ -531,4 +532,44 @@ func profileStep[T graph.Float](b *testing.B, batch int) {
 		total += sums[i]
 	}
 	b.ReportMetric(1000*total/float64(b.N), "us/step")
+}
+
+// TestSplitsByName: the engine evaluates and trains the splits it was
+// built with, found by name; another name is refused with the names it
+// has, and a split whose host data changed length after its upload is
+// refused rather than read from the stale device copy.
+func TestSplitsByName(t *testing.T) {
+	needGPU(t)
+	const n, k, d, batch = 300, 10, 32, 100
+	train := synthSplit[float32]("train", n, k, d, 21)
+	val := synthSplit[float32]("val", 200, k, d, 22)
+	p := graph.NewParams[float32](k, d)
+	e, err := NewEngine(p, gpuSpec(graph.CrossEntropy, 0.1, batch), train, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const unknown = `engine: no split "test" among the engine's (it has "train", "val")`
+	if _, err := e.Evaluate("test"); err == nil || err.Error() != unknown {
+		t.Errorf("Evaluate(test): %v, want %s", err, unknown)
+	}
+	if _, err := e.TrainEpoch("test", nil, []float64{0.01}); err == nil || err.Error() != unknown {
+		t.Errorf("TrainEpoch(test): %v, want %s", err, unknown)
+	}
+	for _, s := range []*engine.Split[float32]{train, val} {
+		if ev, err := e.Evaluate(s.Name); err != nil || ev.N != s.Len() {
+			t.Errorf("Evaluate(%s): %+v, %v", s.Name, ev, err)
+		}
+	}
+	if _, err := e.TrainEpoch(train.Name, nil, []float64{0.01}); err != nil {
+		t.Fatal(err)
+	}
+	*val = *val.Rows(0, 100)
+	const changed = `cuda: split "val" changed length on the host since it was uploaded`
+	if _, err := e.Evaluate(val.Name); err == nil || !strings.HasPrefix(err.Error(), changed) {
+		t.Errorf("Evaluate of a shrunk split: %v, want %s…", err, changed)
+	}
+	if _, err := e.Step(engine.Batch[float32]{Split: val.Name, Start: 0}, 0.01); err == nil || !strings.HasPrefix(err.Error(), changed) {
+		t.Errorf("Step on a shrunk split: %v, want %s…", err, changed)
+	}
 }

@@ -17,7 +17,11 @@ import (
 // Evaluate implements engine.Engine: the split is uploaded once; per block
 // of rows one run of the lowered evaluation graph, a count of correct
 // arg maxes, and three scalars read back.
-func (e *Engine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+func (e *Engine[T]) Evaluate(split string) (engine.Eval, error) {
+	s, err := e.hostSplits.Lookup(split)
+	if err != nil {
+		return engine.Eval{}, err
+	}
 	ev := engine.Eval{N: s.Len()}
 	if ev.N == 0 {
 		return ev, fmt.Errorf("evaluating %s: no samples", s.Name)
@@ -30,7 +34,7 @@ func (e *Engine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
 	if err := e.pushParams(); err != nil {
 		return ev, err
 	}
-	src, err := e.resident(s.X, s.Y, s.Labels)
+	src, err := e.resident(s)
 	if err != nil {
 		return ev, err
 	}

@@ -278,7 +278,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		fmt.Fprintf(&in, "O %d\nO %d\nR costs f64 %d\nR ctr i64 2\n", slotOf(prog, ParamW), slotOf(prog, ParamB), steps)
 		res := runHarness(t, bin, in.String())
 
-		cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch)
+		cpu, err := models.NewCPUEngine(p0.Clone(), loss, lambda, batch, split)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +338,7 @@ func TestTrainingStepsOnHost(t *testing.T) {
 		harnessLaunch(&in, CorrectLaunch(eprog))
 		fmt.Fprintf(&in, "O %d\nR count u64 1\n", eprog.Outputs["cost"].Slot)
 		res = runHarness(t, bin, in.String())
-		want, err := cpu.Evaluate(split)
+		want, err := cpu.Evaluate(split.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/gtrain/gtrain/graph"
-	"github.com/gtrain/gtrain/models/engine"
 )
 
 // kernelSource is the CUDA C source of the kernels, compiled with NVRTC at
@@ -24,13 +23,14 @@ var ErrNotBuilt = errors.New("this gtrain was built without CUDA support (make b
 
 // EpochTrainer is the fast path the CUDA engine offers beside
 // engine.Engine: a whole epoch of steps with no host synchronization in
-// it (batches are rows order[i·B:(i+1)·B] of s, consecutive rows when
-// order is nil; the last partial batch is dropped; etas holds one learning
-// rate or one per step), returning each step's cost. models.Train can use
-// it when its engine has it and the epoch's batches come straight from the
-// split (no augmentation) and it starts at step 0.
+// it (batches are rows order[i·B:(i+1)·B] of the engine's split called
+// split, consecutive rows when order is nil; the last partial batch is
+// dropped; etas holds one learning rate or one per step), returning each
+// step's cost. models.Train can use it when its engine has it and the
+// epoch's batches come straight from the split (no augmentation) and it
+// starts at step 0.
 type EpochTrainer[T graph.Float] interface {
-	TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error)
+	TrainEpoch(split string, order []int, etas []float64) ([]float64, error)
 }
 
 // ParamSetter is implemented by engines that keep the parameters off the

@@ -70,7 +70,7 @@ func stackVsCPU[T graph.Float](t *testing.T, tol float64) {
 	defer gs.Close()
 	name := fmt.Sprintf("%T", train.X[0])
 	evs := make([]engine.Eval, m)
-	if err := gs.Evaluate(train, evs); err != nil { // makes the split resident
+	if err := gs.Evaluate(train.Name, evs); err != nil { // makes the split resident
 		t.Fatal(err)
 	}
 	etas, cc, gc := make([]float64, m), make([]float64, m), make([]float64, m)
@@ -120,10 +120,10 @@ func stackVsCPU[T graph.Float](t *testing.T, tol float64) {
 		t.Helper()
 		for _, s := range splits {
 			ec, eg := make([]engine.Eval, m), make([]engine.Eval, m)
-			if err := cs.Evaluate(s, ec); err != nil {
+			if err := cs.Evaluate(s.Name, ec); err != nil {
 				t.Fatal(err)
 			}
-			if err := gs.Evaluate(s, eg); err != nil {
+			if err := gs.Evaluate(s.Name, eg); err != nil {
 				t.Fatal(err)
 			}
 			for i := range ec {

@@ -194,7 +194,7 @@ func stackSteps[T graph.Float](t *testing.T, bin string, tuning engine.Tuning, t
 	}
 	got, want := make([]engine.Eval, m), make([]engine.Eval, m)
 	stackEvals(got, sums, n, counts, sq, members)
-	if err := cpu.Evaluate(split, want); err != nil {
+	if err := cpu.Evaluate(split.Name, want); err != nil {
 		t.Fatal(err)
 	}
 	for mb := range m {

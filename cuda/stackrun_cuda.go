@@ -119,7 +119,11 @@ func (s *Stack[T]) run(sp *stackProg[T], bufs map[string]cu.DevicePtr) error {
 // per block of stackEvalRows(M) rows one run of the evaluation program,
 // the correct counts added up on the device and the M data terms read
 // back; at the end each member's ‖W‖² and count.
-func (s *Stack[T]) Evaluate(split *engine.Split[T], evs []engine.Eval) error {
+func (s *Stack[T]) Evaluate(name string, evs []engine.Eval) error {
+	split, err := s.e.hostSplits.Lookup(name)
+	if err != nil {
+		return err
+	}
 	n, m := split.Len(), len(s.members)
 	switch {
 	case n == 0:
@@ -136,7 +140,7 @@ func (s *Stack[T]) Evaluate(split *engine.Split[T], evs []engine.Eval) error {
 	if err := e.pushParams(); err != nil {
 		return err
 	}
-	src, err := e.resident(split.X, split.Y, split.Labels)
+	src, err := e.resident(split)
 	if err != nil {
 		return err
 	}

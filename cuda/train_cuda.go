@@ -13,16 +13,15 @@ import (
 
 // ---- training: resident splits, captured step graphs, Step, TrainEpoch ----
 
-// resident returns the device copy of the split whose host X and Y are x
-// and y (uploading it the first time).
-func (e *Engine[T]) resident(x, y []T, labels []uint8) (*devSplit[T], error) {
-	for _, s := range e.splits {
-		if len(s.hostX) == len(x) && unsafe.SliceData(s.hostX) == unsafe.SliceData(x) && unsafe.SliceData(s.hostY) == unsafe.SliceData(y) {
-			return s, nil
-		}
+// resident returns the device copy of hs, one of the engine's splits,
+// uploading it the first time its name comes.
+func (e *Engine[T]) resident(hs *engine.Split[T]) (*devSplit[T], error) {
+	if s, err := e.residentOf(hs); s != nil || err != nil {
+		return s, err
 	}
+	x, y, labels := hs.X, hs.Y, hs.Labels
 	n := len(y) / e.classes
-	s := &devSplit[T]{n: n, hostX: x, hostY: y}
+	s := &devSplit[T]{n: n, shape: shapeOf(hs)}
 	var err error
 	if s.x, err = e.alloc(len(x) * e.elem); err != nil {
 		return nil, err
@@ -51,7 +50,7 @@ func (e *Engine[T]) resident(x, y []T, labels []uint8) (*devSplit[T], error) {
 			return nil, err
 		}
 	}
-	e.splits = append(e.splits, s)
+	e.splits[hs.Name] = s
 	return s, nil
 }
 
@@ -77,18 +76,18 @@ func (e *Engine[T]) batchData(b engine.Batch[T]) (x, y []T, from *engine.Split[T
 	return e.hostXB, e.hostYB, nil, nil
 }
 
-// residentOf returns the device copy of the host split s if it has one
-// (Evaluate and TrainEpoch upload it), else nil.
-func (e *Engine[T]) residentOf(s *engine.Split[T]) *devSplit[T] {
-	if s == nil {
-		return nil
+// residentOf returns the device copy of the engine's split hs if it has
+// one (Evaluate and TrainEpoch upload it), else nil; an error when hs
+// changed length since.
+func (e *Engine[T]) residentOf(hs *engine.Split[T]) (*devSplit[T], error) {
+	if hs == nil {
+		return nil, nil
 	}
-	for _, ds := range e.splits {
-		if len(ds.hostX) == len(s.X) && unsafe.SliceData(ds.hostX) == unsafe.SliceData(s.X) && unsafe.SliceData(ds.hostY) == unsafe.SliceData(s.Y) {
-			return ds
-		}
+	s, ok := e.splits[hs.Name]
+	if !ok {
+		return nil, nil
 	}
-	return nil
+	return s, sameShape(s.shape, hs)
 }
 
 // stepGraph returns the captured training step reading from src (through
@@ -269,8 +268,8 @@ func (e *Engine[T]) stepSource(b engine.Batch[T]) (*devSplit[T], int, error) {
 	if len(x) != e.spec.Batch*e.p.D || len(y) != e.spec.Batch*e.classes {
 		return nil, 0, fmt.Errorf("cuda: Step got %d inputs and %d labels, want %d rows", len(x), len(y), e.spec.Batch)
 	}
-	if src := e.residentOf(host); src != nil {
-		return src, b.Start, nil
+	if src, err := e.residentOf(host); src != nil || err != nil {
+		return src, b.Start, err
 	}
 	if e.staging == nil {
 		s := &devSplit[T]{n: e.spec.Batch}
@@ -305,14 +304,18 @@ func (e *Engine[T]) stepped(src *devSplit[T], row, step int) {
 	e.next.valid, e.next.src, e.next.row, e.next.step = src != e.staging, src, row+e.spec.Batch, step+1
 }
 
-// TrainEpoch runs the steps of one epoch over s without a host
-// synchronization between them: the batches are rows order[i·B:(i+1)·B] of
-// s (consecutive rows when order is nil), the last partial batch dropped;
-// etas holds one learning rate for the epoch or one per step. It returns
-// the cost of every step, read back once at the end.
-func (e *Engine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) ([]float64, error) {
+// TrainEpoch runs the steps of one epoch over the engine's split called
+// split without a host synchronization between them: the batches are rows
+// order[i·B:(i+1)·B] of it (consecutive rows when order is nil), the last
+// partial batch dropped; etas holds one learning rate for the epoch or one
+// per step. It returns the cost of every step, read back once at the end.
+func (e *Engine[T]) TrainEpoch(split string, order []int, etas []float64) ([]float64, error) {
 	if e.train == nil {
 		return nil, fmt.Errorf("cuda: the engine was built without a training batch size")
+	}
+	s, err := e.hostSplits.Lookup(split)
+	if err != nil {
+		return nil, err
 	}
 	leave, err := e.d.enter()
 	if err != nil {
@@ -323,7 +326,7 @@ func (e *Engine[T]) TrainEpoch(s *engine.Split[T], order []int, etas []float64) 
 		return nil, err
 	}
 	e.paramsOnHost = false
-	src, err := e.resident(s.X, s.Y, s.Labels)
+	src, err := e.resident(s)
 	if err != nil {
 		return nil, err
 	}

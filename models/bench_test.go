@@ -121,18 +121,18 @@ func benchEval[T graph.Float](b *testing.B, s *engine.Split[T]) {
 	n := s.Len()
 	p := graph.NewParams[T](len(s.Y)/n, len(s.X)/n)
 	p.InitGaussian(rand.New(rand.NewPCG(0, config.StreamInit)), 0.01)
-	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 100)
+	eng, err := NewCPUEngine(p, graph.CrossEntropy, 0.1, 100, s)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer eng.Close()
-	if _, err := eng.Evaluate(s); err != nil {
+	if _, err := eng.Evaluate(s.Name); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := eng.Evaluate(s); err != nil {
+		if _, err := eng.Evaluate(s.Name); err != nil {
 			b.Fatal(err)
 		}
 	}

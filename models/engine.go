@@ -115,7 +115,11 @@ func batchData[T graph.Float](splits engine.Splits[T], b engine.Batch[T], rows i
 	return *xb, *yb, nil
 }
 
-func (e *cpuEngine[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+func (e *cpuEngine[T]) Evaluate(split string) (engine.Eval, error) {
+	s, err := e.splits.Lookup(split)
+	if err != nil {
+		return engine.Eval{}, err
+	}
 	return evaluateBlocks(s, e.p.K, e.lambda, e.evalNet)
 }
 

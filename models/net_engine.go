@@ -62,7 +62,11 @@ func (e *cpuNet[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 
 // Evaluate runs the evaluation graphs (batch normalization from the
 // running averages) over the split in blocks of evalBlock rows.
-func (e *cpuNet[T]) Evaluate(s *engine.Split[T]) (engine.Eval, error) {
+func (e *cpuNet[T]) Evaluate(split string) (engine.Eval, error) {
+	s, err := e.splits.Lookup(split)
+	if err != nil {
+		return engine.Eval{}, err
+	}
 	return evaluateBlocks(s, e.p.Arch.Out, e.lambda, e.evalNet)
 }
 

@@ -87,7 +87,7 @@ func TestCPUNetLearns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		before, err := e.Evaluate(d.Train)
+		before, err := e.Evaluate(d.Train.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestCPUNetLearns(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		after, err := e.Evaluate(d.Train)
+		after, err := e.Evaluate(d.Train.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -131,7 +131,7 @@ func EvaluateModel[T graph.Float](ctx context.Context, m *runfiles.Model, d *Pre
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		ev, err := eng.Evaluate(s)
+		ev, err := eng.Evaluate(s.Name)
 		if err != nil {
 			return nil, err
 		}

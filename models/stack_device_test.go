@@ -83,11 +83,11 @@ func (s *deviceStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 	return s.StackEngine.Step(b, etas, costs)
 }
 
-func (s *deviceStack[T]) Evaluate(sp *engine.Split[T], evs []engine.Eval) error {
+func (s *deviceStack[T]) Evaluate(split string, evs []engine.Eval) error {
 	if err := s.push(); err != nil {
 		return err
 	}
-	return s.StackEngine.Evaluate(sp, evs)
+	return s.StackEngine.Evaluate(split, evs)
 }
 
 // TestStackOnDevice is TestStackTrainsAsAlone on a device's stacked

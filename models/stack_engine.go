@@ -108,7 +108,11 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 // row losses are summed as one block's (graph.Stack.AddLosses), so that
 // the evaluation is the lone one's bit for bit while the stacked graph's
 // intermediates stay the size of a lone block's (rows × M·K values each).
-func (e *cpuStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
+func (e *cpuStack[T]) Evaluate(split string, evs []engine.Eval) error {
+	s, err := e.splits.Lookup(split)
+	if err != nil {
+		return err
+	}
 	n := s.Len()
 	if n == 0 {
 		return fmt.Errorf("evaluating %s: no samples", s.Name)

@@ -22,22 +22,22 @@ func TestStackEvaluateAsAlone(t *testing.T) {
 		spec.Members = append(spec.Members, engine.Member{Loss: loss, Lambda: 0.1 * float64(i)})
 	}
 	for _, rows := range []int{8, 14, 60, 10000} {
-		e, err := newCPUStack(ps, spec, engine.Splits[float64]{d.Train})
+		e, err := newCPUStack(ps, spec, engine.Splits[float64]{d.Train, d.Val})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.evalRows = rows
 		evs := make([]engine.Eval, len(ps))
-		if err := e.Evaluate(d.Val, evs); err != nil {
+		if err := e.Evaluate(d.Val.Name, evs); err != nil {
 			t.Fatal(err)
 		}
 		e.Close()
 		for m, p := range ps {
-			lone, err := NewCPUEngine(p.Clone(), spec.Members[m].Loss, spec.Members[m].Lambda, 10, d.Train)
+			lone, err := NewCPUEngine(p.Clone(), spec.Members[m].Loss, spec.Members[m].Lambda, 10, d.Train, d.Val)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := lone.Evaluate(d.Val)
+			want, err := lone.Evaluate(d.Val.Name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -125,7 +125,7 @@ func (t *trainer[T]) run(ctx context.Context) (*Trained[T], error) {
 	if t.ck.Untrained == nil {
 		t.ck.Untrained = map[string]engine.Eval{}
 		for i, s := range t.splits() {
-			ev, err := t.eng.Evaluate(s)
+			ev, err := t.eng.Evaluate(s.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -196,7 +196,7 @@ func (t *trainer[T]) fastEpoch(eng engine.EpochTrainer[T], epoch, steps int, ord
 	if t.cfg.Shuffle {
 		ord = order
 	}
-	costs, err := eng.TrainEpoch(t.d.Train, ord, etas)
+	costs, err := eng.TrainEpoch(t.d.Train.Name, ord, etas)
 	if err != nil {
 		return err
 	}
@@ -214,11 +214,11 @@ func (t *trainer[T]) fastEpoch(eng engine.EpochTrainer[T], epoch, steps int, ord
 // endEpoch evaluates the epoch, updates the early-stopping state and moves
 // the state to the next epoch.
 func (t *trainer[T]) endEpoch(epoch int, secs float64) (runfiles.EpochMetrics, error) {
-	tr, err := t.eng.Evaluate(t.d.Train)
+	tr, err := t.eng.Evaluate(t.d.Train.Name)
 	if err != nil {
 		return runfiles.EpochMetrics{}, err
 	}
-	va, err := t.eng.Evaluate(t.d.Val)
+	va, err := t.eng.Evaluate(t.d.Val.Name)
 	if err != nil {
 		return runfiles.EpochMetrics{}, err
 	}
@@ -267,7 +267,7 @@ func (t *trainer[T]) finish(partial bool) (*Trained[T], error) {
 	var after [3]engine.Eval
 	var sizes [3]int
 	for i, s := range t.splits() {
-		if after[i], err = t.eng.Evaluate(s); err != nil {
+		if after[i], err = t.eng.Evaluate(s.Name); err != nil {
 			return nil, err
 		}
 		sizes[i] = s.Len()

@@ -248,7 +248,7 @@ func (t *stackTrainer[T]) sync() error {
 // evaluate evaluates split s for every member in the engine.
 func (t *stackTrainer[T]) evaluate(s *engine.Split[T]) ([]engine.Eval, error) {
 	evs := make([]engine.Eval, len(t.in))
-	return evs, t.eng.Evaluate(s, evs)
+	return evs, t.eng.Evaluate(s.Name, evs)
 }
 
 func (t *stackTrainer[T]) run(ctx context.Context) error {

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/gtrain/gtrain/graph"
 )
@@ -24,14 +26,24 @@ type Batch[T graph.Float] struct {
 // Splits are the splits an engine is built with, found by name.
 type Splits[T graph.Float] []*Split[T]
 
-// Lookup returns the split called name.
+// Lookup returns the split called name; an error names the splits there
+// are when none is.
 func (ss Splits[T]) Lookup(name string) (*Split[T], error) {
+	var names []string
 	for _, s := range ss {
-		if s != nil && s.Name == name {
+		if s == nil {
+			continue
+		}
+		if s.Name == name {
 			return s, nil
 		}
+		names = append(names, strconv.Quote(s.Name))
 	}
-	return nil, fmt.Errorf("engine: no split %q among the engine's", name)
+	have := "none"
+	if len(names) > 0 {
+		have = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("engine: no split %q among the engine's (it has %s)", name, have)
 }
 
 // Resolve returns the split of b (nil when b carries its own X and Y)

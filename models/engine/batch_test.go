@@ -27,3 +27,24 @@ func TestResolve(t *testing.T) {
 		t.Errorf("own data: %v, %v", got, err)
 	}
 }
+
+// TestLookupNamesTheSplits: an unknown name's error says which splits the
+// engine has.
+func TestLookupNamesTheSplits(t *testing.T) {
+	train, val := &Split[float32]{Name: "train"}, &Split[float32]{Name: "val"}
+	for _, c := range []struct {
+		ss   Splits[float32]
+		name string
+		want string
+	}{
+		{Splits[float32]{train, val}, "test", `engine: no split "test" among the engine's (it has "train", "val")`},
+		{nil, "train", `engine: no split "train" among the engine's (it has none)`},
+	} {
+		if _, err := c.ss.Lookup(c.name); err == nil || err.Error() != c.want {
+			t.Errorf("Lookup(%q) = %v, want %s", c.name, err, c.want)
+		}
+	}
+	if got, err := (Splits[float32]{train, val}).Lookup("val"); got != val || err != nil {
+		t.Errorf("Lookup(val) = %v, %v", got, err)
+	}
+}

@@ -13,8 +13,9 @@ type Engine[T graph.Float] interface {
 	// returns the batch cost before the update.
 	Step(b Batch[T], eta float64) (float64, error)
 	// Evaluate returns the mean loss, the cost (mean loss + λ‖W‖²) and the
-	// number of correctly classified samples of a split.
-	Evaluate(s *Split[T]) (Eval, error)
+	// number of correctly classified samples of the split called split,
+	// one of those the engine was built with.
+	Evaluate(split string) (Eval, error)
 	// Params returns the current parameters on the host.
 	Params() (*graph.Params[T], error)
 	// Close releases the engine's resources.

@@ -12,7 +12,7 @@ import (
 // running averages of its batch statistics; Evaluate uses them.
 type NetEngine[T graph.Float] interface {
 	Step(b Batch[T], eta float64) (float64, error)
-	Evaluate(s *Split[T]) (Eval, error)
+	Evaluate(split string) (Eval, error)
 	// Params returns the current parameters on the host: the MLPParams
 	// the engine was built with.
 	Params() (*graph.MLPParams[T], error)
@@ -73,10 +73,11 @@ func NewNetFrom[T graph.Float](r *Registry, p *graph.MLPParams[T], spec Spec, sp
 
 // EpochTrainer is implemented by engines that run a whole epoch of steps
 // with no host synchronization in it (package cuda): batches are the rows
-// order[i·B:(i+1)·B] of s (consecutive rows when order is nil), etas holds
-// the rate of each step, and the costs of the steps come back.
+// order[i·B:(i+1)·B] of the split called split, one of those the engine
+// was built with (consecutive rows when order is nil), etas holds the
+// rate of each step, and the costs of the steps come back.
 type EpochTrainer[T graph.Float] interface {
-	TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error)
+	TrainEpoch(split string, order []int, etas []float64) ([]float64, error)
 }
 
 // linearNet returns e, an engine of the linear classifier over p's W1 and
@@ -95,7 +96,7 @@ type linear[T graph.Float] struct {
 }
 
 func (l *linear[T]) Step(b Batch[T], eta float64) (float64, error) { return l.e.Step(b, eta) }
-func (l *linear[T]) Evaluate(s *Split[T]) (Eval, error)            { return l.e.Evaluate(s) }
+func (l *linear[T]) Evaluate(split string) (Eval, error)           { return l.e.Evaluate(split) }
 func (l *linear[T]) Close() error                                  { return l.e.Close() }
 
 // Params brings the engine's W and b into the view it was built with,
@@ -112,6 +113,6 @@ type linearEpochs[T graph.Float] struct {
 	ep EpochTrainer[T]
 }
 
-func (l *linearEpochs[T]) TrainEpoch(s *Split[T], order []int, etas []float64) ([]float64, error) {
-	return l.ep.TrainEpoch(s, order, etas)
+func (l *linearEpochs[T]) TrainEpoch(split string, order []int, etas []float64) ([]float64, error) {
+	return l.ep.TrainEpoch(split, order, etas)
 }

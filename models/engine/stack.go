@@ -18,8 +18,9 @@ type StackEngine[T graph.Float] interface {
 	// costs[m] receives member m's batch cost before the update (also
 	// for frozen members).
 	Step(b Batch[T], etas, costs []float64) error
-	// Evaluate sets evs[m] to member m's evaluation of a split.
-	Evaluate(s *Split[T], evs []Eval) error
+	// Evaluate sets evs[m] to member m's evaluation of the split called
+	// split, one of those the engine was built with.
+	Evaluate(split string, evs []Eval) error
 	// Freeze stops the updates of member m.
 	Freeze(m int)
 	// Params returns each member's current parameters on the host.
