@@ -202,3 +202,167 @@ func (op rowSumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	return G.Nodes{r}, nil
 }
+
+// colSums returns the vector of the sums of each column of x (rows×k): the
+// values of Sum(x, 0), summed as tensor sums along the first axis (row 0,
+// then each next row added), whose gradient Gorgonia builds as a Repeat
+// of ∂ over the rows; here it is spreadRows of ∂ (TestColSumsAsSum). A
+// stack's data terms are its members' columns of row losses summed so.
+func colSums(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(colSumOp{}, x)
+}
+
+// colSumOp is colSums's operation.
+type colSumOp struct{}
+
+func (op colSumOp) Arity() int { return 1 }
+
+func (op colSumOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a})
+}
+
+func (op colSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 2 {
+		return nil, fmt.Errorf("column sums: input of shape %v, want a matrix", in[0])
+	}
+	return tensor.Shape{s[1]}, nil
+}
+
+func (op colSumOp) Do(in ...G.Value) (G.Value, error) {
+	t, ok := in[0].(tensor.Tensor)
+	if !ok || t.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("column sums: input %v, want a matrix", in[0])
+	}
+	return op.UsePreallocDo(tensor.New(tensor.WithShape(t.Shape()[1]), tensor.Of(t.Dtype())), in...)
+}
+
+// UsePreallocDo writes into prealloc when it has the output's shape and
+// dtype (else the error sends the TapeMachine to Do).
+func (op colSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	t, ok := in[0].(tensor.Tensor)
+	out, ok2 := prealloc.(tensor.Tensor)
+	if !ok || !ok2 || t.Shape().Dims() != 2 || !out.Shape().Eq(tensor.Shape{t.Shape()[1]}) || out.Dtype() != t.Dtype() {
+		return nil, fmt.Errorf("column sums: cannot write %v into %v", in[0].Shape(), prealloc.Shape())
+	}
+	switch src := t.Data().(type) {
+	case []float32:
+		sumCols(out.Data().([]float32), src)
+	case []float64:
+		sumCols(out.Data().([]float64), src)
+	default:
+		return nil, fmt.Errorf("column sums: dtype %v", t.Dtype())
+	}
+	return out, nil
+}
+
+func sumCols[T Float](dst, x []T) {
+	k := len(dst)
+	copy(dst, x[:k])
+	for from := k; from < len(x); from += k {
+		for j, v := range x[from : from+k] {
+			dst[j] += v
+		}
+	}
+}
+
+func (op colSumOp) ReturnsPtr() bool      { return false }
+func (op colSumOp) CallsExtern() bool     { return false }
+func (op colSumOp) OverwritesInput() int  { return -1 }
+func (op colSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "colsums") }
+
+func (op colSumOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op colSumOp) String() string { return "ColSums" }
+
+func (op colSumOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff: ∂x[i, j] = ∂out[j] for every i.
+func (op colSumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	r, err := G.ApplyOp(spreadRowsOp{rows: in[0].Shape()[0]}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{r}, nil
+}
+
+// spreadRowsOp returns the rows×k matrix whose every row is its input
+// vector (k): colSums's gradient.
+type spreadRowsOp struct{ rows int }
+
+func (op spreadRowsOp) Arity() int { return 1 }
+
+func (op spreadRowsOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 1, Of: a}, G.TensorType{Dims: 2, Of: a})
+}
+
+func (op spreadRowsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 1 {
+		return nil, fmt.Errorf("spread rows: input of shape %v, want a vector", in[0])
+	}
+	return tensor.Shape{op.rows, s[0]}, nil
+}
+
+func (op spreadRowsOp) Do(in ...G.Value) (G.Value, error) {
+	t, ok := in[0].(tensor.Tensor)
+	if !ok || t.Shape().Dims() != 1 {
+		return nil, fmt.Errorf("spread rows: input %v, want a vector", in[0])
+	}
+	return op.UsePreallocDo(tensor.New(tensor.WithShape(op.rows, t.Shape()[0]), tensor.Of(t.Dtype())), in...)
+}
+
+// UsePreallocDo writes into prealloc when it has the output's shape and
+// dtype (else the error sends the TapeMachine to Do).
+func (op spreadRowsOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	t, ok := in[0].(tensor.Tensor)
+	out, ok2 := prealloc.(tensor.Tensor)
+	if !ok || !ok2 || t.Shape().Dims() != 1 || !out.Shape().Eq(tensor.Shape{op.rows, t.Shape()[0]}) || out.Dtype() != t.Dtype() {
+		return nil, fmt.Errorf("spread rows: cannot write %v into %v", in[0].Shape(), prealloc.Shape())
+	}
+	switch src := t.Data().(type) {
+	case []float32:
+		repeatRows(out.Data().([]float32), src)
+	case []float64:
+		repeatRows(out.Data().([]float64), src)
+	default:
+		return nil, fmt.Errorf("spread rows: dtype %v", t.Dtype())
+	}
+	return out, nil
+}
+
+func repeatRows[T Float](dst, row []T) {
+	for from := 0; from < len(dst); from += len(row) {
+		copy(dst[from:from+len(row)], row)
+	}
+}
+
+func (op spreadRowsOp) ReturnsPtr() bool      { return false }
+func (op spreadRowsOp) CallsExtern() bool     { return false }
+func (op spreadRowsOp) OverwritesInput() int  { return -1 }
+func (op spreadRowsOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spreadrows%d", op.rows) }
+
+func (op spreadRowsOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op spreadRowsOp) String() string { return fmt.Sprintf("SpreadRows(·, %d)", op.rows) }
+
+func (op spreadRowsOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff: the gradient of a spread of rows is the column sums of ∂.
+func (op spreadRowsOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	r, err := colSums(grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{r}, nil
+}

@@ -150,3 +150,55 @@ func asF64(d any) []float64 {
 	}
 	return nil
 }
+
+// TestColSumsAsSum: colSums gives the bits of Sum(x, 0), its value and the
+// gradient of a cost through it, in both dtypes.
+func TestColSumsAsSum(t *testing.T) {
+	const rows, k = 9, 4
+	rng := rand.New(rand.NewPCG(3, 8))
+	xv, wv := randSlice(rng, rows*k), randSlice(rng, k)
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		back := func(v []float64) any {
+			if dt == tensor.Float32 {
+				return to32(v)
+			}
+			return slices.Clone(v)
+		}
+		run := func(useColSums bool) (cost float64, sums, grad []float64) {
+			g := G.NewGraph()
+			x := G.NewMatrix(g, dt, G.WithShape(rows, k), G.WithName("x"),
+				G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(back(xv)))))
+			w := G.NewVector(g, dt, G.WithShape(k), G.WithName("w"),
+				G.WithValue(tensor.New(tensor.WithShape(k), tensor.WithBacking(back(wv)))))
+			sq := G.Must(G.Square(x))
+			var s *G.Node
+			if useColSums {
+				s = G.Must(colSums(sq))
+			} else {
+				s = G.Must(G.Sum(sq, 0))
+			}
+			c := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Log(s)), w))))
+			if _, err := G.Grad(c, x); err != nil {
+				t.Fatal(err)
+			}
+			var cv, sv G.Value
+			G.Read(c, &cv)
+			G.Read(s, &sv)
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			gv, err := x.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return scalarOf(cv), asF64(sv.Data()), asF64(gv.Data())
+		}
+		c0, s0, g0 := run(false)
+		c1, s1, g1 := run(true)
+		if c0 != c1 || !slices.Equal(s0, s1) || !slices.Equal(g0, g1) {
+			t.Errorf("%v: colSums gives %v, %v, ∂x %v; Sum(x, 0) %v, %v, %v", dt, c1, s1, g1, c0, s0, g0)
+		}
+	}
+}
