@@ -116,8 +116,8 @@ type stackRun[T graph.Float] struct {
 	runState
 	i      int                 // index in the stack's members
 	p      *graph.MLPParams[T] // its parameters: eng's (current after sync), or its own when not in eng
-	done   bool             // finished, failed or interrupted: no longer trained
-	frozen bool             // done, and frozen in eng
+	done   bool                // finished, failed or interrupted: no longer trained
+	frozen bool                // done, and frozen in eng
 }
 
 func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tuning engine.Tuning) (*stackTrainer[T], error) {

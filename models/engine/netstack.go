@@ -104,10 +104,12 @@ type linearStack[T graph.Float] struct {
 	e StackEngine[T]
 }
 
-func (l *linearStack[T]) Step(b Batch[T], etas, costs []float64) error { return l.e.Step(b, etas, costs) }
-func (l *linearStack[T]) Evaluate(s *Split[T], evs []Eval) error       { return l.e.Evaluate(s, evs) }
-func (l *linearStack[T]) Freeze(m int)                                 { l.e.Freeze(m) }
-func (l *linearStack[T]) Close() error                                 { return l.e.Close() }
+func (l *linearStack[T]) Step(b Batch[T], etas, costs []float64) error {
+	return l.e.Step(b, etas, costs)
+}
+func (l *linearStack[T]) Evaluate(s *Split[T], evs []Eval) error { return l.e.Evaluate(s, evs) }
+func (l *linearStack[T]) Freeze(m int)                           { l.e.Freeze(m) }
+func (l *linearStack[T]) Close() error                           { return l.e.Close() }
 
 func (l *linearStack[T]) Params() ([]*graph.MLPParams[T], error) {
 	ps, err := l.e.Params()
