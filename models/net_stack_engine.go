@@ -109,7 +109,11 @@ func (e *cpuNetStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 // rows whose row losses are summed as one block's
 // (graph.MLPStack.AddLosses) and whose cost is T(loss) + λΣ‖W‖², the
 // lone graph's one addition.
-func (e *cpuNetStack[T]) Evaluate(s *engine.Split[T], evs []engine.Eval) error {
+func (e *cpuNetStack[T]) Evaluate(split string, evs []engine.Eval) error {
+	s, err := e.splits.Lookup(split)
+	if err != nil {
+		return err
+	}
 	n := s.Len()
 	if n == 0 {
 		return fmt.Errorf("evaluating %s: no samples", s.Name)

@@ -12,7 +12,7 @@ import (
 // member's running averages of its own batch statistics.
 type NetStackEngine[T graph.Float] interface {
 	Step(b Batch[T], etas, costs []float64) error
-	Evaluate(s *Split[T], evs []Eval) error
+	Evaluate(split string, evs []Eval) error
 	Freeze(m int)
 	// Params returns each member's current parameters on the host.
 	Params() ([]*graph.MLPParams[T], error)
@@ -107,9 +107,11 @@ type linearStack[T graph.Float] struct {
 func (l *linearStack[T]) Step(b Batch[T], etas, costs []float64) error {
 	return l.e.Step(b, etas, costs)
 }
-func (l *linearStack[T]) Evaluate(s *Split[T], evs []Eval) error { return l.e.Evaluate(s, evs) }
-func (l *linearStack[T]) Freeze(m int)                           { l.e.Freeze(m) }
-func (l *linearStack[T]) Close() error                           { return l.e.Close() }
+func (l *linearStack[T]) Evaluate(split string, evs []Eval) error {
+	return l.e.Evaluate(split, evs)
+}
+func (l *linearStack[T]) Freeze(m int) { l.e.Freeze(m) }
+func (l *linearStack[T]) Close() error { return l.e.Close() }
 
 func (l *linearStack[T]) Params() ([]*graph.MLPParams[T], error) {
 	ps, err := l.e.Params()
