@@ -114,39 +114,19 @@ func (m *MLP[T]) build() (err error) {
 	w := a.Widths()
 	h := m.x
 	var sq *G.Node // Σ_l ‖W_l‖²
+	ops := layerOps{try: try, rows: rows, ones: ones, eps: eps, train: m.cfg.Train}
 	for l := 0; l < a.Layers(); l++ {
 		in, out := w[l], w[l+1]
 		W := node[m.p.Find(l, Weight)]
-		// H Wᵀ as Net computes X Wᵀ: one batch of BatchedMatMul with transB.
-		h3 := try(G.Reshape(h, tensor.Shape{1, rows, in}))
-		w3 := try(G.Reshape(W, tensor.Shape{1, out, in}))
-		s := try(G.Reshape(try(G.BatchedMatMul(h3, w3, false, true)), tensor.Shape{rows, out}))
-		if b := m.p.Find(l, Bias); b != nil {
-			s = try(G.Add(s, try(G.Mul(ones, node[b]))))
+		var b *G.Node
+		if t := m.p.Find(l, Bias); t != nil {
+			b = node[t]
 		}
-		w2 := try(G.Sum(try(G.Square(W))))
-		if sq == nil {
-			sq = w2
-		} else {
-			sq = try(G.Add(sq, w2))
-		}
+		s := ops.affine(h, W, b, in, out)
+		sq = ops.addSquares(sq, W)
 		if a.Normalized(l) {
-			var d, v *G.Node // S − μ and the variance
-			if m.cfg.Train {
-				mu := try(G.Reshape(try(G.Mean(s, 0)), tensor.Shape{1, out}))
-				d = try(G.BroadcastSub(s, mu, nil, []byte{0}))
-				v = try(G.Reshape(try(G.Mean(try(G.Square(d)), 0)), tensor.Shape{1, out}))
-				m.bnMean[l], m.bnVar[l] = mu, v
-			} else {
-				d = try(G.BroadcastSub(s, node[m.p.Find(l, RunningMean)], nil, []byte{0}))
-				v = node[m.p.Find(l, RunningVar)]
-			}
-			// 1/√(v+ε) as Inverse of Sqrt: Gorgonia v0.9.18's InverseSqrt
-			// has a wrong gradient (TestMLPGradientsThreeWay caught it).
-			inv := try(G.Inverse(try(G.Sqrt(try(G.Add(v, eps))))))
-			hat := try(G.BroadcastHadamardProd(d, inv, nil, []byte{0}))
-			scaled := try(G.BroadcastHadamardProd(hat, node[m.p.Find(l, BNScale)], nil, []byte{0}))
-			s = try(G.BroadcastAdd(scaled, node[m.p.Find(l, BNShift)], nil, []byte{0}))
+			bn := func(k TensorKind) *G.Node { return node[m.p.Find(l, k)] } // nil for the running stats in training
+			s, m.bnMean[l], m.bnVar[l] = ops.normalize(s, out, bn(BNScale), bn(BNShift), bn(RunningMean), bn(RunningVar))
 		}
 		if err != nil {
 			return err
@@ -179,6 +159,68 @@ func (m *MLP[T]) build() (err error) {
 		}
 	}
 	return nil
+}
+
+// layerOps builds the ops of a network's layers, the same for a lone MLP
+// and each member of an MLPStack, so that a member computes what the lone
+// net does, op for op.
+type layerOps struct {
+	try       func(*G.Node, error) *G.Node
+	rows      int
+	ones, eps *G.Node
+	train     bool // batch normalization from the batch's statistics
+}
+
+// affine returns H Wᵀ (+ 1 b when b is not nil) as Net computes X Wᵀ: one
+// batch of BatchedMatMul with transB.
+func (o layerOps) affine(h, w, b *G.Node, in, out int) *G.Node {
+	try := o.try
+	h3 := try(G.Reshape(h, tensor.Shape{1, o.rows, in}))
+	w3 := try(G.Reshape(w, tensor.Shape{1, out, in}))
+	return o.addBias(try(G.Reshape(try(G.BatchedMatMul(h3, w3, false, true)), tensor.Shape{o.rows, out})), b)
+}
+
+// addBias returns s + 1 b, or s when b is nil.
+func (o layerOps) addBias(s, b *G.Node) *G.Node {
+	if b == nil {
+		return s
+	}
+	return o.try(G.Add(s, o.try(G.Mul(o.ones, b))))
+}
+
+// addSquares returns sq + ‖W‖² (‖W‖² when sq is nil).
+func (o layerOps) addSquares(sq, w *G.Node) *G.Node {
+	w2 := o.try(G.Sum(o.try(G.Square(w))))
+	if sq == nil {
+		return w2
+	}
+	return o.try(G.Add(sq, w2))
+}
+
+// normalize returns γ ⊙ (s − μ)/√(v + ε) + β for the rows×out scores s:
+// in training with the batch mean μ and variance v, which it also returns
+// (rows 1×out), else with the running averages mean and variance.
+func (o layerOps) normalize(s *G.Node, out int, gamma, beta, mean, variance *G.Node) (y, mu, v *G.Node) {
+	try := o.try
+	var d *G.Node // S − μ
+	if o.train {
+		mu = try(G.Reshape(try(G.Mean(s, 0)), tensor.Shape{1, out}))
+		d = try(G.BroadcastSub(s, mu, nil, []byte{0}))
+		v = try(G.Reshape(try(G.Mean(try(G.Square(d)), 0)), tensor.Shape{1, out}))
+	} else {
+		d = try(G.BroadcastSub(s, mean, nil, []byte{0}))
+		v = variance
+	}
+	// 1/√(v+ε) as Inverse of Sqrt: Gorgonia v0.9.18's InverseSqrt
+	// has a wrong gradient (TestMLPGradientsThreeWay caught it).
+	inv := try(G.Inverse(try(G.Sqrt(try(G.Add(v, o.eps))))))
+	hat := try(G.BroadcastHadamardProd(d, inv, nil, []byte{0}))
+	scaled := try(G.BroadcastHadamardProd(hat, gamma, nil, []byte{0}))
+	y = try(G.BroadcastAdd(scaled, beta, nil, []byte{0}))
+	if !o.train {
+		mu, v = nil, nil
+	}
+	return y, mu, v
 }
 
 func (m *MLP[T]) compile() (err error) {
@@ -286,11 +328,15 @@ func (m *MLP[T]) UpdateRunning() {
 		if mu == nil {
 			continue
 		}
-		rm, rv := m.p.Find(l, RunningMean).Data, m.p.Find(l, RunningVar).Data
-		for c := range rm {
-			rm[c] = T(BNMomentum)*rm[c] + T(1-BNMomentum)*mu[c]
-			rv[c] = T(BNMomentum)*rv[c] + T(1-BNMomentum)*v[c]
-		}
+		updateRunning(m.p.Find(l, RunningMean).Data, m.p.Find(l, RunningVar).Data, mu, v)
+	}
+}
+
+// updateRunning sets rm ← α rm + (1−α) mu and rv ← α rv + (1−α) v.
+func updateRunning[T Float](rm, rv, mu, v []T) {
+	for c := range rm {
+		rm[c] = T(BNMomentum)*rm[c] + T(1-BNMomentum)*mu[c]
+		rv[c] = T(BNMomentum)*rv[c] + T(1-BNMomentum)*v[c]
 	}
 }
 

@@ -42,8 +42,9 @@ func CPUFactory() engine.Factory {
 		Float64: func(p *graph.Params[float64], s engine.Spec, splits engine.Splits[float64]) (engine.Engine[float64], error) {
 			return newCPUEngine(p, s, splits)
 		},
-		Stack: CPUStackFactory(),
-		Net:   cpuNetFactory(),
+		Stack:    CPUStackFactory(),
+		Net:      cpuNetFactory(),
+		NetStack: cpuNetStackFactory(),
 	}
 }
 

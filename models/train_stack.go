@@ -30,35 +30,47 @@ type MemberResult[T graph.Float] struct {
 	Err     error
 }
 
-// Stackable reports whether a run of c can be a member of a stack: the
-// stacked graph (graph.Stack) is the linear classifier's, so a network
-// with hidden layers trains alone.
-func Stackable(c *config.Config) bool { return len(c.Hidden) == 0 }
+// Stackable reports whether a run of c can be a member of a stack on its
+// device: the linear classifier (graph.Stack) wherever the device's engine
+// trains stacks at all (engine.Stacks), a network with hidden layers
+// (graph.MLPStack) where it also stacks networks (engine.StacksNetworks:
+// the CPU's; the CUDA engine does not yet, so there networks train
+// alone). A stack's members share one architecture, hidden widths and
+// batch normalization, which StackKey holds.
+func Stackable(c *config.Config) bool {
+	return len(c.Hidden) == 0 || engine.StacksNetworks(c.Device)
+}
 
 // StackKey returns what runs must share to be trained as one stack: the
 // data and their split, the dtype, the device, the mini-batches (batch
 // size, shuffling and the seed, which also draws the initialization) and
-// the augmentation. Runs with equal keys see the same rows at every step.
+// the augmentation; and the architecture (the hidden widths and batch
+// normalization, absent for the linear classifier, whose keys are as they
+// were before networks stacked). Runs with equal keys see the same rows
+// at every step and are one graph's members.
 func StackKey(c *config.Config) string {
 	b, _ := json.Marshal(struct {
-		Data    config.DataConfig
-		Dtype   string
-		Device  string
-		Batch   int
-		Shuffle bool
-		Seed    uint64
-		Augment []string
-		InPlace bool `json:",omitempty"`
-	}{c.Data, c.Dtype, c.Device, c.Batch, c.Shuffle, c.Seed, c.Augment, c.AugmentInPlace})
+		Data      config.DataConfig
+		Dtype     string
+		Device    string
+		Batch     int
+		Shuffle   bool
+		Seed      uint64
+		Augment   []string
+		InPlace   bool  `json:",omitempty"`
+		Hidden    []int `json:",omitempty"`
+		BatchNorm bool  `json:",omitempty"`
+	}{c.Data, c.Dtype, c.Device, c.Batch, c.Shuffle, c.Seed, c.Augment, c.AugmentInPlace, c.Hidden, c.BatchNorm})
 	return string(b)
 }
 
-// TrainStack trains the members as one graph (graph.Stack) on the engine
-// of their device: every step runs all members on the same mini-batch,
+// TrainStack trains the members as one graph (graph.Stack for linear
+// classifiers, graph.MLPStack for networks) on the engine of their device: every step runs all members on the same mini-batch,
 // each with its own loss, λ, rate schedule, number of epochs and early
 // stopping. Each member's result, checkpoints (its Options.OnCheckpoint)
 // and progress hooks are those of Train for the member's configuration:
-// on the CPU the same bits (TestStackTrainsAsAlone). A member that
+// on the CPU the same bits (TestStackTrainsAsAlone, and for networks whose
+// first hidden layer's width is a multiple of 10 TestNetStackTrainsAsAlone). A member that
 // diverges or whose checkpoint cannot be written fails alone, with Train's
 // error; a finished member is frozen and leaves the stack at the next
 // epoch (the engine is rebuilt for those left). Members resumed from
@@ -94,7 +106,7 @@ type stackTrainer[T graph.Float] struct {
 	shuffleSrc, augSrc *rand.PCG
 	shuffle, augRNG    *rand.Rand
 
-	eng   engine.StackEngine[T]
+	eng   engine.NetStackEngine[T]
 	in    []*stackRun[T] // the members eng was built with, in its order
 	start time.Time
 }
@@ -102,10 +114,10 @@ type stackTrainer[T graph.Float] struct {
 // stackRun is one member's state.
 type stackRun[T graph.Float] struct {
 	runState
-	i      int              // index in the stack's members
-	p      *graph.Params[T] // its parameters: eng's view (current after sync), or its own when not in eng
-	done   bool             // finished, failed or interrupted: no longer trained
-	frozen bool             // done, and frozen in eng
+	i      int                 // index in the stack's members
+	p      *graph.MLPParams[T] // its parameters: eng's (current after sync), or its own when not in eng
+	done   bool                // finished, failed or interrupted: no longer trained
+	frozen bool                // done, and frozen in eng
 }
 
 func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tuning engine.Tuning) (*stackTrainer[T], error) {
@@ -120,10 +132,10 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
 		if !Stackable(cfg) {
-			return nil, fmt.Errorf("stack member %d: a network with hidden layers (%s) trains alone; stacks hold linear classifiers", i, cfg.Network())
+			return nil, fmt.Errorf("stack member %d: a network with hidden layers (%s) trains alone on %s: its engine does not stack networks", i, cfg.Network(), cfg.Device)
 		}
 		if StackKey(cfg) != key {
-			return nil, fmt.Errorf("stack member %d: its data, dtype, device, batches or augmentation differ from member 0's; runs of a stack share every mini-batch", i)
+			return nil, fmt.Errorf("stack member %d: its data, dtype, device, batches, augmentation or architecture differ from member 0's; runs of a stack share every mini-batch and one architecture", i)
 		}
 	}
 	aug, err := checkTrainable(lead, d)
@@ -142,14 +154,17 @@ func newStackTrainer[T graph.Float](members []StackMember, d *Prepared[T], tunin
 		if err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
-		r := &stackRun[T]{runState: rs, i: i, p: graph.NewParams[T](t.k, t.dim)}
+		p, err := initialParams[T](&rs.cfg, t.k, t.dim)
+		if err != nil {
+			return nil, fmt.Errorf("stack member %d: %w", i, err)
+		}
+		r := &stackRun[T]{runState: rs, i: i, p: p}
 		t.ms = append(t.ms, r)
 		ck := m.Options.Resume
 		if ck == nil {
-			r.p.InitGaussian(rand.New(rand.NewPCG(r.cfg.Seed, config.StreamInit)), r.cfg.InitStd)
 			r.ck = freshCheckpoint(&r.cfg)
 			ck = &r.ck
-		} else if err := restoreRun(&r.runState, ck, d, graph.AsNet(r.p)); err != nil {
+		} else if err := restoreRun(&r.runState, ck, d, r.p); err != nil {
 			return nil, fmt.Errorf("stack member %d: %w", i, err)
 		}
 		if r.ck.Finished {
@@ -209,12 +224,12 @@ func (t *stackTrainer[T]) build(rs []*stackRun[T]) error {
 		}
 	}
 	spec := engine.StackSpec{Device: t.lead.Device, Batch: t.lead.Batch, Tuning: t.tuning}
-	ps := make([]*graph.Params[T], len(rs))
+	ps := make([]*graph.MLPParams[T], len(rs))
 	for i, r := range rs {
 		spec.Members = append(spec.Members, engine.Member{Loss: graph.Loss(r.cfg.Loss), Lambda: r.cfg.L2Weight()})
 		ps[i] = r.p
 	}
-	eng, err := engine.NewStack(ps, spec, t.splits())
+	eng, err := engine.NewNetStack(ps, spec, t.splits())
 	if err != nil {
 		return err
 	}
@@ -370,7 +385,7 @@ func (t *stackTrainer[T]) endEpoch(epoch int, secs float64) error {
 			continue
 		}
 		m, err := r.advance(epoch, secs, tr[i], va[i], func() (paramState, error) {
-			return stateOf(graph.AsNet(r.p)), nil
+			return stateOf(r.p), nil
 		})
 		if err != nil {
 			t.fail(r, err)
@@ -421,7 +436,7 @@ func (t *stackTrainer[T]) checkpoint(r *stackRun[T]) error {
 	if r.opt.OnCheckpoint == nil {
 		return nil
 	}
-	return r.save(stateOf(graph.AsNet(r.p)), t.shuffleSrc, t.augSrc)
+	return r.save(stateOf(r.p), t.shuffleSrc, t.augSrc)
 }
 
 // fail ends member r with err: it is frozen and gets no result.
@@ -463,7 +478,7 @@ func (t *stackTrainer[T]) finishStopped(partial bool) error {
 	}
 	finals := map[int]*graph.MLPParams[T]{}
 	for _, i := range todo {
-		finals[i] = finalParams(&t.in[i].runState, graph.AsNet(t.in[i].p), partial)
+		finals[i] = finalParams(&t.in[i].runState, t.in[i].p, partial)
 	}
 	var after [3][]engine.Eval
 	var sizes [3]int

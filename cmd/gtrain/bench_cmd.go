@@ -117,7 +117,7 @@ func benchCommand() *cli.Command {
 					return fmt.Errorf("--hidden %q: want widths such as 50 or 50,50", c.String("hidden"))
 				}
 				if stacks != nil {
-					return fmt.Errorf("--hidden and --stack: networks with hidden layers do not stack yet")
+					return fmt.Errorf("--hidden and --stack: gtrain bench --stack times linear stacks (go test ./graph -bench MLPStackStep times network stacks)")
 				}
 				if _, err := os.Stat(nb.Script); opt.Peer && err != nil {
 					return fmt.Errorf("--mlp-script: %v", err)

@@ -56,7 +56,7 @@ type stacking struct {
 	max      int
 	device   string
 	alone    bool // device's engine trains runs alone
-	networks int  // runs of networks with hidden layers, each alone
+	networks int  // runs of networks with hidden layers that train alone (models.Stackable)
 }
 
 // planStacks groups the plan's runs as 'gtrain sweep run --stack n
@@ -97,7 +97,7 @@ func writePlanTable(ctx context.Context, w *bufio.Writer, p *sweep.Plan, st stac
 	case st.max <= 1:
 		how = "each run alone (--stack 1)"
 	case st.networks > 0:
-		how += fmt.Sprintf("; the %s with hidden layers alone (networks do not stack yet)", sweep.Plural(st.networks, "network"))
+		how += fmt.Sprintf("; the %s with hidden layers alone (the %s engine does not stack networks)", sweep.Plural(st.networks, "network"), st.device)
 	}
 	from := p.File
 	if from == "" {

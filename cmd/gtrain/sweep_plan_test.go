@@ -175,17 +175,18 @@ func TestSweepPlanSIGTERM(t *testing.T) {
 	}
 }
 
-// A plan with networks says they train alone, each its own stack, while
-// the linear runs beside them stack.
+// A plan with networks stacks them on the CPU, apart from the linear runs
+// beside them (a stack's members share one architecture).
 func TestSweepPlanNetworks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "n.yaml")
-	os.WriteFile(path, []byte("name: n\ngrid: {lambda: [0, 0.1]}\nruns:\n  - {}\n  - {hidden: [50]}\n"), 0o644)
+	os.WriteFile(path, []byte("name: n\ngrid: {lambda: [0, 0.1]}\nruns:\n  - {}\n  - {hidden: [50]}\n  - {hidden: [50], batch_norm: true}\n"), 0o644)
 	err, stdout, stderr := gtrainSweep(context.Background(), "plan", path)
 	head, rest, _ := strings.Cut(stdout, "\n")
-	if err != nil || !strings.HasSuffix(head, "3 stacks of up to 16 runs (--stack 16) on cpu; the 2 networks with hidden layers alone (networks do not stack yet)") {
+	if err != nil || !strings.HasSuffix(head, "3 stacks of up to 16 runs (--stack 16) on cpu") {
 		t.Fatalf("%v %s\n%s", err, stderr, stdout)
 	}
-	for _, want := range []string{"  0      lambda=0\n", "  0      lambda=0.1\n", "  1      lambda=0 hidden=[50]\n", "  2      lambda=0.1 hidden=[50]\n"} {
+	for _, want := range []string{"  0      lambda=0\n", "  0      lambda=0.1\n", "  1      lambda=0 hidden=[50]\n", "  1      lambda=0.1 hidden=[50]\n",
+		"  2      lambda=0 hidden=[50] batch_norm=true\n", "  2      lambda=0.1 hidden=[50] batch_norm=true\n"} {
 		if !strings.Contains(rest, want) {
 			t.Errorf("no row ending %q in\n%s", want, rest)
 		}

@@ -39,4 +39,7 @@ type Factory struct {
 	Stack StackFactory
 	// Net builds the kind's engines of networks with hidden layers.
 	Net NetFactory
+	// NetStack builds the kind's stacked engines of networks with hidden
+	// layers; its zero value: the kind's networks train alone.
+	NetStack NetStackFactory
 }

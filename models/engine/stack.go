@@ -51,7 +51,8 @@ type StackFactory struct {
 	Float64 func(ps []*graph.Params[float64], spec StackSpec, splits Splits[float64]) (StackEngine[float64], error)
 }
 
-// Stacks reports whether device's engines train stacks.
+// Stacks reports whether device's engines train stacks of the linear
+// classifier (StacksNetworks: of networks with hidden layers).
 func (r *Registry) Stacks(device string) bool {
 	f, err := r.Lookup(device)
 	return err == nil && f.Stack.Float32 != nil && f.Stack.Float64 != nil
@@ -88,7 +89,8 @@ func NewStackFrom[T graph.Float](r *Registry, ps []*graph.Params[T], spec StackS
 	return nil, fmt.Errorf("device %s: its engine does not train stacks (train the runs alone: --stack 1)", spec.Device)
 }
 
-// Stacks reports whether Default's engine of device trains stacks.
+// Stacks reports whether Default's engine of device trains stacks of the
+// linear classifier.
 func Stacks(device string) bool { return Default.Stacks(device) }
 
 // NewStack builds the stacked engine of spec.Device for the dtype T from

@@ -43,8 +43,9 @@ func TrainStack(cache *rundir.DataCache) StackFunc {
 }
 
 // Stacks groups the runs idx (indices into runs, in plan order) into
-// stacks of at most n runs that can share every mini-batch
-// (models.StackKey; the device is the worker's) and train for the same
+// stacks of at most n runs that can share every mini-batch and one
+// architecture (models.StackKey; the device is the worker's; a run that is
+// not models.Stackable is a stack of its own) and train for the same
 // number of epochs: per group of such runs, as few stacks as n allows, of
 // sizes that differ by one at most, in plan order. n ≤ 1 gives each run
 // its own stack. (A stack trains members of any lengths, but a long member
@@ -74,9 +75,10 @@ func StacksFor(runs []Run, idx []int, n, workers int) [][]int {
 	var keys []string
 	for _, i := range idx {
 		cfg := runs[i].Config
+		stackable := models.Stackable(&cfg) // on its device's kind (the workers')
 		cfg.Device = ""
 		k := fmt.Sprintf("%s epochs=%d cycles=%d/%d", models.StackKey(&cfg), cfg.Epochs, cfg.Cycles, cfg.CycleSteps)
-		if !models.Stackable(&cfg) {
+		if !stackable {
 			k = fmt.Sprintf("alone %d", i) // a group of its own
 		}
 		if _, ok := groups[k]; !ok {

@@ -282,3 +282,52 @@ func TestStacksFor(t *testing.T) {
 		}
 	}
 }
+
+// netSweep is 9 runs: 4 two-layer networks (λ × η ranges), 4 three-layer
+// BN networks and a linear classifier, all sharing the mini-batches: three
+// stacks, one per architecture.
+const netSweep = `name: nets
+batch: 10
+shuffle: true
+schedule: cyclic
+cycle_steps: 3
+cycles: 2
+epochs: 0
+data: {dir: noisy}
+runs:
+  - grid: {lambda: [0, 0.01], eta_max: [0.05, 0.1]}
+    hidden: [10]
+    eta_min: 0.001
+  - grid: {lambda: [0.001, 0.1], eta_max: [0.02, 0.2]}
+    hidden: [10, 10]
+    batch_norm: true
+    eta_min: 0.0001
+  - {lambda: 0.1, eta_min: 0.001, eta_max: 0.01}
+`
+
+// TestStackedNetSweepAsAlone runs a sweep of networks stacked and with
+// --stack 1: the networks of one architecture train as one stack and give
+// every run directory the same model.json bytes and result.json (less
+// timings) as alone.
+func TestStackedNetSweepAsAlone(t *testing.T) {
+	p, err := Parse([]byte(netSweep), "nets.yaml", Options{Base: config.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Runs) != 9 {
+		t.Fatalf("%d runs, want 9", len(p.Runs))
+	}
+	stacked, alone := t.TempDir(), t.TempDir()
+	var log bytes.Buffer
+	sum, err := (&Runner{Out: stacked, Stack: 16, Cache: noisyData(), Log: &log}).Execute(context.Background(), p)
+	if sum == nil || sum.Done != 9 {
+		t.Fatalf("stacked: %v %+v\n%s", err, sum, log.String())
+	}
+	if !strings.Contains(log.String(), "as 3 stacks of up to 16") || !strings.Contains(log.String(), "(stack of 4)") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if sum, _ := (&Runner{Out: alone, Stack: 1, Cache: noisyData()}).Execute(context.Background(), p); sum.Done != 9 {
+		t.Fatalf("alone: %+v", sum)
+	}
+	sameRunDirs(t, p, stacked, alone)
+}
