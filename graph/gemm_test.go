@@ -328,6 +328,7 @@ func TestScaleAxpy(t *testing.T) {
 // past the blocks of 8 (NT) or groups of 10 (TN), columns past the blocks
 // of 5 (NT) or of 8 registers (TN), k past a register or a TN block of
 // tnRows rows, leading dimensions past the sizes, and beta ≠ 0.
+// (NT: rows past the blocks of 4 and columns past the blocks of 10.)
 func TestGemmWideKernelsBits(t *testing.T) {
 	if !simd.Available512 {
 		t.Skip("no AVX-512 on this CPU")
@@ -344,6 +345,8 @@ func TestGemmWideKernelsBits(t *testing.T) {
 		{blas.NoTrans, blas.Trans, 27, 23, 3077, 0.5},
 		{blas.NoTrans, blas.Trans, 9, 5, 8, 0},
 		{blas.NoTrans, blas.Trans, 8, 643, 7, 1},
+		{blas.NoTrans, blas.Trans, 27, 53, 3077, 0.5},
+		{blas.NoTrans, blas.Trans, 101, 47, 64, 0},
 		{blas.Trans, blas.NoTrans, 10, 3072, 100, 0},
 		{blas.Trans, blas.NoTrans, 160, 3072, 100, 0},
 		{blas.Trans, blas.NoTrans, 160, 3072, 500, 0},
