@@ -15,6 +15,10 @@ type BLASOptions struct {
 	// even where the CPU has them, for comparisons (gtrain bench
 	// --no-avx2).
 	NoAVX2 bool
+	// NoAVX512 keeps them off the AVX-512 kernels (the wide products of a
+	// stack) where the CPU has them: then the AVX2 kernels run them, with
+	// the same bits (gtrain bench --no-avx512).
+	NoAVX512 bool
 	// Threads bounds the goroutines one matrix product is split over; 0:
 	// GOMAXPROCS. A process that trains several stacks at once (a sweep's
 	// workers) gives each its share of the cores, so that one stack's
@@ -50,14 +54,17 @@ func UseBLAS(opt BLASOptions) {
 }
 
 // BLASName describes what the matrix products run on now: the BLAS
-// UseBLAS installed, with " + AVX2 kernels" where it runs them on this
-// CPU, or Gorgonia's default, gonum's BLAS as it is.
+// UseBLAS installed, with " + AVX2 kernels" or " + AVX2, AVX-512 kernels"
+// where it runs them on this CPU, or Gorgonia's default, gonum's BLAS as
+// it is.
 func BLASName() string {
 	b, ok := G.WhichBLAS().(kernelBLAS)
 	switch {
 	case !ok:
 		return "gonum (as it is)"
-	case b.kernels():
+	case b.kernels() == avx512Kernels:
+		return BLAS + " + AVX2, AVX-512 kernels"
+	case b.kernels() == avx2Kernels:
 		return BLAS + " + AVX2 kernels"
 	}
 	return BLAS
@@ -67,5 +74,5 @@ func BLASName() string {
 // products of a training step on the AVX2 kernels.
 type kernelBLAS interface {
 	G.BLAS
-	kernels() bool
+	kernels() kernelLevel
 }

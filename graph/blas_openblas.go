@@ -11,8 +11,6 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
-
-	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // With the openblas build tag, Gorgonia's graphs and the tensor package run
@@ -20,25 +18,28 @@ import (
 // (UseBLAS installs it), except the two skinny products of a training step
 // where the CPU has AVX2: there the kernels of kernels.go took 30–40 % less
 // time than OpenBLAS 0.3.21 on one thread, and half on two.
-func buildBLAS(opt BLASOptions) G.BLAS { return openBLAS{noAVX2: opt.NoAVX2} }
+func buildBLAS(opt BLASOptions) G.BLAS {
+	return openBLAS{noAVX2: opt.NoAVX2, noAVX512: opt.NoAVX512}
+}
 
 // BLAS names the BLAS UseBLAS installs.
 const BLAS = "openblas"
 
 type openBLAS struct {
 	netlib.Implementation
-	noAVX2 bool // BLASOptions.NoAVX2
+	noAVX2   bool // BLASOptions.NoAVX2
+	noAVX512 bool // BLASOptions.NoAVX512
 }
 
-// kernels reports whether the skinny products run on the AVX2 kernels.
-func (o openBLAS) kernels() bool { return simd.Available && !o.noAVX2 }
+// kernels reports which kernels the skinny products run on.
+func (o openBLAS) kernels() kernelLevel { return kernelsFor(o.noAVX2, o.noAVX512) }
 
 func (o openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if gemmDot(o.Implementation.Sdot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if o.kernels() && (!isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
-		alpha == 1 && m%10 == 0 && skinnyGemm(true, o.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+	if o.kernels() > noKernels && (!isTrans(tA) && isTrans(tB) && gemmNT(o.kernels(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
+		alpha == 1 && m%10 == 0 && skinnyGemm(o.kernels(), o.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
 		return
 	}
 	o.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -48,8 +49,8 @@ func (o openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 	if gemmDot(o.Implementation.Ddot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if o.kernels() && (!isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
-		alpha == 1 && m%10 == 0 && skinnyGemm(true, o.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+	if o.kernels() > noKernels && (!isTrans(tA) && isTrans(tB) && gemmNT(o.kernels(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ||
+		alpha == 1 && m%10 == 0 && skinnyGemm(o.kernels(), o.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
 		return
 	}
 	o.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

@@ -23,11 +23,11 @@ func TestMain(m *testing.M) {
 
 // TestUseBLAS: UseBLAS installs the build's BLAS into Gorgonia and the
 // tensor package, the same one when called twice, and BLASName says
-// whether its products run on the AVX2 kernels.
+// whether its products run on the AVX2 (and AVX-512) kernels.
 func TestUseBLAS(t *testing.T) {
 	defer UseBLAS(BLASOptions{})
 	want := reflect.TypeOf(buildBLAS(BLASOptions{}))
-	for _, opt := range []BLASOptions{{}, {}, {NoAVX2: true}} {
+	for _, opt := range []BLASOptions{{}, {}, {NoAVX2: true}, {NoAVX512: true}} {
 		UseBLAS(opt)
 		if got := reflect.TypeOf(G.WhichBLAS()); got != want {
 			t.Fatalf("%+v: Gorgonia's BLAS is %v, want %v", opt, got, want)
@@ -36,7 +36,11 @@ func TestUseBLAS(t *testing.T) {
 			t.Fatalf("%+v: the tensor package's BLAS is %v, want %v", opt, got, want)
 		}
 		name := BLAS
-		if simd.Available && !opt.NoAVX2 && BLAS != "gonum (as it is)" {
+		switch {
+		case BLAS == "gonum (as it is)" || !simd.Available || opt.NoAVX2:
+		case simd.Available512 && !opt.NoAVX512:
+			name += " + AVX2, AVX-512 kernels"
+		default:
 			name += " + AVX2 kernels"
 		}
 		if got := BLASName(); got != name {

@@ -3,8 +3,6 @@ package graph
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
-
-	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // SkinnyBLAS is gonum's pure-Go BLAS with ?gemm replaced for C = Aᵀ B
@@ -30,10 +28,12 @@ type SkinnyBLAS struct {
 	// then they are gonum's, but for the dot of 1×1 products and the
 	// axpys of the skinny Aᵀ B.
 	NoAVX2 bool
+	// NoAVX512 keeps them off the AVX-512 kernels (BLASOptions.NoAVX512).
+	NoAVX512 bool
 }
 
-// kernels reports whether the skinny products run on the AVX2 kernels.
-func (s SkinnyBLAS) kernels() bool { return simd.Available && !s.NoAVX2 }
+// kernels reports which kernels the products run on.
+func (s SkinnyBLAS) kernels() kernelLevel { return kernelsFor(s.NoAVX2, s.NoAVX512) }
 
 // skinnyMax is the largest small side handled by SkinnyBLAS's loops.
 const skinnyMax = 32
@@ -57,7 +57,7 @@ func (s SkinnyBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a [
 	if gemmDot(s.Implementation.Sdot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if s.kernels() && !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if s.kernels() > noKernels && !isTrans(tA) && isTrans(tB) && gemmNT(s.kernels(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
 	if !skinnyGemm(s.kernels(), s.Implementation.Saxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
@@ -71,7 +71,7 @@ func (s SkinnyBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a [
 	if gemmDot(s.Implementation.Ddot, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	if s.kernels() && !isTrans(tA) && isTrans(tB) && gemmNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if s.kernels() > noKernels && !isTrans(tA) && isTrans(tB) && gemmNT(s.kernels(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
 	if !skinnyGemm(s.kernels(), s.Implementation.Daxpy, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) &&
@@ -133,10 +133,10 @@ func isTrans(t blas.Transpose) bool { return t == blas.Trans || t == blas.ConjTr
 
 // skinnyGemm computes C = alpha op(A) op(B) + beta C (row-major) and
 // returns true when the product is one it handles; otherwise it leaves C
-// alone and returns false. kernels says whether it may use the AVX2
-// kernels (the caller checked that the CPU has them).
+// alone and returns false. kern says which kernels it may use (the caller
+// checked that the CPU has them).
 func skinnyGemm[T Float](
-	kernels bool,
+	kern kernelLevel,
 	axpy func(n int, alpha T, x []T, incX int, y []T, incY int),
 	tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int,
 ) bool {
@@ -144,13 +144,21 @@ func skinnyGemm[T Float](
 		return false // gonum's checks, quick returns and scaling
 	}
 	// Wider products (a stack's ∂W) only where the kernels take them.
+	kernels := kern > noKernels
 	if isTrans(tA) && !isTrans(tB) && (m <= skinnyMax || kernels && alpha == 1 && m >= 10) {
 		// A k×m, B k×n: C[i,:] = alpha Σ_l A[l,i] B[l,:] + beta C[i,:].
 		if lda < m || ldb < n || ldc < n || len(a) < lda*(k-1)+m || len(b) < ldb*(k-1)+n || len(c) < ldc*(m-1)+n {
 			return false
 		}
-		for i := 0; i < m; i++ {
-			ci := c[i*ldc : i*ldc+n]
+		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
+		// is 1; the other rows to axpys.
+		m10 := 0
+		if kernels && alpha == 1 {
+			m10 = m / 10 * 10
+		}
+		// scale sets C[i, j0:j1] *= beta, 0 clearing it.
+		scale := func(i, j0, j1 int) {
+			ci := c[i*ldc+j0 : i*ldc+j1]
 			switch beta {
 			case 0:
 				clear(ci)
@@ -161,15 +169,22 @@ func skinnyGemm[T Float](
 				}
 			}
 		}
-		// Groups of 10 rows go to the AVX2 kernel (kernels.go) when alpha
-		// is 1; the other rows to axpys.
-		m10 := 0
-		if kernels && alpha == 1 {
-			m10 = m / 10 * 10
-		}
 		cols := func(j0, j1 int) {
+			// The wide kernel stores its first sums where beta is 0: those
+			// entries of C need no clearing.
+			jz := j0
+			if m10 > 0 && kern == avx512Kernels && beta == 0 {
+				jz = wideEnd[T](j0, j1)
+			}
+			for i := 0; i < m; i++ {
+				if i < m10 {
+					scale(i, jz, j1)
+				} else {
+					scale(i, j0, j1)
+				}
+			}
 			if m10 > 0 {
-				tnCols(m10, j0, j1, k, a, lda, b, ldb, c, ldc)
+				tnCols(kern, beta == 0, m10, j0, j1, k, a, lda, b, ldb, c, ldc)
 			}
 			for l := 0; l < k; l++ {
 				bl := b[l*ldb+j0 : l*ldb+j1]
@@ -191,7 +206,11 @@ func skinnyGemm[T Float](
 		if m10 > 0 {
 			minWork = minKernelWork
 		}
-		forChunks(n, 16, minPartCols, m*n*k, minWork, cols)
+		align := 16
+		if m10 > 0 && kern == avx512Kernels {
+			align = 8 * lanes[T]() // the wide kernel's blocks
+		}
+		forChunks(n, align, minPartCols, m*n*k, minWork, cols)
 		return true
 	}
 	return false

@@ -122,7 +122,8 @@ func to32(s []float64) []float32 {
 }
 
 // BenchmarkGemm times a training step's two products (batch 100,
-// d = 3072) on gonum's gemm and on SkinnyBLAS, for a lone run (K = 10)
+// d = 3072) on gonum's gemm and on SkinnyBLAS (with and without its
+// AVX-512 kernels: avx2, skinny), for a lone run (K = 10)
 // and stacks of 4, 16 and 64 members (K = 10·M), in GFLOP/s of wall time
 // and CPU-µs per product.
 func BenchmarkGemm(b *testing.B) {
@@ -134,7 +135,7 @@ func BenchmarkGemm(b *testing.B) {
 		for _, impl := range []struct {
 			name string
 			f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-		}{{"gonum", gonum.Implementation{}.Sgemm}, {"skinny", SkinnyBLAS{}.Sgemm}} {
+		}{{"gonum", gonum.Implementation{}.Sgemm}, {"avx2", SkinnyBLAS{NoAVX512: true}.Sgemm}, {"skinny", SkinnyBLAS{}.Sgemm}} {
 			run := func(name string, f func()) {
 				b.Run(fmt.Sprintf("%s/K=%d/%s", name, k, impl.name), func(b *testing.B) {
 					t0 := CPUTime()
@@ -318,5 +319,66 @@ func TestScaleAxpy(t *testing.T) {
 		if !slices.Equal(x32, want32) {
 			t.Fatalf("float32 n=%d: ScaleAxpy differs from Scale and Axpy", n)
 		}
+	}
+}
+
+// TestGemmWideKernelsBits: the AVX-512 kernels give the bits of the AVX2
+// kernels (which give a stack's members their lone runs' bits), in both
+// dtypes, for lone and stacked shapes and every kind of remainder: rows
+// past the blocks of 8 (NT) or groups of 10 (TN), columns past the blocks
+// of 5 (NT) or of 8 registers (TN), k past a register or a TN block of
+// tnRows rows, leading dimensions past the sizes, and beta ≠ 0.
+// (NT: rows past the blocks of 4 and columns past the blocks of 10.)
+func TestGemmWideKernelsBits(t *testing.T) {
+	if !simd.Available512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 11))
+	for _, c := range []struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+		beta    float64
+	}{
+		{blas.NoTrans, blas.Trans, 100, 10, 3072, 0},
+		{blas.NoTrans, blas.Trans, 100, 160, 3072, 0},
+		{blas.NoTrans, blas.Trans, 10000, 160, 96, 0},
+		{blas.NoTrans, blas.Trans, 27, 23, 3077, 0.5},
+		{blas.NoTrans, blas.Trans, 9, 5, 8, 0},
+		{blas.NoTrans, blas.Trans, 8, 643, 7, 1},
+		{blas.NoTrans, blas.Trans, 27, 53, 3077, 0.5},
+		{blas.NoTrans, blas.Trans, 101, 47, 64, 0},
+		{blas.Trans, blas.NoTrans, 10, 3072, 100, 0},
+		{blas.Trans, blas.NoTrans, 160, 3072, 100, 0},
+		{blas.Trans, blas.NoTrans, 160, 3072, 500, 0},
+		{blas.Trans, blas.NoTrans, 30, 3077, 37, 0.5},
+		{blas.Trans, blas.NoTrans, 647, 203, 13, 1},
+		{blas.Trans, blas.NoTrans, 20, 64, 1, 0},
+	} {
+		name := fmt.Sprintf("%c%c/m=%d,n=%d,k=%d", c.tA, c.tB, c.m, c.n, c.k)
+		t.Run(name, func(t *testing.T) {
+			ar, ac := c.m, c.k
+			if c.tA == blas.Trans {
+				ar, ac = c.k, c.m
+			}
+			br, bc := c.n, c.k
+			if c.tB == blas.NoTrans {
+				br, bc = c.k, c.n
+			}
+			lda, ldb, ldc := ac+3, bc+1, c.n+2
+			a, b, c0 := randSlice(rng, ar*lda), randSlice(rng, br*ldb), randSlice(rng, c.m*ldc)
+			wide, narrow := slices.Clone(c0), slices.Clone(c0)
+			SkinnyBLAS{}.Dgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, c.beta, wide, ldc)
+			SkinnyBLAS{NoAVX512: true}.Dgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, c.beta, narrow, ldc)
+			if !slices.Equal(wide, narrow) {
+				t.Errorf("float64: the AVX-512 product differs from the AVX2 one")
+			}
+			a32, b32 := to32(a), to32(b)
+			wide32, narrow32 := to32(c0), to32(c0)
+			SkinnyBLAS{}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a32, lda, b32, ldb, float32(c.beta), wide32, ldc)
+			SkinnyBLAS{NoAVX512: true}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a32, lda, b32, ldb, float32(c.beta), narrow32, ldc)
+			if !slices.Equal(wide32, narrow32) {
+				t.Errorf("float32: the AVX-512 product differs from the AVX2 one")
+			}
+		})
 	}
 }

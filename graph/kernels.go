@@ -60,6 +60,26 @@ func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
 	wg.Wait()
 }
 
+// kernelLevel says which assembly kernels a product may use.
+type kernelLevel int
+
+const (
+	noKernels     kernelLevel = iota // gonum's loops
+	avx2Kernels                      // the AVX2+FMA kernels
+	avx512Kernels                    // those and the AVX-512 kernels of the wide products
+)
+
+// kernelsFor returns the kernels the CPU has, less those turned off.
+func kernelsFor(noAVX2, noAVX512 bool) kernelLevel {
+	switch {
+	case !simd.Available || noAVX2:
+		return noKernels
+	case !simd.Available512 || noAVX512:
+		return avx2Kernels
+	}
+	return avx512Kernels
+}
+
 // lanes is the number of T in a 256-bit register.
 func lanes[T Float]() int {
 	var z T
@@ -70,23 +90,34 @@ func lanes[T Float]() int {
 // for any n (K = 10 for a lone run, 10·M for a stack) and returns whether
 // it did (false for inconsistent sizes, left to gonum); the
 // caller checked that they are to be used (SkinnyBLAS.kernels).
-// Pairs of rows of A against groups of 5 rows of B go to the kernel; an
-// odd last row, n mod 5 columns and k's tail past the last full register
-// are summed in Go.
-func gemmNT[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
+// Pairs of rows of A against groups of 5 rows of B go to the kernel (with
+// AVX-512, blocks of 8 rows first: the same lanes per entry); an odd last
+// row, n mod 5 columns and k's tail past the last full register are summed
+// in Go.
+func gemmNT[T Float](kern kernelLevel, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
 	if m <= 0 || n <= 0 || k <= 0 ||
 		lda < k || ldb < k || ldc < n || len(a) < lda*(m-1)+k || len(b) < ldb*(n-1)+k || len(c) < ldc*(m-1)+n {
 		return false
 	}
-	// Chunks of an even number of rows: the kernel takes rows in pairs.
-	forChunks(m, 2, minPartRows, m*n*k, minKernelWork, func(i0, i1 int) {
-		ntRows(i0, i1, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// Chunks of an even number of rows: the kernel takes rows in pairs
+	// (and in eights with AVX-512).
+	// The AVX-512 kernel packs 8 rows of A for every 8 rows of C: worth it
+	// from 8 groups of 5 columns on (BenchmarkGemm: a lone run's K = 10
+	// took 60 % more CPU time packed).
+	wide := kern == avx512Kernels && n >= 40
+	align := 2
+	if wide {
+		align = 8
+	}
+	forChunks(m, align, minPartRows, m*n*k, minKernelWork, func(i0, i1 int) {
+		ntRows(wide, i0, i1, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	})
 	return true
 }
 
-// ntRows computes rows [i0, i1) of gemmNT's product.
-func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// ntRows computes rows [i0, i1) of gemmNT's product; wide says that
+// blocks of 8 rows go to the AVX-512 kernel.
+func ntRows[T Float](wide bool, i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := lanes[T]()
 	kk := k / w * w // the kernel's part of each dot product
 	n5 := n / 5 * 5
@@ -106,7 +137,38 @@ func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, 
 		}
 		return s
 	}
+	sum := func(lanes []T) T {
+		var s T
+		for _, v := range lanes {
+			s += v
+		}
+		return s
+	}
 	i := i0
+	if wide && kk > 0 && i+8 <= i1 {
+		var out8 [320]T
+		buf := getPacked[T](8 * kk)
+		defer putPacked(buf)
+		packed := *buf
+		for ; i+8 <= i1; i += 8 {
+			pack8(kk/w, &a[i*lda], lda, packed)
+			for j := 0; j < n5; j += 5 {
+				ntKernel8(kk/w, &packed[0], &b[j*ldb], ldb, &out8)
+				for q := 0; q < 4; q++ {
+					for jj := 0; jj < 5; jj++ {
+						o := out8[(5*q+jj)*2*w:]
+						set(i+2*q, j+jj, sum(o[:w])+dot(i+2*q, j+jj, kk))
+						set(i+2*q+1, j+jj, sum(o[w:2*w])+dot(i+2*q+1, j+jj, kk))
+					}
+				}
+			}
+			for j := n5; j < n; j++ {
+				for r := i; r < i+8; r++ {
+					set(r, j, dot(r, j, 0))
+				}
+			}
+		}
+	}
 	for ; i+1 < i1; i += 2 {
 		for j := 0; j < n5; j += 5 {
 			if kk > 0 {
@@ -116,9 +178,7 @@ func ntRows[T Float](i0, i1, n, k int, alpha T, a []T, lda int, b []T, ldb int, 
 				for q := 0; q < 5; q++ {
 					var s T // the kernel's lanes, then the tail
 					if kk > 0 {
-						for _, v := range out[(5*r+q)*w : (5*r+q+1)*w] {
-							s += v
-						}
+						s = sum(out[(5*r+q)*w : (5*r+q+1)*w])
 					}
 					set(i+r, j+q, s+dot(i+r, j+q, kk))
 				}
@@ -145,12 +205,73 @@ func ntKernel[T Float](chunks int, a0, a1, b *T, ldb int, out *[80]T) {
 	}
 }
 
+// packPool32 and packPool64 hold the buffers of pack8: each chunk of a
+// product would otherwise allocate 8·k elements (96 KiB in float32 at
+// d = 3072) for every step.
+var packPool32, packPool64 sync.Pool
+
+func packPool[T Float]() *sync.Pool {
+	if lanes[T]() == 8 {
+		return &packPool32
+	}
+	return &packPool64
+}
+
+// getPacked returns a buffer of n elements from the pool of T.
+func getPacked[T Float](n int) *[]T {
+	if p, ok := packPool[T]().Get().(*[]T); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]T, n)
+	return &s
+}
+
+func putPacked[T Float](p *[]T) { packPool[T]().Put(p) }
+
+// pack8 lays out chunks of 8 rows of A (row i at a + i·lda) for ntKernel8.
+func pack8[T Float](chunks int, a *T, lda int, dst []T) {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	_ = dst[chunks*8*32/size-1]
+	simd.Pack8Rows(chunks, unsafe.Pointer(a), lda*size, unsafe.Pointer(&dst[0]))
+}
+
+// ntKernel8 runs the AVX-512 kernel of 8 packed rows of A against 5 of B.
+func ntKernel8[T Float](chunks int, ap *T, b *T, ldb int, out *[320]T) {
+	switch any(ap).(type) {
+	case *float32:
+		simd.SgemmNT8x5Z(chunks, (*float32)(unsafe.Pointer(ap)), (*float32)(unsafe.Pointer(b)), ldb, (*[320]float32)(unsafe.Pointer(out)))
+	case *float64:
+		simd.DgemmNT8x5Z(chunks, (*float64)(unsafe.Pointer(ap)), (*float64)(unsafe.Pointer(b)), ldb, (*[160]float64)(unsafe.Pointer(out)))
+	}
+}
+
 // tnCols adds to rows [0, m10) and columns [j0, j1) of C the product Aᵀ B
 // (A k×m, B k×n, alpha 1) in groups of 10 rows, m10 a multiple of 10: the
 // kernel takes a register's width of columns at a time, Go the columns
-// past the last full register.
-func tnCols[T Float](m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+// past the last full register. With AVX-512 (kern) blocks of 8 registers'
+// width go first to the wide kernel, 5 rows at a time: the block of B
+// (at most tnRows rows) stays in L1 while every row of C takes it, where
+// the 10-row groups below read all of B once per group.
+//
+// store says that the wide kernel's first sums are stored rather than
+// added (the caller left those entries of C uncleared, beta being 0:
+// wideEnd gives them): the same bits as added to zeros.
+func tnCols[T Float](kern kernelLevel, store bool, m10, j0, j1, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
 	w := lanes[T]()
+	if kern == avx512Kernels {
+		jz := wideEnd[T](j0, j1)
+		for l0 := 0; l0 < k; l0 += tnRows {
+			kb := min(tnRows, k-l0)
+			for j := j0; j < jz; j += 8 * w {
+				for g := 0; g < m10; g += 5 {
+					tnKernel8(store && l0 == 0, kb, &a[l0*lda+g], lda, &b[l0*ldb+j], ldb, &c[g*ldc+j], ldc)
+				}
+			}
+		}
+		j0 = jz
+	}
 	jw := j0 + (j1-j0)/w*w
 	for g := 0; g < m10; g += 10 {
 		// Blocks of tnRows rows of B: the kernel reads a register's width
@@ -193,6 +314,34 @@ func tnKernel[T Float](k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 		simd.SgemmTN10x8(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc)
 	case *float64:
 		simd.DgemmTN10x4(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc)
+	}
+}
+
+// wideEnd returns the end of the columns [j0, j) that tnCols gives the
+// wide kernel: whole blocks of 8 registers' width from j0.
+func wideEnd[T Float](j0, j1 int) int {
+	bw := 8 * lanes[T]()
+	return j0 + (j1-j0)/bw*bw
+}
+
+// tnKernel8 is tnKernel for 5 rows of 8 registers' width (four 512-bit),
+// storing the sums instead of adding them with store.
+func tnKernel8[T Float](store bool, k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
+	switch any(a).(type) {
+	case *float32:
+		a, b, c := (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c))
+		if store {
+			simd.SgemmTN5x64ZSet(k, a, lda, b, ldb, c, ldc)
+		} else {
+			simd.SgemmTN5x64Z(k, a, lda, b, ldb, c, ldc)
+		}
+	case *float64:
+		a, b, c := (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c))
+		if store {
+			simd.DgemmTN5x32ZSet(k, a, lda, b, ldb, c, ldc)
+		} else {
+			simd.DgemmTN5x32Z(k, a, lda, b, ldb, c, ldc)
+		}
 	}
 }
 

@@ -318,25 +318,27 @@ func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, er
 		}
 		return v
 	}
+	k := score.Shape()[1]
+	spread := func(col *G.Node) *G.Node { return try(spreadCols(col, k)) }
 	switch loss {
 	case CrossEntropy:
 		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
 		// stability: the gradient that reaches c through both terms cancels,
 		// so the result is the softmax gradient whatever c is.
 		c := try(G.Reshape(try(G.Max(score, 1)), tensor.Shape{rows, 1}))
-		shifted := try(G.BroadcastSub(score, c, nil, []byte{1}))
-		logZ := try(G.Log(try(G.Sum(try(G.Exp(shifted)), 1))))
-		sy := try(G.Sum(try(G.HadamardProd(shifted, y)), 1))
+		shifted := try(G.Sub(score, spread(c)))
+		logZ := try(G.Log(try(rowSums(try(G.Exp(shifted))))))
+		sy := try(rowSums(try(G.HadamardProd(shifted, y))))
 		perSample = try(G.Sub(logZ, sy))
 	case SVM:
 		// Σ_{j≠y} max(0, s_j − s_y + 1): the mask (1 − Y) removes j = y
 		// before the hinge, so no gradient flows through that term.
 		one := G.NewConstant(oneOf(score.Dtype()), G.WithName("one"))
-		sy := try(G.Reshape(try(G.Sum(try(G.HadamardProd(score, y)), 1)), tensor.Shape{rows, 1}))
-		margin := try(G.Add(try(G.BroadcastSub(score, sy, nil, []byte{1})), one))
+		sy := try(G.Reshape(try(rowSums(try(G.HadamardProd(score, y)))), tensor.Shape{rows, 1}))
+		margin := try(G.Add(try(G.Sub(score, spread(sy))), one))
 		others := try(G.Sub(one, y))
 		hinge := try(G.Rectify(try(G.HadamardProd(margin, others))))
-		perSample = try(G.Sum(hinge, 1))
+		perSample = try(rowSums(hinge))
 	default:
 		return nil, fmt.Errorf("unknown loss %q", loss)
 	}

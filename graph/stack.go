@@ -150,7 +150,10 @@ func (s *Stack[T]) build(grad bool) (err error) {
 			return e
 		}
 		sg.per = per
-		sg.data = try(G.Mean(try(G.Reshape(per, tensor.Shape{rows, ms})), 0))
+		// Mean along the rows as G.Mean computes it (sum, then divide by
+		// the count), the sum by colSums: Sum's bits without its Repeat.
+		count := G.NewConstant(any(T(rows)), G.WithName("rows"))
+		sg.data = try(G.HadamardDiv(try(colSums(try(G.Reshape(per, tensor.Shape{rows, ms})))), count))
 		sum := try(G.Sum(sg.data))
 		if total == nil {
 			total = sum

@@ -35,7 +35,7 @@ func benchCommand() *cli.Command {
 			"reports the median epoch time (gradient steps only, as result.json's epoch_seconds). With\n" +
 			"--peer the NumPy reference runs on the same data after each of ours (interleaved, --reps\n" +
 			"times) and the ratio gtrain/numpy of the medians is printed: below 1 is faster than NumPy.\n" +
-			"--tape-reset, --no-avx2 (cpu), --cuda-no-fuse and --cuda-no-segments (cuda) turn a fast path\n" +
+			"--tape-reset, --no-avx2, --no-avx512 (cpu), --cuda-no-fuse and --cuda-no-segments (cuda) turn a fast path\n" +
 			"off, to time what it saves or to tell its bugs from others; the header names those turned off.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 (the peer needs the cifar-10-batches-bin directory; " + dataDefault + ")"},
@@ -56,6 +56,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "threads", Value: 2, Usage: "the PyTorch peer's threads (torch.set_num_threads)"},
 			&cli.BoolFlag{Name: "tape-reset", Usage: "cpu: run Gorgonia's TapeMachine through Reset and RunAll, not package tapevm's shortcuts"},
 			&cli.BoolFlag{Name: "no-avx2", Usage: "cpu: run the matrix products without the AVX2+FMA kernels"},
+			&cli.BoolFlag{Name: "no-avx512", Usage: "cpu: run the matrix products without the AVX-512 kernels (on the AVX2 ones: the same bits)"},
 			&cli.BoolFlag{Name: "cuda-no-fuse", Usage: "cuda: run the unfused programs (a launch per elementwise instruction)"},
 			&cli.BoolFlag{Name: "cuda-no-segments", Usage: "cuda: launch a step's small instructions one by one, not as segments"},
 		},
@@ -68,7 +69,7 @@ func benchCommand() *cli.Command {
 				Device: dev, Epochs: c.Int("epochs"), Reps: c.Int("reps"),
 				Peer: c.Bool("peer"), PeerScript: c.String("peer-script"), StackScript: c.String("stack-script"), Python: c.String("python"),
 				Tuning: engine.Tuning{TapeReset: c.Bool("tape-reset"), NoFuse: c.Bool("cuda-no-fuse"), NoSegments: c.Bool("cuda-no-segments")},
-				NoAVX2: c.Bool("no-avx2"),
+				NoAVX2: c.Bool("no-avx2"), NoAVX512: c.Bool("no-avx512"),
 			}
 			if opt.Epochs < 1 || opt.Reps < 1 {
 				return fmt.Errorf("--epochs %d, --reps %d: both must be ≥ 1", opt.Epochs, opt.Reps)
@@ -144,6 +145,7 @@ type benchOptions struct {
 	Python         string
 	Tuning         engine.Tuning // the engine's fast paths turned off
 	NoAVX2         bool          // graph.BLASOptions.NoAVX2
+	NoAVX512       bool          // graph.BLASOptions.NoAVX512
 }
 
 // tuningOff names the fast paths turned off, by their flags: "" for none.
@@ -152,7 +154,7 @@ func (o benchOptions) tuningOff() string {
 	for _, f := range []struct {
 		on   bool
 		flag string
-	}{{o.Tuning.TapeReset, "--tape-reset"}, {o.NoAVX2, "--no-avx2"}, {o.Tuning.NoFuse, "--cuda-no-fuse"}, {o.Tuning.NoSegments, "--cuda-no-segments"}} {
+	}{{o.Tuning.TapeReset, "--tape-reset"}, {o.NoAVX2, "--no-avx2"}, {o.NoAVX512, "--no-avx512"}, {o.Tuning.NoFuse, "--cuda-no-fuse"}, {o.Tuning.NoSegments, "--cuda-no-segments"}} {
 		if f.on {
 			off = append(off, f.flag)
 		}
@@ -204,10 +206,10 @@ func benchList(s, flag string, check func(string) error) ([]string, error) {
 }
 
 func runBench(ctx context.Context, splits *data.Splits, opt benchOptions, stdout, log io.Writer) error {
-	if opt.NoAVX2 {
+	if opt.NoAVX2 || opt.NoAVX512 {
 		// The BLAS is the process's: main installed the default one, which
 		// comes back when the bench is done.
-		graph.UseBLAS(graph.BLASOptions{NoAVX2: true})
+		graph.UseBLAS(graph.BLASOptions{NoAVX2: opt.NoAVX2, NoAVX512: opt.NoAVX512})
 		defer graph.UseBLAS(graph.BLASOptions{})
 	}
 	// Each dtype's normalized data are made on its first run, and kept.

@@ -94,12 +94,12 @@ func TestBenchFastPathsOff(t *testing.T) {
 	var out, log bytes.Buffer
 	err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir,
 		"--loss", "cross", "--dtype", "float32", "--batch", "50", "--epochs", "1",
-		"--tape-reset", "--no-avx2", "--cuda-no-fuse", "--cuda-no-segments"})
+		"--tape-reset", "--no-avx2", "--no-avx512", "--cuda-no-fuse", "--cuda-no-segments"})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	head, _, _ := strings.Cut(out.String(), "\n")
-	if !strings.Contains(head, "; BLAS "+graph.BLAS+", ") || !strings.HasSuffix(head, "; off: --tape-reset --no-avx2 --cuda-no-fuse --cuda-no-segments") {
+	if !strings.Contains(head, "; BLAS "+graph.BLAS+", ") || !strings.HasSuffix(head, "; off: --tape-reset --no-avx2 --no-avx512 --cuda-no-fuse --cuda-no-segments") {
 		t.Errorf("header %q", head)
 	}
 	if got := graph.BLASName(); got != before {

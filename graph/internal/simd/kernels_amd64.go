@@ -4,7 +4,11 @@
 // graph does in its OpenBLAS build.
 package simd
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // Available reports whether the CPU has AVX2 and FMA: what the kernels
 // need. Whether they are used is package graph's choice, made by its
@@ -59,3 +63,52 @@ func SscaleAxpy(n int, a float32, x *float32, b float32, y *float32)
 //
 //go:noescape
 func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64)
+
+// Available512 reports whether the CPU also has AVX-512 (F and DQ): what
+// the wide kernels below need. They give the bits of the AVX2 kernels.
+var Available512 = Available && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+// Pack8Rows copies kw chunks of 32 bytes (8 float32 or 4 float64) of 8
+// rows, row i at a + i·lda bytes, to dst (256·kw bytes) in the order the
+// AVX-512 NT kernels read them: chunk c of rows 2q and 2q+1 side by side
+// at dst + 256c + 64q, one 512-bit load.
+//
+//go:noescape
+func Pack8Rows(kw int, a unsafe.Pointer, lda int, dst unsafe.Pointer)
+
+// SgemmNT8x5Z sets out[16(5q+j) : 16(5q+j)+16] to the 8 lane sums of
+// Σ_l a_(2q)[l]·b_j[l] followed by those of a_(2q+1), over kw chunks of 8,
+// for 8 rows a_i packed by Pack8Rows into ap and the rows b_j = b + j·ldb
+// (j < 5): per entry SgemmNT2x5's lanes, two entries to a 512-bit register.
+//
+//go:noescape
+func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32)
+
+// DgemmNT8x5Z is SgemmNT8x5Z in float64: chunks of 4, out[8(5q+j) : 8(5q+j)+8].
+//
+//go:noescape
+func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64)
+
+// SgemmTN5x64Z adds to c_r[0:64] (c_r = c + r·ldc, r < 5) the sums
+// Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+64]: per entry SgemmTN5x16's chain of
+// fused multiply-adds, on four 512-bit registers per row.
+//
+//go:noescape
+func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// DgemmTN5x32Z is SgemmTN5x64Z in float64, 32 columns.
+//
+//go:noescape
+func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// SgemmTN5x64ZSet is SgemmTN5x64Z storing the sums (plus +0) instead of
+// adding them to c: the bits of SgemmTN5x64Z on a zeroed c, without
+// zeroing it first.
+//
+//go:noescape
+func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// DgemmTN5x32ZSet is SgemmTN5x64ZSet in float64, 32 columns.
+//
+//go:noescape
+func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)

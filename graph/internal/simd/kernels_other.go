@@ -2,6 +2,8 @@
 
 package simd
 
+import "unsafe"
+
 // Without amd64 there are no assembly kernels: package graph's products
 // run on gonum.
 var Available = false
@@ -22,3 +24,26 @@ func DgemmTN5x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc
 }
 func SscaleAxpy(n int, a float32, x *float32, b float32, y *float32) { panic("simd: no kernels") }
 func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64) { panic("simd: no kernels") }
+
+// Available512 is false without amd64: there are no AVX-512 kernels.
+var Available512 = false
+
+func Pack8Rows(kw int, a unsafe.Pointer, lda int, dst unsafe.Pointer) { panic("simd: no kernels") }
+func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32) {
+	panic("simd: no kernels")
+}
+func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64) {
+	panic("simd: no kernels")
+}
+func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("simd: no kernels")
+}
+func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("simd: no kernels")
+}
+func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("simd: no kernels")
+}
+func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("simd: no kernels")
+}
