@@ -161,6 +161,33 @@ func (l *lowerer) node(n *G.Node) error {
 		st := a.dimStrides()
 		st[ax] = 0
 		set(withShape(a, out, st))
+	case "graph.spreadOp":
+		// A column spread over the columns (the losses' shift): a view
+		// with stride 0 along them, as a Repeat of a column.
+		a := args[0]
+		if len(a.Shape) != 2 || a.Shape[1] != 1 || len(out) != 2 || out[0] != a.Shape[0] {
+			return fmt.Errorf("%s of shape %v to %v: unsupported", s, a.Shape, out)
+		}
+		st := a.dimStrides()
+		st[1] = 0
+		set(withShape(a, out, st))
+	case "graph.spreadRowsOp":
+		// A vector spread over the rows: stride 0 along them.
+		a := args[0]
+		if len(a.Shape) != 1 || len(out) != 2 || out[1] != a.Shape[0] {
+			return fmt.Errorf("%s of shape %v to %v: unsupported", s, a.Shape, out)
+		}
+		set(withShape(a, out, []int{0, a.dimStrides()[0]}))
+	case "graph.rowSumOp", "graph.colSumOp":
+		// The sums of each row (column) of a matrix: Σ along axis 1 (0).
+		if len(args[0].Shape) != 2 {
+			return fmt.Errorf("%s of shape %v: unsupported", s, args[0].Shape)
+		}
+		ax := 1
+		if typ == "graph.colSumOp" {
+			ax = 0
+		}
+		set(l.reduce(FnSum, args[0], []int{ax}, out, n.Name()))
 	case "elemBinOp":
 		sym, same, _ := strings.Cut(s, " ")
 		fn, ok := binarySymbols[sym]

@@ -1,5 +1,6 @@
 // Package simd holds the AVX2+FMA kernels of package graph's two skinny
-// matrix products (graph/kernels.go says how they are used). It is its
+// matrix products, and AVX-512 kernels that give their bits for the wide
+// products of stacks (graph/kernels.go says how they are used). It is its
 // own package because a package with Go assembly cannot use cgo, which
 // graph does in its OpenBLAS build.
 package simd
