@@ -188,6 +188,14 @@ func (l *lowerer) node(n *G.Node) error {
 			ax = 0
 		}
 		set(l.reduce(FnSum, args[0], []int{ax}, out, n.Name()))
+	case "graph.sumSquaresOp":
+		// ‖x‖² of a matrix: the squares, then Σ along both axes.
+		a := args[0]
+		if len(a.Shape) != 2 || a.IsHost() {
+			return fmt.Errorf("%s of shape %v: unsupported", s, a.Shape)
+		}
+		sq := l.emit(Instr{Kind: Unary, Fn: FnSquare, In: []View{a}, Node: n.Name()}, a.Shape)
+		set(l.reduce(FnSum, sq, []int{0, 1}, out, n.Name()))
 	case "elemBinOp":
 		sym, same, _ := strings.Cut(s, " ")
 		fn, ok := binarySymbols[sym]

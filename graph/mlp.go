@@ -190,7 +190,7 @@ func (o layerOps) addBias(s, b *G.Node) *G.Node {
 
 // addSquares returns sq + ‖W‖² (‖W‖² when sq is nil).
 func (o layerOps) addSquares(sq, w *G.Node) *G.Node {
-	w2 := o.try(G.Sum(o.try(G.Square(w))))
+	w2 := o.try(sumSquares(w))
 	if sq == nil {
 		return w2
 	}
