@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -23,7 +22,10 @@ func spreadCols(col *G.Node, k int) (*G.Node, error) {
 }
 
 // spreadOp is spreadCols's operation: out[i, j] = in[i, 0] for j < k.
-type spreadOp struct{ k int }
+type spreadOp struct {
+	plainOp
+	k int
+}
 
 func (op spreadOp) Arity() int { return 1 }
 
@@ -79,21 +81,11 @@ func spreadInto[T Float](dst, col []T, k int) {
 	}
 }
 
-func (op spreadOp) ReturnsPtr() bool     { return false }
-func (op spreadOp) CallsExtern() bool    { return false }
-func (op spreadOp) OverwritesInput() int { return -1 }
+func (op spreadOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op spreadOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spread%d", op.k) }
-
-func (op spreadOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op spreadOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op spreadOp) String() string { return fmt.Sprintf("Spread(·, %d)", op.k) }
-
-func (op spreadOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff: ∂col = Σ_j ∂out[:, j], by Sum along axis 1 as the broadcast's
 // gradient, reshaped to rows×1.
@@ -111,7 +103,10 @@ func (op spreadOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 
 // spreadRowsOp returns the rows×k matrix whose every row is its input
 // vector (k): colSums's gradient.
-type spreadRowsOp struct{ rows int }
+type spreadRowsOp struct {
+	plainOp
+	rows int
+}
 
 func (op spreadRowsOp) Arity() int { return 1 }
 
@@ -161,20 +156,11 @@ func repeatRows[T Float](dst, row []T) {
 	}
 }
 
-func (op spreadRowsOp) ReturnsPtr() bool      { return false }
-func (op spreadRowsOp) CallsExtern() bool     { return false }
-func (op spreadRowsOp) OverwritesInput() int  { return -1 }
-func (op spreadRowsOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spreadrows%d", op.rows) }
+func (op spreadRowsOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op spreadRowsOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op spreadRowsOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op spreadRowsOp) String() string { return fmt.Sprintf("SpreadRows(·, %d)", op.rows) }
-
-func (op spreadRowsOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff: the gradient of a spread of rows is the column sums of ∂.
 func (op spreadRowsOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {

@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -14,13 +13,15 @@ import (
 // values of Sum(x, 1), summed in the same order (from 0, left to right, as
 // tensor's SumF32), whose gradient Gorgonia builds as a Repeat of ∂ over
 // the k columns. Here the gradient is spreadCols of ∂: the same values,
-// written row by row (TestRowSumsAsSum).
+// written row by row (TestSumsAsSum).
 func rowSums(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(rowSumOp{}, x)
 }
 
 // rowSumOp is rowSums's operation.
-type rowSumOp struct{}
+type rowSumOp struct {
+	plainOp
+}
 
 func (op rowSumOp) Arity() int { return 1 }
 
@@ -75,20 +76,11 @@ func sumRows[T Float](dst, x []T, k int) {
 	}
 }
 
-func (op rowSumOp) ReturnsPtr() bool      { return false }
-func (op rowSumOp) CallsExtern() bool     { return false }
-func (op rowSumOp) OverwritesInput() int  { return -1 }
-func (op rowSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "rowsums") }
+func (op rowSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op rowSumOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op rowSumOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op rowSumOp) String() string { return "RowSums" }
-
-func (op rowSumOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff: ∂x[i, j] = ∂out[i] for every j.
 func (op rowSumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -107,14 +99,16 @@ func (op rowSumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // colSums returns the vector of the sums of each column of x (rows×k): the
 // values of Sum(x, 0), summed as tensor sums along the first axis (row 0,
 // then each next row added), whose gradient Gorgonia builds as a Repeat
-// of ∂ over the rows; here it is spreadRows of ∂ (TestColSumsAsSum). A
+// of ∂ over the rows; here it is spreadRows of ∂ (TestSumsAsSum). A
 // stack's data terms are its members' columns of row losses summed so.
 func colSums(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(colSumOp{}, x)
 }
 
 // colSumOp is colSums's operation.
-type colSumOp struct{}
+type colSumOp struct {
+	plainOp
+}
 
 func (op colSumOp) Arity() int { return 1 }
 
@@ -168,20 +162,11 @@ func sumCols[T Float](dst, x []T) {
 	}
 }
 
-func (op colSumOp) ReturnsPtr() bool      { return false }
-func (op colSumOp) CallsExtern() bool     { return false }
-func (op colSumOp) OverwritesInput() int  { return -1 }
-func (op colSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "colsums") }
+func (op colSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op colSumOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op colSumOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op colSumOp) String() string { return "ColSums" }
-
-func (op colSumOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff: ∂x[i, j] = ∂out[j] for every i.
 func (op colSumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {

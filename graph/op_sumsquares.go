@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -22,7 +21,9 @@ func sumSquares(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(sumSquaresOp{}, x)
 }
 
-type sumSquaresOp struct{}
+type sumSquaresOp struct {
+	plainOp
+}
 
 func (op sumSquaresOp) Arity() int { return 1 }
 
@@ -62,20 +63,11 @@ func squaresSum[T Float](x []T) T {
 	return s
 }
 
-func (op sumSquaresOp) ReturnsPtr() bool      { return false }
-func (op sumSquaresOp) CallsExtern() bool     { return false }
-func (op sumSquaresOp) OverwritesInput() int  { return -1 }
-func (op sumSquaresOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "sumsquares") }
+func (op sumSquaresOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op sumSquaresOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op sumSquaresOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op sumSquaresOp) String() string { return "SumSquares" }
-
-func (op sumSquaresOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff: ∂x = x ⊙ (2∂), with ∂ the scalar gradient.
 func (op sumSquaresOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {

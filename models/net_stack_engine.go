@@ -2,8 +2,6 @@ package models
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
@@ -87,19 +85,7 @@ func (e *cpuNetStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 			e.train.UpdateRunning(m)
 		}
 	}
-	m := len(e.trained)
-	if m < 2 || runtime.GOMAXPROCS(0) < 2 {
-		members(0, m)
-		return nil
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		members(m/2, m)
-	}()
-	members(0, m/2)
-	wg.Wait()
+	inHalves(len(e.trained), members)
 	return nil
 }
 

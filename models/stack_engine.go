@@ -87,10 +87,18 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 			}
 		}
 	}
-	m := len(e.members)
+	inHalves(len(e.members), members)
+	return nil
+}
+
+// inHalves runs members(0, m) as two halves on two goroutines where there
+// are two processors and two members: the per-member passes after a
+// stacked step (cost, update) are memory-bound and independent, so each
+// member's bits are the same on either goroutine.
+func inHalves(m int, members func(from, to int)) {
 	if m < 2 || runtime.GOMAXPROCS(0) < 2 {
 		members(0, m)
-		return nil
+		return
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -100,7 +108,6 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 	}()
 	members(0, m/2)
 	wg.Wait()
-	return nil
 }
 
 // Evaluate runs every member over the split: in the lone engine's blocks
