@@ -101,10 +101,12 @@ func gemmNT[T Float](kern kernelLevel, m, n, k int, alpha T, a []T, lda int, b [
 	}
 	// Chunks of an even number of rows: the kernel takes rows in pairs
 	// (and in eights with AVX-512).
-	// The AVX-512 kernel packs 8 rows of A for every 8 rows of C: worth it
-	// from 8 groups of 5 columns on (BenchmarkGemm: a lone run's K = 10
-	// took 60 % more CPU time packed).
-	wide := kern == avx512Kernels && n >= 40
+	// The AVX-512 kernel packs 8 rows of A for every 8 rows of C: in
+	// float32 worth it from 8 groups of 5 columns on (BenchmarkGemm: a
+	// lone run's K = 10 took 60 % more CPU time packed); in float64, whose
+	// AVX2 kernel is load-bound, already at a lone run's K = 10 (1.6–2×
+	// faster at 100 and 10 000 rows).
+	wide := kern == avx512Kernels && (n >= 40 || lanes[T]() == 4 && n >= 10)
 	align := 2
 	if wide {
 		align = 8
