@@ -2,10 +2,8 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -123,35 +121,6 @@ func checkNetStackAsAlone[T graph.Float](t *testing.T, cfgs []config.Config, d *
 	}
 }
 
-// sameBits fails unless a stacked run gave its lone run's bits.
-func sameBits[T graph.Float](t *testing.T, name string, got, want *Trained[T], gt, wt *trace) {
-	t.Helper()
-	a, b := withoutTimes(got.Result), withoutTimes(want.Result)
-	if !reflect.DeepEqual(a, b) {
-		t.Errorf("%s: result\n%+v\nalone\n%+v", name, a, b)
-	}
-	if !reflect.DeepEqual(got.Params, want.Params) {
-		t.Errorf("%s: final parameters differ from the lone run's", name)
-	}
-	if !reflect.DeepEqual(gt.steps, wt.steps) {
-		t.Errorf("%s: step costs differ from the lone run's", name)
-	}
-	if !reflect.DeepEqual(withoutSeconds(gt.epochs), withoutSeconds(wt.epochs)) {
-		t.Errorf("%s: epoch metrics differ", name)
-	}
-	if len(gt.checkpoints) != len(wt.checkpoints) {
-		t.Fatalf("%s: %d checkpoints, alone %d", name, len(gt.checkpoints), len(wt.checkpoints))
-	}
-	for j, ck := range gt.checkpoints {
-		x, y := *ck, *wt.checkpoints[j]
-		x.EpochSeconds, y.EpochSeconds = nil, nil
-		x.Epochs, y.Epochs = withoutSeconds(x.Epochs), withoutSeconds(y.Epochs)
-		if !reflect.DeepEqual(x, y) {
-			t.Errorf("%s: checkpoint %d differs from the lone run's", name, j)
-		}
-	}
-}
-
 // sameWithin fails unless a stacked run's accuracies are its lone run's and
 // its losses, costs and parameters within tol relative (floor 1e-8).
 func sameWithin[T graph.Float](t *testing.T, name string, tol float64, got, want *Trained[T], gt, wt *trace) {
@@ -200,68 +169,12 @@ func sameWithin[T graph.Float](t *testing.T, name string, tol float64, got, want
 	}
 }
 
-func withoutTimes(r *runfiles.Result) runfiles.Result {
-	a := *r
-	a.TotalSeconds, a.EpochSeconds, a.Epochs = 0, nil, withoutSeconds(a.Epochs)
-	return a
-}
-
 // TestNetStackResume interrupts a stack of BN networks mid-epoch, resumes
 // it from the members' checkpoints and compares with the uninterrupted
 // stack: the same results and parameters, bit for bit.
 func TestNetStackResume(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 100))
-	cfgs := netStackCase([]int{10, 10}, true)[:4]
-	run := func(ctx context.Context, resume []*runfiles.Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
-		members := make([]StackMember, len(cfgs))
-		traces := make([]*trace, len(cfgs))
-		for i := range cfgs {
-			traces[i] = &trace{}
-			opt := traces[i].options()
-			if resume != nil {
-				opt.Resume = resume[i]
-			}
-			if i == 0 && onStep != nil {
-				inner := opt.OnStep
-				opt.OnStep = func(e, s, n int, c float64) { inner(e, s, n, c); onStep() }
-			}
-			members[i] = StackMember{Config: cfgs[i], Options: opt}
-		}
-		res, err := TrainStack(ctx, members, d, engine.Tuning{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, traces
-	}
-	full, _ := run(context.Background(), nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	steps := 0
-	part, traces := run(ctx, nil, func() {
-		if steps++; steps == 13 { // epoch 2, step 3 (10 steps an epoch)
-			cancel()
-		}
-	})
-	var resume []*runfiles.Checkpoint
-	for i, r := range part {
-		if !errors.Is(r.Err, ErrInterrupted) || r.Trained == nil || !r.Trained.Result.Partial {
-			t.Fatalf("member %d: interrupted run gave %v", i, r.Err)
-		}
-		cks := traces[i].checkpoints
-		if ck := cks[len(cks)-1]; ck.Epoch != 1 || ck.Step != 3 {
-			t.Fatalf("member %d: interrupted at epoch %d step %d", i, ck.Epoch+1, ck.Step)
-		}
-		resume = append(resume, cks[len(cks)-1])
-	}
-	again, _ := run(context.Background(), resume, nil)
-	for i := range full {
-		a, b := withoutTimes(again[i].Trained.Result), withoutTimes(full[i].Trained.Result)
-		if again[i].Err != nil || !reflect.DeepEqual(a, b) {
-			t.Errorf("member %d: resumed %v\n%+v\nuninterrupted\n%+v", i, again[i].Err, a, b)
-		}
-		if !reflect.DeepEqual(again[i].Trained.Params, full[i].Trained.Params) {
-			t.Errorf("member %d: resumed parameters differ from the uninterrupted ones", i)
-		}
-	}
+	checkStackResume(t, d, netStackCase([]int{10, 10}, true)[:4], 13, 1, 3) // epoch 2, step 3 (10 steps an epoch)
 }
 
 // TestNetStackRefuses: members of different architectures are not a

@@ -96,33 +96,7 @@ func checkStackAsAlone[T graph.Float](t *testing.T, d *Prepared[T], dtype string
 			t.Errorf("%s: %v", name, g.Err)
 			continue
 		}
-		a, b := *g.Trained.Result, *want.Result
-		a.TotalSeconds, b.TotalSeconds = 0, 0
-		a.EpochSeconds, b.EpochSeconds = nil, nil
-		a.Epochs, b.Epochs = withoutSeconds(a.Epochs), withoutSeconds(b.Epochs)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: result\n%+v\nalone\n%+v", name, a, b)
-		}
-		if !reflect.DeepEqual(g.Trained.Params, want.Params) {
-			t.Errorf("%s: final parameters differ from the lone run's", name)
-		}
-		if !reflect.DeepEqual(stacked[i].steps, alone.steps) {
-			t.Errorf("%s: step costs differ from the lone run's", name)
-		}
-		if !reflect.DeepEqual(withoutSeconds(stacked[i].epochs), withoutSeconds(alone.epochs)) {
-			t.Errorf("%s: epoch metrics differ", name)
-		}
-		if len(stacked[i].checkpoints) != len(alone.checkpoints) {
-			t.Fatalf("%s: %d checkpoints, alone %d", name, len(stacked[i].checkpoints), len(alone.checkpoints))
-		}
-		for j, ck := range stacked[i].checkpoints {
-			x, y := *ck, *alone.checkpoints[j]
-			x.EpochSeconds, y.EpochSeconds = nil, nil
-			x.Epochs, y.Epochs = withoutSeconds(x.Epochs), withoutSeconds(y.Epochs)
-			if !reflect.DeepEqual(x, y) {
-				t.Errorf("%s: checkpoint %d differs from the lone run's", name, j)
-			}
-		}
+		sameBits(t, name, g.Trained, want, stacked[i], alone)
 	}
 	if got[7].Err == nil || !strings.Contains(got[7].Err.Error(), "diverged") {
 		t.Errorf("the diverging member: %v", got[7].Err)
@@ -151,54 +125,7 @@ func withoutSeconds(ms []runfiles.EpochMetrics) []runfiles.EpochMetrics {
 func TestStackResume(t *testing.T) {
 	d := Prepare[float64](synthetic(4, 120))
 	cfgs := stackCase()[:5]
-	run := func(ctx context.Context, resume []*runfiles.Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
-		members := make([]StackMember, len(cfgs))
-		traces := make([]*trace, len(cfgs))
-		for i := range cfgs {
-			traces[i] = &trace{}
-			opt := traces[i].options()
-			if resume != nil {
-				opt.Resume = resume[i]
-			}
-			if i == 0 && onStep != nil {
-				inner := opt.OnStep
-				opt.OnStep = func(e, s, n int, c float64) { inner(e, s, n, c); onStep() }
-			}
-			members[i] = StackMember{Config: cfgs[i], Options: opt}
-		}
-		res, err := TrainStack(ctx, members, d, engine.Tuning{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, traces
-	}
-	full, _ := run(context.Background(), nil, nil)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	steps := 0
-	part, traces := run(ctx, nil, func() {
-		if steps++; steps == 8 { // epoch 2, step 2 (6 steps an epoch)
-			cancel()
-		}
-	})
-	var resume []*runfiles.Checkpoint
-	for i, r := range part {
-		if !errors.Is(r.Err, ErrInterrupted) || r.Trained == nil || !r.Trained.Result.Partial {
-			t.Fatalf("member %d: interrupted run gave %v", i, r.Err)
-		}
-		cks := traces[i].checkpoints
-		resume = append(resume, cks[len(cks)-1])
-	}
-	again, _ := run(context.Background(), resume, nil)
-	for i := range full {
-		a, b := *again[i].Trained.Result, *full[i].Trained.Result
-		a.TotalSeconds, b.TotalSeconds = 0, 0
-		a.EpochSeconds, b.EpochSeconds = nil, nil
-		a.Epochs, b.Epochs = withoutSeconds(a.Epochs), withoutSeconds(b.Epochs)
-		if again[i].Err != nil || !reflect.DeepEqual(a, b) {
-			t.Errorf("member %d: resumed %v\n%+v\nuninterrupted\n%+v", i, again[i].Err, a, b)
-		}
-	}
+	resume, traces := checkStackResume(t, d, cfgs, 8, 1, 2) // epoch 2, step 2 (6 steps an epoch)
 	// Members at different points cannot be resumed as one stack.
 	mixed := append([]*runfiles.Checkpoint(nil), resume...)
 	mixed[1] = traces[1].checkpoints[0]
@@ -225,6 +152,101 @@ func TestStackRefusesIncompatible(t *testing.T) {
 		_, err := TrainStack(context.Background(), []StackMember{{Config: a}, {Config: b}}, d, engine.Tuning{})
 		if err == nil || !strings.Contains(err.Error(), "share every mini-batch") {
 			t.Errorf("%+v: %v", b, err)
+		}
+	}
+}
+
+// checkStackResume trains the stack of cfgs uninterrupted, then again cut
+// after its cut-th step (epoch+1, step: where each member's last checkpoint
+// must stand), resumes that from the members' checkpoints and requires the
+// uninterrupted results and parameters, bit for bit. It returns the
+// checkpoints resumed from and the cut run's traces.
+func checkStackResume(t *testing.T, d *Prepared[float64], cfgs []config.Config, cut, epoch, step int) ([]*runfiles.Checkpoint, []*trace) {
+	t.Helper()
+	run := func(ctx context.Context, resume []*runfiles.Checkpoint, onStep func()) ([]MemberResult[float64], []*trace) {
+		members := make([]StackMember, len(cfgs))
+		traces := make([]*trace, len(cfgs))
+		for i := range cfgs {
+			traces[i] = &trace{}
+			opt := traces[i].options()
+			if resume != nil {
+				opt.Resume = resume[i]
+			}
+			if i == 0 && onStep != nil {
+				inner := opt.OnStep
+				opt.OnStep = func(e, s, n int, c float64) { inner(e, s, n, c); onStep() }
+			}
+			members[i] = StackMember{Config: cfgs[i], Options: opt}
+		}
+		res, err := TrainStack(ctx, members, d, engine.Tuning{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, traces
+	}
+	full, _ := run(context.Background(), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	part, traces := run(ctx, nil, func() {
+		if steps++; steps == cut {
+			cancel()
+		}
+	})
+	var resume []*runfiles.Checkpoint
+	for i, r := range part {
+		if !errors.Is(r.Err, ErrInterrupted) || r.Trained == nil || !r.Trained.Result.Partial {
+			t.Fatalf("member %d: interrupted run gave %v", i, r.Err)
+		}
+		cks := traces[i].checkpoints
+		if ck := cks[len(cks)-1]; ck.Epoch != epoch || ck.Step != step {
+			t.Fatalf("member %d: interrupted at epoch %d step %d, want %d step %d", i, ck.Epoch+1, ck.Step, epoch+1, step)
+		}
+		resume = append(resume, cks[len(cks)-1])
+	}
+	again, _ := run(context.Background(), resume, nil)
+	for i := range full {
+		a, b := withoutTimes(again[i].Trained.Result), withoutTimes(full[i].Trained.Result)
+		if again[i].Err != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("member %d: resumed %v\n%+v\nuninterrupted\n%+v", i, again[i].Err, a, b)
+		}
+		if !reflect.DeepEqual(again[i].Trained.Params, full[i].Trained.Params) {
+			t.Errorf("member %d: resumed parameters differ from the uninterrupted ones", i)
+		}
+	}
+	return resume, traces
+}
+
+func withoutTimes(r *runfiles.Result) runfiles.Result {
+	a := *r
+	a.TotalSeconds, a.EpochSeconds, a.Epochs = 0, nil, withoutSeconds(a.Epochs)
+	return a
+}
+
+// sameBits fails unless a stacked run gave its lone run's bits.
+func sameBits[T graph.Float](t *testing.T, name string, got, want *Trained[T], gt, wt *trace) {
+	t.Helper()
+	a, b := withoutTimes(got.Result), withoutTimes(want.Result)
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("%s: result\n%+v\nalone\n%+v", name, a, b)
+	}
+	if !reflect.DeepEqual(got.Params, want.Params) {
+		t.Errorf("%s: final parameters differ from the lone run's", name)
+	}
+	if !reflect.DeepEqual(gt.steps, wt.steps) {
+		t.Errorf("%s: step costs differ from the lone run's", name)
+	}
+	if !reflect.DeepEqual(withoutSeconds(gt.epochs), withoutSeconds(wt.epochs)) {
+		t.Errorf("%s: epoch metrics differ", name)
+	}
+	if len(gt.checkpoints) != len(wt.checkpoints) {
+		t.Fatalf("%s: %d checkpoints, alone %d", name, len(gt.checkpoints), len(wt.checkpoints))
+	}
+	for j, ck := range gt.checkpoints {
+		x, y := *ck, *wt.checkpoints[j]
+		x.EpochSeconds, y.EpochSeconds = nil, nil
+		x.Epochs, y.Epochs = withoutSeconds(x.Epochs), withoutSeconds(y.Epochs)
+		if !reflect.DeepEqual(x, y) {
+			t.Errorf("%s: checkpoint %d differs from the lone run's", name, j)
 		}
 	}
 }
