@@ -5,8 +5,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/gtrain/gtrain/graph/internal/tapevm"
 )
 
 // MLP is the compiled Gorgonia graph of a k-layer network (MLPParams) for a
@@ -22,24 +20,18 @@ import (
 // running averages; otherwise it uses the running averages held in the
 // parameters. The parameter tensors are bound in place, as in Net.
 type MLP[T Float] struct {
-	cfg     MLPConfig
-	p       *MLPParams[T]
-	g       *G.ExprGraph
-	vm      G.VM
-	x, y    *G.Node
-	lam     *G.Node
-	nodes   []*G.Node // parallel to p.Tensors (nil for the running stats in training)
-	score   *G.Node
-	data    *G.Node
-	cost    *G.Node
-	grads   []*G.Node // parallel to p.Trained()
-	bnMean  []*G.Node // per layer, nil unless normalized in training
-	bnVar   []*G.Node
-	reads   G.Nodes
-	outs    map[*G.Node]*G.Value
-	outVals []G.Value
-	rewind  func()
-	run     func() error
+	tape[T]
+	cfg    MLPConfig
+	p      *MLPParams[T]
+	x, y   *G.Node
+	lam    *G.Node
+	nodes  []*G.Node // parallel to p.Tensors (nil for the running stats in training)
+	score  *G.Node
+	data   *G.Node
+	cost   *G.Node
+	grads  []*G.Node // parallel to p.Trained()
+	bnMean []*G.Node // per layer, nil unless normalized in training
+	bnVar  []*G.Node
 }
 
 // MLPConfig selects what an MLP computes.
@@ -229,36 +221,17 @@ func (m *MLP[T]) compile() (err error) {
 			err = fmt.Errorf("gorgonia: %v", r)
 		}
 	}()
-	m.outs = map[*G.Node]*G.Value{}
-	read := func(nd *G.Node) {
-		if nd == nil {
-			return
-		}
-		v := new(G.Value)
-		if !nd.IsScalar() {
-			*v = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(nd.Shape().Clone()...))
-		}
-		m.outs[nd] = v
-		m.reads = append(m.reads, G.Read(nd, v))
-	}
-	read(m.score)
-	read(m.data)
-	read(m.cost)
+	m.read(m.score)
+	m.read(m.data)
+	m.read(m.cost)
 	for _, gr := range m.grads {
-		read(gr)
+		m.read(gr)
 	}
 	for l := range m.bnMean {
-		read(m.bnMean[l])
-		read(m.bnVar[l])
+		m.read(m.bnMean[l])
+		m.read(m.bnVar[l])
 	}
-	m.g = m.g.ExactSubgraphRoots(m.reads...)
-	prog, locMap, err := G.Compile(m.g)
-	if err != nil {
-		return err
-	}
-	m.vm = G.NewTapeMachine(m.g, G.WithPrecompiled(prog, locMap))
-	m.rewind, m.run = tapevm.Rewinder(m.vm), tapevm.Runner(m.vm)
-	return nil
+	return m.tape.compile()
 }
 
 // Rows returns the number of samples per Run.
@@ -289,8 +262,6 @@ func (m *MLP[T]) Run(x, y []T, lambda float64) error {
 	}
 	return nil
 }
-
-func (m *MLP[T]) out(nd *G.Node) G.Value { return *m.outs[nd] }
 
 // Cost returns loss + λ Σ‖W_l‖² of the last Run.
 func (m *MLP[T]) Cost() float64 { return scalarOf(m.out(m.cost)) }

@@ -6,8 +6,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/gtrain/gtrain/graph/internal/tapevm"
 )
 
 // MLPStackParams are the parameters of the M members of an MLPStack, all of
@@ -89,20 +87,15 @@ func SameArch(a, b Arch) bool {
 // ones do whatever the number of rows of W1_all, and a member's other ops
 // are the lone ones.
 type MLPStack[T Float] struct {
-	cfg    MLPStackConfig
-	sp     *MLPStackParams[T]
-	g      *G.ExprGraph
-	vm     G.VM
-	x, y   *G.Node
-	first  *G.Node // rows×(M·h1): X W1_allᵀ (+ 1 b1_all)
-	dW1    *G.Node // 1×(M·h1)×In: ∂(Σ data)/∂W1_all; nil without gradients
-	dB1    *G.Node // 1×(M·h1); nil without gradients or b1
-	ms     []stackMember
-	reads  G.Nodes
-	outs   map[*G.Node]*G.Value
-	rewind func()
-	run    func() error
-	w1Buf  [][]T // per member: its whole ∂cost/∂W1
+	tape[T]
+	cfg   MLPStackConfig
+	sp    *MLPStackParams[T]
+	x, y  *G.Node
+	first *G.Node // rows×(M·h1): X W1_allᵀ (+ 1 b1_all)
+	dW1   *G.Node // 1×(M·h1)×In: ∂(Σ data)/∂W1_all; nil without gradients
+	dB1   *G.Node // 1×(M·h1); nil without gradients or b1
+	ms    []stackMember
+	w1Buf [][]T // per member: its whole ∂cost/∂W1
 }
 
 // stackMember is one member's nodes in an MLPStack.
@@ -304,45 +297,29 @@ func (s *MLPStack[T]) compile() (err error) {
 			err = fmt.Errorf("gorgonia: %v", r)
 		}
 	}()
-	s.outs = map[*G.Node]*G.Value{}
-	read := func(nd *G.Node) {
-		if nd == nil {
-			return
-		}
-		v := new(G.Value)
-		if !nd.IsScalar() {
-			*v = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(nd.Shape().Clone()...))
-		}
-		s.outs[nd] = v
-		s.reads = append(s.reads, G.Read(nd, v))
-	}
 	for i := range s.ms {
 		sm := &s.ms[i]
-		read(sm.data)
-		read(sm.reg)
-		read(sm.cost)
+		s.read(sm.data)
+		s.read(sm.reg)
+		s.read(sm.cost)
 		if s.cfg.Grad {
 			for _, gr := range sm.grads {
-				read(gr)
+				s.read(gr)
 			}
 		} else {
-			read(sm.score)
-			read(sm.per)
+			s.read(sm.score)
+			s.read(sm.per)
 		}
 		for l := range sm.bnMean {
-			read(sm.bnMean[l])
-			read(sm.bnVar[l])
+			s.read(sm.bnMean[l])
+			s.read(sm.bnVar[l])
 		}
 	}
-	read(s.dW1)
-	read(s.dB1)
-	s.g = s.g.ExactSubgraphRoots(s.reads...)
-	prog, locMap, err := G.Compile(s.g)
-	if err != nil {
+	s.read(s.dW1)
+	s.read(s.dB1)
+	if err := s.tape.compile(); err != nil {
 		return err
 	}
-	s.vm = G.NewTapeMachine(s.g, G.WithPrecompiled(prog, locMap))
-	s.rewind, s.run = tapevm.Rewinder(s.vm), tapevm.Runner(s.vm)
 	if s.cfg.Grad {
 		s.w1Buf = make([][]T, len(s.ms))
 	}
@@ -383,8 +360,6 @@ func (s *MLPStack[T]) Run(x, y []T, lambdas []float64) error {
 	}
 	return nil
 }
-
-func (s *MLPStack[T]) out(nd *G.Node) G.Value { return *s.outs[nd] }
 
 // Loss returns member m's mean loss of the last Run.
 func (s *MLPStack[T]) Loss(m int) float64 { return scalarOf(s.out(s.ms[m].data)) }
