@@ -331,19 +331,9 @@ func wideEnd[T Float](j0, j1 int) int {
 func tnKernel8[T Float](store bool, k int, a *T, lda int, b *T, ldb int, c *T, ldc int) {
 	switch any(a).(type) {
 	case *float32:
-		a, b, c := (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c))
-		if store {
-			simd.SgemmTN5x64ZSet(k, a, lda, b, ldb, c, ldc)
-		} else {
-			simd.SgemmTN5x64Z(k, a, lda, b, ldb, c, ldc)
-		}
+		simd.SgemmTN5x64Z(k, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(c)), ldc, store)
 	case *float64:
-		a, b, c := (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c))
-		if store {
-			simd.DgemmTN5x32ZSet(k, a, lda, b, ldb, c, ldc)
-		} else {
-			simd.DgemmTN5x32Z(k, a, lda, b, ldb, c, ldc)
-		}
+		simd.DgemmTN5x32Z(k, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(c)), ldc, store)
 	}
 }
 

@@ -92,24 +92,14 @@ func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64)
 
 // SgemmTN5x64Z adds to c_r[0:64] (c_r = c + r·ldc, r < 5) the sums
 // Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+64]: per entry SgemmTN5x16's chain of
-// fused multiply-adds, on four 512-bit registers per row.
+// fused multiply-adds, on four 512-bit registers per row. With store it
+// sets c_r to the sums (plus +0) instead: the bits of adding them to a
+// zeroed c, without zeroing it first.
 //
 //go:noescape
-func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, store bool)
 
 // DgemmTN5x32Z is SgemmTN5x64Z in float64, 32 columns.
 //
 //go:noescape
-func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
-
-// SgemmTN5x64ZSet is SgemmTN5x64Z storing the sums (plus +0) instead of
-// adding them to c: the bits of SgemmTN5x64Z on a zeroed c, without
-// zeroing it first.
-//
-//go:noescape
-func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-
-// DgemmTN5x32ZSet is SgemmTN5x64ZSet in float64, 32 columns.
-//
-//go:noescape
-func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, store bool)

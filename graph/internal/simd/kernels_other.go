@@ -35,15 +35,9 @@ func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32) {
 func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64) {
 	panic("simd: no kernels")
 }
-func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, store bool) {
 	panic("simd: no kernels")
 }
-func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
-	panic("simd: no kernels")
-}
-func SgemmTN5x64ZSet(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
-	panic("simd: no kernels")
-}
-func DgemmTN5x32ZSet(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, store bool) {
 	panic("simd: no kernels")
 }
