@@ -3,6 +3,7 @@ package npzfile
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gtrain/gtrain/data/npz"
 )
@@ -92,9 +93,9 @@ func (r *reader) floats(name string, want []int, what string) ([]float64, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s has dtype %s, want a float array (%s)", name, a.Dtype, what)
 	}
-	if !equalShape(a.Shape, want) && !(len(want) == 1 && isVector(a.Shape, want[0])) {
+	if !slices.Equal(a.Shape, want) && !(len(want) == 1 && isVector(a.Shape, want[0])) {
 		hint := ""
-		if len(want) == 2 && equalShape(a.Shape, []int{want[1], want[0]}) && want[0] != want[1] {
+		if len(want) == 2 && slices.Equal(a.Shape, []int{want[1], want[0]}) && want[0] != want[1] {
 			hint = ": it is transposed (W is out×in, K×d for the linear model, in every layout)"
 		}
 		return nil, fmt.Errorf("%s has shape %s, want %s (%s)%s", name, npz.ShapeString(a.Shape), npz.ShapeString(want), what, hint)
@@ -131,16 +132,4 @@ func isVector(shape []int, n int) bool {
 		return (shape[0] == n && shape[1] == 1) || (shape[0] == 1 && shape[1] == n)
 	}
 	return false
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,10 +39,10 @@ func TestRandomAxis(t *testing.T) {
 			t.Errorf("λ %v outside 10^[-5, -1]", v)
 		}
 	}
-	if b := values("{random: log-uniform, min: -5, max: -1, samples: 8, seed: 3}"); !equalFloats(a, b) {
+	if b := values("{random: log-uniform, min: -5, max: -1, samples: 8, seed: 3}"); !slices.Equal(a, b) {
 		t.Errorf("the same axis drew %v, then %v", a, b)
 	}
-	if c := values("{random: log-uniform, min: -5, max: -1, samples: 8, seed: 4}"); equalFloats(a, c) {
+	if c := values("{random: log-uniform, min: -5, max: -1, samples: 8, seed: 4}"); slices.Equal(a, c) {
 		t.Error("seeds 3 and 4 drew the same values")
 	}
 	for _, v := range values("{random: uniform, min: 0.1, max: 0.2, samples: 5}") {
@@ -63,16 +64,4 @@ func TestRandomAxis(t *testing.T) {
 			t.Errorf("%s: err = %v, want rs.yaml:4 and %q", c.axis, err, c.want)
 		}
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
