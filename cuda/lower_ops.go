@@ -211,8 +211,12 @@ func (l *lowerer) node(n *G.Node) error {
 			return nil
 		}
 		set(l.emit(Instr{Kind: Binary, Fn: fn, In: []View{l.broadcast(a, out), l.broadcast(b, out)}, Node: n.Name()}, out))
-	case "elemUnaryOp":
-		fn, ok := unarySymbols[s]
+	case "elemUnaryOp", "graph.expOp":
+		sym := s
+		if typ == "graph.expOp" {
+			sym = "exp" // G.Exp written into a register
+		}
+		fn, ok := unarySymbols[sym]
 		if !ok {
 			return fmt.Errorf("op %q (%s): unknown operator", s, kind)
 		}

@@ -327,7 +327,7 @@ func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, er
 		// so the result is the softmax gradient whatever c is.
 		c := try(G.Reshape(try(G.Max(score, 1)), tensor.Shape{rows, 1}))
 		shifted := try(G.Sub(score, spread(c)))
-		logZ := try(G.Log(try(rowSums(try(G.Exp(shifted))))))
+		logZ := try(G.Log(try(rowSums(try(expOf(shifted))))))
 		sy := try(rowSums(try(G.HadamardProd(shifted, y))))
 		perSample = try(G.Sub(logZ, sy))
 	case SVM:
