@@ -347,6 +347,9 @@ func TestGemmWideKernelsBits(t *testing.T) {
 		{blas.NoTrans, blas.Trans, 8, 643, 7, 1},
 		{blas.NoTrans, blas.Trans, 27, 53, 3077, 0.5},
 		{blas.NoTrans, blas.Trans, 101, 47, 64, 0},
+		// ntWide's blocks: several of rows, of columns and of k (carried sums).
+		{blas.NoTrans, blas.Trans, 203, 647, 1100, 0.5},
+		{blas.NoTrans, blas.Trans, 1000, 160, 3072, 0},
 		{blas.Trans, blas.NoTrans, 10, 3072, 100, 0},
 		{blas.Trans, blas.NoTrans, 160, 3072, 100, 0},
 		{blas.Trans, blas.NoTrans, 160, 3072, 500, 0},

@@ -148,28 +148,14 @@ func ntRows[T Float](wide bool, i0, i1, n, k int, alpha T, a []T, lda int, b []T
 	}
 	i := i0
 	if wide && kk > 0 && i+8 <= i1 {
-		var out8 [320]T
-		buf := getPacked[T](8 * kk)
-		defer putPacked(buf)
-		packed := *buf
-		for ; i+8 <= i1; i += 8 {
-			pack8(kk/w, &a[i*lda], lda, packed)
-			for j := 0; j < n5; j += 5 {
-				ntKernel8(kk/w, &packed[0], &b[j*ldb], ldb, &out8)
-				for q := 0; q < 4; q++ {
-					for jj := 0; jj < 5; jj++ {
-						o := out8[(5*q+jj)*2*w:]
-						set(i+2*q, j+jj, sum(o[:w])+dot(i+2*q, j+jj, kk))
-						set(i+2*q+1, j+jj, sum(o[w:2*w])+dot(i+2*q+1, j+jj, kk))
-					}
-				}
-			}
-			for j := n5; j < n; j++ {
-				for r := i; r < i+8; r++ {
-					set(r, j, dot(r, j, 0))
-				}
+		i8 := i + (i1-i)/8*8
+		ntWide(i, i8, n5, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		for j := n5; j < n; j++ {
+			for r := i; r < i8; r++ {
+				set(r, j, dot(r, j, 0))
 			}
 		}
+		i = i8
 	}
 	for ; i+1 < i1; i += 2 {
 		for j := 0; j < n5; j += 5 {
@@ -207,29 +193,124 @@ func ntKernel[T Float](chunks int, a0, a1, b *T, ldb int, out *[80]T) {
 	}
 }
 
-// packPool32 and packPool64 hold the buffers of pack8: each chunk of a
-// product would otherwise allocate 8·k elements (96 KiB in float32 at
-// d = 3072) for every step.
-var packPool32, packPool64 sync.Pool
+// The blocking of ntWide: rows in blocks of ntGroups·8, columns in blocks
+// of ntCols, k in blocks of ntDepth chunks (2 KiB of a row in either
+// dtype). A block of B is then 320 KiB and the carried sums of a block of
+// rows and columns 240 KiB: both stay in a 1 MiB L2 (Zen 4, Sapphire
+// Rapids), and a block of 8 packed rows (16 KiB) in L1.
+const (
+	ntGroups = 6
+	ntCols   = 160
+	ntDepth  = 64
+)
 
-func packPool[T Float]() *sync.Pool {
-	if lanes[T]() == 8 {
-		return &packPool32
+// ntWide computes, on the AVX-512 kernel, rows [i0, i1) (a multiple of 8
+// of them) and the first n5 columns (a multiple of 5) of gemmNT's product,
+// each entry the kernel's lane sums plus k's tail past the last full
+// register, as ntRows sums them. Unblocked, every 8 rows streamed all of B
+// (3.9 MB for a 16-member stack in float64) from L3; here a block of B is
+// reused by ntGroups·8 rows while it sits in L2. Between blocks of k the
+// kernel carries its sums (SgemmNT8x5's carry), so each entry's lanes are
+// the chains of fused multiply-adds of one unblocked call: the blocking
+// changes no bit.
+func ntWide[T Float](i0, i1, n5, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	w := lanes[T]()
+	slot := 40 * w // one kernel call's sums: 8 rows × 5 columns × w lanes
+	chunks := k / w
+	kw := chunks * w
+	groups := min(ntGroups, (i1-i0)/8)
+	cols := min(ntCols, n5)
+	pbuf := getBuf[T](&packBufs, groups*8*kw)
+	defer putBuf(&packBufs, pbuf)
+	abuf := getBuf[T](&accBufs, groups*cols/5*slot+320) // room for a whole [320]T at the last slot
+	defer putBuf(&accBufs, abuf)
+	packed, acc := *pbuf, *abuf
+	for r0 := i0; r0 < i1; r0 += 8 * groups {
+		gn := min(groups, (i1-r0)/8)
+		for g := 0; g < gn; g++ {
+			pack8(chunks, &a[(r0+8*g)*lda], lda, packed[g*8*kw:])
+		}
+		for j0 := 0; j0 < n5; j0 += cols {
+			qn := min(cols, n5-j0) / 5
+			for c0 := 0; c0 < chunks; c0 += ntDepth {
+				cn := min(ntDepth, chunks-c0)
+				for g := 0; g < gn; g++ {
+					ap := &packed[g*8*kw+c0*8*w]
+					for q := 0; q < qn; q++ {
+						ntKernel8(cn, ap, &b[(j0+5*q)*ldb+c0*w], ldb, (*[320]T)(acc[(g*qn+q)*slot:]), c0 > 0)
+					}
+				}
+			}
+			for g := 0; g < gn; g++ {
+				for q := 0; q < qn; q++ {
+					ntWrite(acc[(g*qn+q)*slot:], r0+8*g, j0+5*q, kw, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				}
+			}
+		}
 	}
-	return &packPool64
 }
 
-// getPacked returns a buffer of n elements from the pool of T.
-func getPacked[T Float](n int) *[]T {
-	if p, ok := packPool[T]().Get().(*[]T); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
+// ntWrite writes the 8×5 entries of C at row r and column j from one
+// kernel call's lane sums o: the lanes summed in order, plus the dot
+// product of k's tail [kw, k), times alpha, plus beta·C; ntRows's sums.
+func ntWrite[T Float](o []T, r, j, kw, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	w := lanes[T]()
+	for p := 0; p < 4; p++ {
+		for jj := 0; jj < 5; jj++ {
+			e := o[(5*p+jj)*2*w:]
+			for h := 0; h < 2; h++ {
+				row, col := r+2*p+h, j+jj
+				var s T
+				for _, v := range e[h*w : (h+1)*w] {
+					s += v
+				}
+				var t T
+				if kw < k {
+					ai, bj := a[row*lda+kw:row*lda+k], b[col*ldb+kw:col*ldb+k]
+					for l, v := range ai {
+						t += v * bj[l]
+					}
+				}
+				s += t
+				if ci := &c[row*ldc+col]; beta == 0 {
+					*ci = alpha * s
+				} else {
+					*ci = alpha*s + beta**ci
+				}
+			}
+		}
+	}
+}
+
+// floatPools hold reusable buffers of either dtype: each chunk of a
+// product would otherwise allocate its buffers (96 KiB per 8 packed rows
+// in float32 at d = 3072) for every step.
+type floatPools struct{ f32, f64 sync.Pool }
+
+// packBufs hold ntWide's packed rows, accBufs its carried sums.
+var packBufs, accBufs floatPools
+
+// getBuf returns a buffer of n elements from the pool of T.
+func getBuf[T Float](fp *floatPools, n int) *[]T {
+	p := &fp.f64
+	if lanes[T]() == 8 {
+		p = &fp.f32
+	}
+	if b, ok := p.Get().(*[]T); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
 	}
 	s := make([]T, n)
 	return &s
 }
 
-func putPacked[T Float](p *[]T) { packPool[T]().Put(p) }
+func putBuf[T Float](fp *floatPools, b *[]T) {
+	if lanes[T]() == 8 {
+		fp.f32.Put(b)
+	} else {
+		fp.f64.Put(b)
+	}
+}
 
 // pack8 lays out chunks of 8 rows of A (row i at a + i·lda) for ntKernel8.
 func pack8[T Float](chunks int, a *T, lda int, dst []T) {
@@ -239,13 +320,14 @@ func pack8[T Float](chunks int, a *T, lda int, dst []T) {
 	simd.Pack8Rows(chunks, unsafe.Pointer(a), lda*size, unsafe.Pointer(&dst[0]))
 }
 
-// ntKernel8 runs the AVX-512 kernel of 8 packed rows of A against 5 of B.
-func ntKernel8[T Float](chunks int, ap *T, b *T, ldb int, out *[320]T) {
+// ntKernel8 runs the AVX-512 kernel of 8 packed rows of A against 5 of B,
+// its sums carried from out's (carry) or from zero.
+func ntKernel8[T Float](chunks int, ap *T, b *T, ldb int, out *[320]T, carry bool) {
 	switch any(ap).(type) {
 	case *float32:
-		simd.SgemmNT8x5Z(chunks, (*float32)(unsafe.Pointer(ap)), (*float32)(unsafe.Pointer(b)), ldb, (*[320]float32)(unsafe.Pointer(out)))
+		simd.SgemmNT8x5(chunks, (*float32)(unsafe.Pointer(ap)), (*float32)(unsafe.Pointer(b)), ldb, (*[320]float32)(unsafe.Pointer(out)), carry)
 	case *float64:
-		simd.DgemmNT8x5Z(chunks, (*float64)(unsafe.Pointer(ap)), (*float64)(unsafe.Pointer(b)), ldb, (*[160]float64)(unsafe.Pointer(out)))
+		simd.DgemmNT8x5(chunks, (*float64)(unsafe.Pointer(ap)), (*float64)(unsafe.Pointer(b)), ldb, (*[160]float64)(unsafe.Pointer(out)), carry)
 	}
 }
 

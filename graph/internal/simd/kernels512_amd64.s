@@ -44,11 +44,12 @@ pack8_done:
 	VZEROUPPER
 	RET
 
-// func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32)
+// func SgemmNT8x5(kw int, ap *float32, b *float32, ldb int, out *[320]float32, carry bool)
 // out[16(5q+j) : 16(5q+j)+16] = the 8 lane sums of Σ_l a_(2q)[l]·b_j[l], then those of
 // a_(2q+1), q < 4, j < 5, over kw chunks of 8; ap holds the 8 rows a_i packed by Pack8Rows,
-// b_j = b + j·ldb elements.
-TEXT ·SgemmNT8x5Z(SB), NOSPLIT, $0-40
+// b_j = b + j·ldb elements. With carry the lane sums start from out's instead of zero:
+// kw chunks after others, the same chains of fused multiply-adds as in one call.
+TEXT ·SgemmNT8x5(SB), NOSPLIT, $0-41
 	MOVQ kw+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -56,6 +57,9 @@ TEXT ·SgemmNT8x5Z(SB), NOSPLIT, $0-40
 	SHLQ $2, R12
 	LEAQ (R12)(R12*2), R13 // 3·ldb
 	MOVQ out+32(FP), DX
+	MOVBLZX carry+40(FP), AX
+	TESTB AL, AL
+	JNZ   SgemmNT8x5_load
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
@@ -76,10 +80,35 @@ TEXT ·SgemmNT8x5Z(SB), NOSPLIT, $0-40
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
-	TESTQ CX, CX
-	JZ    SgemmNT8x5Z_done
+	JMP   SgemmNT8x5_start
 
-SgemmNT8x5Z_loop:
+SgemmNT8x5_load:
+	VMOVUPS 0(DX), Z12
+	VMOVUPS 64(DX), Z13
+	VMOVUPS 128(DX), Z14
+	VMOVUPS 192(DX), Z15
+	VMOVUPS 256(DX), Z16
+	VMOVUPS 320(DX), Z17
+	VMOVUPS 384(DX), Z18
+	VMOVUPS 448(DX), Z19
+	VMOVUPS 512(DX), Z20
+	VMOVUPS 576(DX), Z21
+	VMOVUPS 640(DX), Z22
+	VMOVUPS 704(DX), Z23
+	VMOVUPS 768(DX), Z24
+	VMOVUPS 832(DX), Z25
+	VMOVUPS 896(DX), Z26
+	VMOVUPS 960(DX), Z27
+	VMOVUPS 1024(DX), Z28
+	VMOVUPS 1088(DX), Z29
+	VMOVUPS 1152(DX), Z30
+	VMOVUPS 1216(DX), Z31
+
+SgemmNT8x5_start:
+	TESTQ CX, CX
+	JZ    SgemmNT8x5_done
+
+SgemmNT8x5_loop:
 	VMOVUPS 0(SI), Z0
 	VMOVUPS 64(SI), Z1
 	VMOVUPS 128(SI), Z2
@@ -112,9 +141,9 @@ SgemmNT8x5Z_loop:
 	ADDQ $256, SI
 	ADDQ $32, DI
 	DECQ CX
-	JNZ  SgemmNT8x5Z_loop
+	JNZ  SgemmNT8x5_loop
 
-SgemmNT8x5Z_done:
+SgemmNT8x5_done:
 	VMOVUPS Z12, 0(DX)
 	VMOVUPS Z13, 64(DX)
 	VMOVUPS Z14, 128(DX)
@@ -138,11 +167,12 @@ SgemmNT8x5Z_done:
 	VZEROUPPER
 	RET
 
-// func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64)
+// func DgemmNT8x5(kw int, ap *float64, b *float64, ldb int, out *[160]float64, carry bool)
 // out[8(5q+j) : 8(5q+j)+8] = the 4 lane sums of Σ_l a_(2q)[l]·b_j[l], then those of
 // a_(2q+1), q < 4, j < 5, over kw chunks of 4; ap holds the 8 rows a_i packed by Pack8Rows,
-// b_j = b + j·ldb elements.
-TEXT ·DgemmNT8x5Z(SB), NOSPLIT, $0-40
+// b_j = b + j·ldb elements. With carry the lane sums start from out's instead of zero:
+// kw chunks after others, the same chains of fused multiply-adds as in one call.
+TEXT ·DgemmNT8x5(SB), NOSPLIT, $0-41
 	MOVQ kw+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -150,6 +180,9 @@ TEXT ·DgemmNT8x5Z(SB), NOSPLIT, $0-40
 	SHLQ $3, R12
 	LEAQ (R12)(R12*2), R13 // 3·ldb
 	MOVQ out+32(FP), DX
+	MOVBLZX carry+40(FP), AX
+	TESTB AL, AL
+	JNZ   DgemmNT8x5_load
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
@@ -170,10 +203,35 @@ TEXT ·DgemmNT8x5Z(SB), NOSPLIT, $0-40
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
-	TESTQ CX, CX
-	JZ    DgemmNT8x5Z_done
+	JMP   DgemmNT8x5_start
 
-DgemmNT8x5Z_loop:
+DgemmNT8x5_load:
+	VMOVUPD 0(DX), Z12
+	VMOVUPD 64(DX), Z13
+	VMOVUPD 128(DX), Z14
+	VMOVUPD 192(DX), Z15
+	VMOVUPD 256(DX), Z16
+	VMOVUPD 320(DX), Z17
+	VMOVUPD 384(DX), Z18
+	VMOVUPD 448(DX), Z19
+	VMOVUPD 512(DX), Z20
+	VMOVUPD 576(DX), Z21
+	VMOVUPD 640(DX), Z22
+	VMOVUPD 704(DX), Z23
+	VMOVUPD 768(DX), Z24
+	VMOVUPD 832(DX), Z25
+	VMOVUPD 896(DX), Z26
+	VMOVUPD 960(DX), Z27
+	VMOVUPD 1024(DX), Z28
+	VMOVUPD 1088(DX), Z29
+	VMOVUPD 1152(DX), Z30
+	VMOVUPD 1216(DX), Z31
+
+DgemmNT8x5_start:
+	TESTQ CX, CX
+	JZ    DgemmNT8x5_done
+
+DgemmNT8x5_loop:
 	VMOVUPD 0(SI), Z0
 	VMOVUPD 64(SI), Z1
 	VMOVUPD 128(SI), Z2
@@ -206,9 +264,9 @@ DgemmNT8x5Z_loop:
 	ADDQ $256, SI
 	ADDQ $32, DI
 	DECQ CX
-	JNZ  DgemmNT8x5Z_loop
+	JNZ  DgemmNT8x5_loop
 
-DgemmNT8x5Z_done:
+DgemmNT8x5_done:
 	VMOVUPD Z12, 0(DX)
 	VMOVUPD Z13, 64(DX)
 	VMOVUPD Z14, 128(DX)

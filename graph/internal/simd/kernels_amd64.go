@@ -77,18 +77,20 @@ var Available512 = Available && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 //go:noescape
 func Pack8Rows(kw int, a unsafe.Pointer, lda int, dst unsafe.Pointer)
 
-// SgemmNT8x5Z sets out[16(5q+j) : 16(5q+j)+16] to the 8 lane sums of
+// SgemmNT8x5 sets out[16(5q+j) : 16(5q+j)+16] to the 8 lane sums of
 // Σ_l a_(2q)[l]·b_j[l] followed by those of a_(2q+1), over kw chunks of 8,
 // for 8 rows a_i packed by Pack8Rows into ap and the rows b_j = b + j·ldb
 // (j < 5): per entry SgemmNT2x5's lanes, two entries to a 512-bit register.
+// With carry the sums start from out's values instead of zero, so that a
+// product cut into blocks of k gives the bits of one call over all of k.
 //
 //go:noescape
-func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32)
+func SgemmNT8x5(kw int, ap *float32, b *float32, ldb int, out *[320]float32, carry bool)
 
-// DgemmNT8x5Z is SgemmNT8x5Z in float64: chunks of 4, out[8(5q+j) : 8(5q+j)+8].
+// DgemmNT8x5 is SgemmNT8x5 in float64: chunks of 4, out[8(5q+j) : 8(5q+j)+8].
 //
 //go:noescape
-func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64)
+func DgemmNT8x5(kw int, ap *float64, b *float64, ldb int, out *[160]float64, carry bool)
 
 // SgemmTN5x64Z adds to c_r[0:64] (c_r = c + r·ldc, r < 5) the sums
 // Σ_{l<k} a[l·lda + r]·b[l·ldb : l·ldb+64]: per entry SgemmTN5x16's chain of

@@ -29,10 +29,10 @@ func DscaleAxpy(n int, a float64, x *float64, b float64, y *float64) { panic("si
 var Available512 = false
 
 func Pack8Rows(kw int, a unsafe.Pointer, lda int, dst unsafe.Pointer) { panic("simd: no kernels") }
-func SgemmNT8x5Z(kw int, ap *float32, b *float32, ldb int, out *[320]float32) {
+func SgemmNT8x5(kw int, ap *float32, b *float32, ldb int, out *[320]float32, carry bool) {
 	panic("simd: no kernels")
 }
-func DgemmNT8x5Z(kw int, ap *float64, b *float64, ldb int, out *[160]float64) {
+func DgemmNT8x5(kw int, ap *float64, b *float64, ldb int, out *[160]float64, carry bool) {
 	panic("simd: no kernels")
 }
 func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, store bool) {
