@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gtrain/gtrain/graph"
+	"github.com/gtrain/gtrain/models"
+	"github.com/gtrain/gtrain/models/config"
 )
 
 // benchApp is an app with the bench command alone (main.go wires it into
@@ -208,4 +211,22 @@ func TestBenchStack(t *testing.T) {
 	if err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir, "--stack", "0"}); err == nil || !strings.Contains(err.Error(), "want a positive integer") {
 		t.Errorf("--stack 0: %v", err)
 	}
+}
+
+// TestBenchMemoryLimit: the stack's memory limit leaves room for the
+// data the bench holds besides the stack's own (the other dtype's): at
+// least models.StackMemoryLimit plus those bytes.
+func TestBenchMemoryLimit(t *testing.T) {
+	dc := config.DefaultConfig().Data
+	dc.Dir = syntheticDir(t, 500)
+	splits, err := models.LoadSplits(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d32, d64 := models.Prepare[float32](splits), models.Prepare[float64](splits)
+	other := int64(4 * (len(d32.Train.X) + len(d32.Val.X) + len(d32.Test.X)))
+	if got, base := benchMemoryLimit(d64, 4), models.StackMemoryLimit(d64, 4); got < base+other {
+		t.Errorf("limit %d, want at least %d + %d (the float32 data)", got, base, other)
+	}
+	runtime.KeepAlive(d32)
 }

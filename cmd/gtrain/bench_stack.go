@@ -11,11 +11,13 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models"
 	"github.com/gtrain/gtrain/models/config"
+	"github.com/gtrain/gtrain/models/engine"
 	"github.com/gtrain/gtrain/models/rundir"
 )
 
@@ -160,8 +162,7 @@ func benchStack[T graph.Float](ctx context.Context, cfgs []config.Config, prepar
 		return median(tr.Result.EpochSeconds), nil
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// As gtrain train: the peak memory near the data's own size.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.StackMemoryLimit(d, len(cfgs))))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(benchMemoryLimit(d, len(cfgs))))
 	}
 	ms := make([]models.StackMember, len(cfgs))
 	for i, c := range cfgs {
@@ -190,4 +191,24 @@ func runStackPeer(ctx context.Context, opt benchOptions, dtype string, batch int
 		return 0, err
 	}
 	return parsePeerValue(out, "config_epoch_seconds:")
+}
+
+// benchMemoryLimit is the soft memory limit of a stack of m members on d:
+// models.StackMemoryLimit, the limit for a process that holds only d (the
+// peak memory near the data's own size), plus the live heap beyond d's
+// samples, for this process also holds the raw splits and the other
+// dtype's data. With StackMemoryLimit alone, the dtype timed second ran
+// with the collector at work all along (float64 at M = 16: twice its time).
+func benchMemoryLimit[T graph.Float](d *models.Prepared[T], m int) int64 {
+	var z T
+	var own int64
+	for _, s := range []*engine.Split[T]{d.Train, d.Val, d.Test} {
+		if s != nil {
+			own += int64(len(s.X)+len(s.Y)) * int64(unsafe.Sizeof(z))
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return models.StackMemoryLimit(d, m) + max(int64(ms.HeapAlloc)-own, 0)
 }
