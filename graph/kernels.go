@@ -147,9 +147,25 @@ func ntRows[T Float](wide bool, i0, i1, n, k int, alpha T, a []T, lda int, b []T
 		return s
 	}
 	i := i0
-	if wide && kk > 0 && i+8 <= i1 {
+	if wide && kk > 0 && i+2 <= i1 {
+		// Whole groups of 8 rows, then the pairs left as one group padded
+		// with zero rows (a batch of 100 leaves 4): each entry's lanes do
+		// not depend on the other rows of its group.
 		i8 := i + (i1-i)/8*8
-		ntWide(i, i8, n5, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		if i8 > i {
+			ntWide(i, i8, i8, n5, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		if r := (i1 - i8) / 2 * 2; r > 0 {
+			buf := getBuf[T](&padBufs, 8*k)
+			pad := *buf
+			for q := 0; q < r; q++ {
+				copy(pad[q*k:(q+1)*k], a[(i8+q)*lda:(i8+q)*lda+k])
+			}
+			clear(pad[r*k:])
+			ntWide(0, 8, r, n5, k, alpha, pad, k, b, ldb, beta, c[i8*ldc:], ldc)
+			putBuf(&padBufs, buf)
+			i8 += r
+		}
 		for j := n5; j < n; j++ {
 			for r := i; r < i8; r++ {
 				set(r, j, dot(r, j, 0))
@@ -205,7 +221,8 @@ const (
 )
 
 // ntWide computes, on the AVX-512 kernel, rows [i0, i1) (a multiple of 8
-// of them) and the first n5 columns (a multiple of 5) of gemmNT's product,
+// of them; those from m on are padding, not written) and the first n5
+// columns (a multiple of 5) of gemmNT's product,
 // each entry the kernel's lane sums plus k's tail past the last full
 // register, as ntRows sums them. Unblocked, every 8 rows streamed all of B
 // (3.9 MB for a 16-member stack in float64) from L3; here a block of B is
@@ -213,7 +230,7 @@ const (
 // kernel carries its sums (SgemmNT8x5's carry), so each entry's lanes are
 // the chains of fused multiply-adds of one unblocked call: the blocking
 // changes no bit.
-func ntWide[T Float](i0, i1, n5, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func ntWide[T Float](i0, i1, m, n5, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := lanes[T]()
 	slot := 40 * w // one kernel call's sums: 8 rows × 5 columns × w lanes
 	chunks := k / w
@@ -243,23 +260,27 @@ func ntWide[T Float](i0, i1, n5, k int, alpha T, a []T, lda int, b []T, ldb int,
 			}
 			for g := 0; g < gn; g++ {
 				for q := 0; q < qn; q++ {
-					ntWrite(acc[(g*qn+q)*slot:], r0+8*g, j0+5*q, kw, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					ntWrite(acc[(g*qn+q)*slot:], r0+8*g, m, j0+5*q, kw, k, alpha, a, lda, b, ldb, beta, c, ldc)
 				}
 			}
 		}
 	}
 }
 
-// ntWrite writes the 8×5 entries of C at row r and column j from one
-// kernel call's lane sums o: the lanes summed in order, plus the dot
-// product of k's tail [kw, k), times alpha, plus beta·C; ntRows's sums.
-func ntWrite[T Float](o []T, r, j, kw, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// ntWrite writes the 8×5 entries of C at row r (those before row m) and
+// column j from one kernel call's lane sums o: the lanes summed in order,
+// plus the dot product of k's tail [kw, k), times alpha, plus beta·C;
+// ntRows's sums.
+func ntWrite[T Float](o []T, r, m, j, kw, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := lanes[T]()
 	for p := 0; p < 4; p++ {
 		for jj := 0; jj < 5; jj++ {
 			e := o[(5*p+jj)*2*w:]
 			for h := 0; h < 2; h++ {
 				row, col := r+2*p+h, j+jj
+				if row >= m {
+					continue
+				}
 				var s T
 				for _, v := range e[h*w : (h+1)*w] {
 					s += v
@@ -287,8 +308,9 @@ func ntWrite[T Float](o []T, r, j, kw, k int, alpha T, a []T, lda int, b []T, ld
 // in float32 at d = 3072) for every step.
 type floatPools struct{ f32, f64 sync.Pool }
 
-// packBufs hold ntWide's packed rows, accBufs its carried sums.
-var packBufs, accBufs floatPools
+// packBufs hold ntWide's packed rows, accBufs its carried sums, padBufs
+// the last rows of a product padded to a group of 8.
+var packBufs, accBufs, padBufs floatPools
 
 // getBuf returns a buffer of n elements from the pool of T.
 func getBuf[T Float](fp *floatPools, n int) *[]T {
