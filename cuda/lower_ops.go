@@ -188,6 +188,27 @@ func (l *lowerer) node(n *G.Node) error {
 			ax = 0
 		}
 		set(l.reduce(FnSum, args[0], []int{ax}, out, n.Name()))
+	case "graph.rowMaxOp":
+		// Each row's max: Max along axis 1, as Gorgonia's maxOp.
+		if len(args[0].Shape) != 2 {
+			return fmt.Errorf("%s of shape %v: unsupported", s, args[0].Shape)
+		}
+		set(l.reduce(FnMax, args[0], []int{1}, out, n.Name()))
+	case "graph.rowMaxGradOp":
+		// g[i] · (x[i, j] == m[i]): the Eq and the product of Gorgonia's
+		// Max gradient, m and g spread over the columns (stride 0).
+		x, m, g := args[0], args[1], args[2]
+		if len(x.Shape) != 2 || len(m.Shape) != 1 || len(g.Shape) != 1 || x.IsHost() {
+			return fmt.Errorf("%s of shapes %v, %v, %v: unsupported", s, x.Shape, m.Shape, g.Shape)
+		}
+		spread := func(v View) View {
+			if v.IsHost() {
+				return l.broadcast(v, out)
+			}
+			return withShape(v, out, []int{v.dimStrides()[0], 0})
+		}
+		eq := l.emit(Instr{Kind: Binary, Fn: FnEq, In: []View{spread(m), x}, Node: n.Name()}, out)
+		set(l.emit(Instr{Kind: Binary, Fn: FnMul, In: []View{spread(g), eq}, Node: n.Name()}, out))
 	case "graph.sumSquaresOp":
 		// ‖x‖² of a matrix: the squares, then Σ along both axes.
 		a := args[0]

@@ -325,7 +325,7 @@ func lossPerSample(loss Loss, score, y *G.Node, rows int) (perSample *G.Node, er
 		// log Σ_j exp(s_j) − s_y, with the row max c subtracted first for
 		// stability: the gradient that reaches c through both terms cancels,
 		// so the result is the softmax gradient whatever c is.
-		c := try(G.Reshape(try(G.Max(score, 1)), tensor.Shape{rows, 1}))
+		c := try(G.Reshape(try(rowMaxes(score)), tensor.Shape{rows, 1}))
 		shifted := try(G.Sub(score, spread(c)))
 		logZ := try(G.Log(try(rowSums(try(expOf(shifted))))))
 		sy := try(rowSums(try(G.HadamardProd(shifted, y))))
