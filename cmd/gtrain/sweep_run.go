@@ -43,7 +43,7 @@ func sweepRun(c *cli.Context) error {
 	if c.Int("stack") < 1 {
 		return fmt.Errorf("--stack %d: want at least 1 (1 trains each run alone)", c.Int("stack"))
 	}
-	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Stack: c.Int("stack"), Log: log, Cache: sweepData}
+	rn := &sweep.Runner{Out: out, Devices: devices, Workers: c.Int("workers"), Stack: c.Int("stack"), Log: log, Cache: sweepData, Memory: memoryBudget()}
 	if w := c.Int("workers"); w > 1 && devices[0] == "cpu" {
 		// Each worker's products on its share of the cores: a stack split
 		// over all of them would take them from the other workers.
@@ -149,11 +149,11 @@ func sweepRunOne(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "run %d/%d %s  %s  on %s into %s\n", idx[j], len(p.Runs), r.ID, r.Label(), device, sweep.RunDir(out, r))
 	}
 	if len(rs) == 1 {
-		r, d, err := sweep.RunOne(c.Context, out, rs[0], device, sweep.Train(sweepData), true)
+		r, d, err := sweep.RunOne(c.Context, out, rs[0], device, sweep.Train(sweepData, memoryBudget()), true)
 		res, done, errs = []*runfiles.Result{r}, []bool{d}, []error{err}
 	} else {
 		fmt.Fprintf(c.App.ErrWriter, "the %d runs train as one stack\n", len(rs))
-		res, done, errs = sweep.RunStack(c.Context, out, rs, device, sweep.TrainStack(sweepData), true)
+		res, done, errs = sweep.RunStack(c.Context, out, rs, device, sweep.TrainStack(sweepData, memoryBudget()), true)
 	}
 	var failed []error
 	for j, r := range rs {

@@ -292,7 +292,7 @@ func resume(c *cli.Context, dir string, log io.Writer) error {
 func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options) (*rundir.Outcome, error)) error {
 	var prog *progress
 	opt := rundir.Options{
-		LimitMemory: os.Getenv("GOMEMLIMIT") == "",
+		Memory: memoryBudget(),
 		OnFound: func(f *rundir.Found) {
 			switch f.State {
 			case rundir.Unfinished:
@@ -341,4 +341,14 @@ func train(c *cli.Context, dir string, log io.Writer, start func(rundir.Options)
 	}
 	fmt.Fprintf(log, "wrote %s (median epoch %.3fs)\n", dir, median(o.Result.EpochSeconds))
 	return err // nil, or the augmentation preview's
+}
+
+// memoryBudget is the soft memory limit the trainings of this process
+// hold (rundir.MemoryBudget), unless the user set GOMEMLIMIT: then the
+// runtime keeps theirs.
+func memoryBudget() *rundir.MemoryBudget {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	return rundir.NewMemoryBudget()
 }

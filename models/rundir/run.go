@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/gtrain/gtrain/data"
 	"github.com/gtrain/gtrain/graph"
@@ -118,10 +117,10 @@ func trainAs[T graph.Float](ctx context.Context, o *Outcome, opt Options, k kind
 	if err != nil {
 		return err
 	}
-	if opt.LimitMemory {
+	if opt.Memory != nil {
 		// Keeps the peak RSS of a run near the data's own size: without a
 		// limit the collector lets the steps' garbage double the heap.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.MemoryLimit(d)))
+		defer opt.Memory.reserve(d, models.MemoryLimit(d), 0)()
 	}
 	mopt := models.Options{Resume: ck, OnStep: opt.OnStep, OnEpoch: opt.OnEpoch}
 	mopt.OnCheckpoint = func(ck *runfiles.Checkpoint) error { return writeCheckpoint(dir, ck) }

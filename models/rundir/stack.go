@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"slices"
 
 	"github.com/gtrain/gtrain/graph"
@@ -121,8 +120,8 @@ func stackAs[T graph.Float](ctx context.Context, members []Member, idx []int, ou
 	if err != nil {
 		return err
 	}
-	if opt.LimitMemory {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(models.StackMemoryLimit(d, len(idx))))
+	if opt.Memory != nil {
+		defer opt.Memory.reserve(d, models.MemoryLimit(d), models.StackMemoryLimit(d, len(idx))-models.MemoryLimit(d))()
 	}
 	sm := make([]models.StackMember, len(idx))
 	for j, i := range idx {

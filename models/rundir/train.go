@@ -18,10 +18,11 @@ type Options struct {
 	// Data supplies the data: each dataset read and normalized once for
 	// many runs. Nil: the run reads its own (models.LoadSplits).
 	Data *DataCache
-	// LimitMemory sets the process's soft memory limit near the run's
-	// data for the training (models.MemoryLimit): a process training one
-	// run at a time, without its own GOMEMLIMIT, keeps its peak RSS low.
-	LimitMemory bool
+	// Memory, when set, holds the process's soft memory limit near what
+	// the trainings in progress need (models.MemoryLimit and
+	// StackMemoryLimit) while this one trains: a process without its own
+	// GOMEMLIMIT keeps its peak RSS low. Concurrent trainings share one.
+	Memory *MemoryBudget
 
 	// OnFound is told what the directory held, before the data are read.
 	OnFound func(*Found)

@@ -26,12 +26,13 @@ import (
 type RunFunc func(ctx context.Context, run *Run, cfg config.Config, dir string) (*runfiles.Result, error)
 
 // Train returns the RunFunc that trains a run with rundir.Continue, with
-// its data from cache (nil: each run reads its own). An interrupted run
-// keeps its checkpoint (the next attempt continues it); its result is
-// marked partial, so it does not count as done.
-func Train(cache *rundir.DataCache) RunFunc {
+// its data from cache (nil: each run reads its own) and the process's
+// memory limit held by mem (nil: none). An interrupted run keeps its
+// checkpoint (the next attempt continues it); its result is marked
+// partial, so it does not count as done.
+func Train(cache *rundir.DataCache, mem *rundir.MemoryBudget) RunFunc {
 	return func(ctx context.Context, _ *Run, cfg config.Config, dir string) (*runfiles.Result, error) {
-		o, err := rundir.Continue(ctx, cfg, dir, rundir.Options{Data: cache})
+		o, err := rundir.Continue(ctx, cfg, dir, rundir.Options{Data: cache, Memory: mem})
 		if err != nil {
 			return nil, err
 		}
@@ -208,6 +209,9 @@ type Runner struct {
 	RunStack StackFunc         // nil: TrainStack(Cache)
 	Log      io.Writer         // a progress line per finished run; nil: none
 	Cache    *rundir.DataCache // when set: the runs' data, told which runs will use which data, and when they finish
+	// Memory, when set, holds the process's soft memory limit at what the
+	// workers' trainings need (the default Run and RunStack).
+	Memory *rundir.MemoryBudget
 }
 
 // Outcome is what happened to one run.
@@ -249,7 +253,7 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 	}
 	run := rn.Run
 	if run == nil {
-		run = Train(rn.Cache)
+		run = Train(rn.Cache, rn.Memory)
 	}
 	if err := os.MkdirAll(rn.Out, 0o755); err != nil {
 		return nil, err
@@ -288,7 +292,7 @@ func (rn *Runner) Execute(ctx context.Context, plan *Plan) (*Summary, error) {
 
 	stackFn := rn.RunStack
 	if stackFn == nil && rn.Run == nil {
-		stackFn = TrainStack(rn.Cache)
+		stackFn = TrainStack(rn.Cache, rn.Memory)
 	}
 	stack := rn.Stack
 	if stackFn == nil || (rn.RunStack == nil && !engine.Stacks(devices[0])) {

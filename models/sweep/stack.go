@@ -24,14 +24,15 @@ const DefaultStack = 16
 type StackFunc func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error)
 
 // TrainStack returns the StackFunc that trains with rundir.ContinueStack,
-// with its data from cache (nil: each stack reads its own).
-func TrainStack(cache *rundir.DataCache) StackFunc {
+// with its data from cache (nil: each stack reads its own) and the
+// process's memory limit held by mem (nil: none).
+func TrainStack(cache *rundir.DataCache, mem *rundir.MemoryBudget) StackFunc {
 	return func(ctx context.Context, runs []*Run, cfgs []config.Config, dirs []string) ([]*runfiles.Result, []error) {
 		ms := make([]rundir.Member, len(runs))
 		for i := range runs {
 			ms[i] = rundir.Member{Config: cfgs[i], Dir: dirs[i]}
 		}
-		outs, errs := rundir.ContinueStack(ctx, ms, rundir.Options{Data: cache})
+		outs, errs := rundir.ContinueStack(ctx, ms, rundir.Options{Data: cache, Memory: mem})
 		res := make([]*runfiles.Result, len(runs))
 		for i, o := range outs {
 			if o != nil {
