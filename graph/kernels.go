@@ -38,6 +38,9 @@ func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
 	size := (n + 4*workers - 1) / (4 * workers)
 	size = max((size+align-1)/align*align, align)
 	chunks := (n + size - 1) / size
+	if helpers.runChunks(chunks, workers, func(c int) { do(c*size, min((c+1)*size, n)) }) {
+		return
+	}
 	var next atomic.Int64
 	run := func() {
 		for {

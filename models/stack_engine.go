@@ -2,8 +2,6 @@ package models
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/gtrain/gtrain/graph"
 	"github.com/gtrain/gtrain/models/engine"
@@ -91,23 +89,22 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 	return nil
 }
 
-// inHalves runs members(0, m) as two halves on two goroutines where there
-// are two processors and two members: the per-member passes after a
+// inHalves runs members(0, m) as two halves, on two goroutines where a
+// product may use two cores (graph.Parallel): the per-member passes after a
 // stacked step (cost, update) are memory-bound and independent, so each
 // member's bits are the same on either goroutine.
 func inHalves(m int, members func(from, to int)) {
-	if m < 2 || runtime.GOMAXPROCS(0) < 2 {
+	if m < 2 {
 		members(0, m)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		members(m/2, m)
-	}()
-	members(0, m/2)
-	wg.Wait()
+	graph.Parallel(2, func(h int) {
+		if h == 0 {
+			members(0, m/2)
+		} else {
+			members(m/2, m)
+		}
+	})
 }
 
 // Evaluate runs every member over the split: in the lone engine's blocks
