@@ -25,16 +25,10 @@ func TestExpAsGorgonia(t *testing.T) {
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			run := func(ours bool) (out, grad []float64) {
 				g := G.NewGraph()
-				val := func(v []float64) any {
-					if dt == tensor.Float32 {
-						return to32(v)
-					}
-					return slices.Clone(v)
-				}
 				x := G.NewMatrix(g, dt, G.WithShape(rows, k), G.WithName("x"),
-					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(val(xv)))))
+					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(backing(dt, xv)))))
 				c := G.NewMatrix(g, dt, G.WithShape(rows, k), G.WithName("c"),
-					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(val(cv)))))
+					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(backing(dt, cv)))))
 				var e *G.Node
 				if ours {
 					e = G.Must(expOf(x))
@@ -56,7 +50,7 @@ func TestExpAsGorgonia(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return floats(ev.Data()), floats(gv.Data())
+				return asF64(ev.Data()), asF64(gv.Data())
 			}
 			want, wantGrad := run(false)
 			out, grad := run(true)
@@ -90,19 +84,4 @@ func TestExpOp(t *testing.T) {
 	if _, err := (expOp{}).UsePreallocDo(tensor.New(tensor.WithShape(2, 2), tensor.Of(tensor.Float32)), in); err == nil {
 		t.Error("a register of another dtype was written")
 	}
-}
-
-// floats returns a []float32 or []float64 as float64s.
-func floats(d any) []float64 {
-	switch v := d.(type) {
-	case []float64:
-		return slices.Clone(v)
-	case []float32:
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out
-	}
-	return nil
 }

@@ -28,16 +28,10 @@ func TestRowMaxesAsMax(t *testing.T) {
 		for _, shifted := range []bool{false, true} {
 			run := func(ours bool) (out, grad []float64) {
 				g := G.NewGraph()
-				val := func(v []float64) any {
-					if dt == tensor.Float32 {
-						return to32(v)
-					}
-					return slices.Clone(v)
-				}
 				x := G.NewMatrix(g, dt, G.WithShape(rows, k), G.WithName("x"),
-					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(val(xv)))))
+					G.WithValue(tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(backing(dt, xv)))))
 				w := G.NewVector(g, dt, G.WithShape(rows), G.WithName("w"),
-					G.WithValue(tensor.New(tensor.WithShape(rows), tensor.WithBacking(val(wv)))))
+					G.WithValue(tensor.New(tensor.WithShape(rows), tensor.WithBacking(backing(dt, wv)))))
 				var m *G.Node
 				if ours {
 					m = G.Must(rowMaxes(x))
@@ -66,7 +60,7 @@ func TestRowMaxesAsMax(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return floats(mv.Data()), floats(gv.Data())
+				return asF64(mv.Data()), asF64(gv.Data())
 			}
 			want, wantGrad := run(false)
 			out, grad := run(true)
