@@ -81,6 +81,7 @@ func TestAugmentInPlaceResume(t *testing.T) {
 // TestAugmentInPlaceStack: members of a stack with in-place noise get
 // their lone runs' bits.
 func TestAugmentInPlaceStack(t *testing.T) {
+	needBitsAcrossShapes(t)
 	d := Prepare[float64](synthetic(9, 40))
 	var members []StackMember
 	for _, lambda := range []float64{0, 0.1} {

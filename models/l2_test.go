@@ -13,6 +13,7 @@ import (
 // (update, per-epoch costs and the result's costs alike), alone and as a
 // member of a stack; and it is not full at λ.
 func TestL2HalfIsHalfLambda(t *testing.T) {
+	needBitsAcrossShapes(t)
 	d := Prepare[float64](synthetic(5, 120))
 	for _, loss := range []string{"cross", "svm"} {
 		half := smallConfig()

@@ -96,6 +96,7 @@ func (s *deviceStack[T]) Evaluate(split string, evs []engine.Eval) error {
 // restores the best epoch's through Params, and gets the lone runs'
 // bits.
 func TestStackOnDevice(t *testing.T) {
+	needBitsAcrossShapes(t)
 	splits := synthetic(3, 140)
 	checkStackAsAlone(t, Prepare[float64](splits), "float64", nil, "devstack")
 }

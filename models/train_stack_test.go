@@ -45,6 +45,7 @@ func stackCase() []config.Config {
 // cost, bit for bit, in both dtypes; the diverging member fails with the
 // lone run's error while its stack-mates finish.
 func TestStackTrainsAsAlone(t *testing.T) {
+	needBitsAcrossShapes(t)
 	splits := synthetic(3, 140)
 	t.Run("float64", func(t *testing.T) { checkStackAsAlone(t, Prepare[float64](splits), "float64", nil, "cpu") })
 	t.Run("float32", func(t *testing.T) { checkStackAsAlone(t, Prepare[float32](splits), "float32", nil, "cpu") })
