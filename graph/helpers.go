@@ -117,6 +117,13 @@ func Parallel(parts int, part func(i int)) {
 		}
 		return
 	}
+	runParts(parts, workers, part)
+}
+
+// runParts runs part(0), …, part(parts−1) on the caller and up to
+// workers−1 helpers, or as many new goroutines while another product holds
+// the helpers, each taking the next part until none is left.
+func runParts(parts, workers int, part func(i int)) {
 	if helpers.runChunks(parts, workers, part) {
 		return
 	}

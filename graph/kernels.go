@@ -2,7 +2,6 @@ package graph
 
 import (
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas/gonum"
@@ -23,12 +22,12 @@ import (
 
 // forChunks runs do over [0, n) cut into chunks of a multiple of align
 // elements (the last one shorter), on up to threads() goroutines (the
-// caller's among them), each taking the next chunk until none is left. A
-// goroutine woken for a product here starts tens of microseconds late; with
-// chunks claimed as they go, the caller is never held up by it. Chunk
-// boundaries do not depend on who runs a chunk, so neither do the results.
-// work is the product's multiply-adds: products under 2·minWork run on
-// the caller alone, as do those with fewer than two chunks of minChunk.
+// caller's and the product helpers', runParts), each taking the next chunk
+// until none is left, so the caller is never held up by a helper that
+// starts late. Chunk boundaries do not depend on who runs a chunk, so
+// neither do the results. work is the product's multiply-adds: products
+// under 2·minWork run on the caller alone, as do those with fewer than two
+// chunks of minChunk.
 func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
 	workers := min(threads(), maxParts, work/minWork, n/minChunk)
 	if workers <= 1 {
@@ -37,30 +36,7 @@ func forChunks(n, align, minChunk, work, minWork int, do func(lo, hi int)) {
 	}
 	size := (n + 4*workers - 1) / (4 * workers)
 	size = max((size+align-1)/align*align, align)
-	chunks := (n + size - 1) / size
-	if helpers.runChunks(chunks, workers, func(c int) { do(c*size, min((c+1)*size, n)) }) {
-		return
-	}
-	var next atomic.Int64
-	run := func() {
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
-				return
-			}
-			do(c*size, min((c+1)*size, n))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 0; w < workers-1; w++ {
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
+	runParts((n+size-1)/size, workers, func(c int) { do(c*size, min((c+1)*size, n)) })
 }
 
 // kernelLevel says which assembly kernels a product may use.
