@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gtrain/gtrain/graph/internal/simd"
 )
 
 // expOf returns exp(x) element by element with G.Exp's bits (math.Exp,
@@ -27,10 +29,9 @@ type expOp struct {
 	plainOp
 }
 
-// expChunk is the fewest elements a goroutine of expOp takes: 30–60 µs of
-// math32.Exp or math.Exp, above the cost of waking one, so that the
-// 16 000 scores of a 16-member step already go to two cores.
-const expChunk = 4096
+// expChunk is the fewest elements a goroutine of expOp takes: 13 µs of
+// exp32, 47 µs of exp64 here, above the cost of waking a goroutine.
+const expChunk = 16384
 
 func (op expOp) Arity() int { return 1 }
 
@@ -65,22 +66,47 @@ func (op expOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	}
 	switch src := t.Data().(type) {
 	case []float32:
-		expInto(out.Data().([]float32), src, math32.Exp)
+		expInto(out.Data().([]float32), src, exp32)
 	case []float64:
-		expInto(out.Data().([]float64), src, math.Exp)
+		expInto(out.Data().([]float64), src, exp64)
 	default:
 		return nil, fmt.Errorf("exp: dtype %v", t.Dtype())
 	}
 	return out, nil
 }
 
-func expInto[T Float](dst, x []T, exp func(T) T) {
-	forChunks(len(x), 64, expChunk, len(x), expChunk, func(lo, hi int) {
-		d := dst[lo:hi]
-		for i, v := range x[lo:hi] {
-			d[i] = exp(v)
+func expInto[T Float](dst, x []T, exp func(dst, x []T)) {
+	forChunks(len(x), 64, expChunk, len(x), expChunk, func(lo, hi int) { exp(dst[lo:hi], x[lo:hi]) })
+}
+
+// exp32 sets dst[i] = math32.Exp(x[i]): 8 at a time on the AVX2 routine
+// that gives its bits (simd.Sexp8; 10 ns an element through the scalar
+// one), the rest one by one.
+func exp32(dst, x []float32) {
+	n8 := 0
+	if simd.Available {
+		n8 = len(x) / 8
+		if n8 > 0 {
+			simd.Sexp8(n8, &x[0], &dst[0])
 		}
-	})
+	}
+	for i := 8 * n8; i < len(x); i++ {
+		dst[i] = math32.Exp(x[i])
+	}
+}
+
+// exp64 is exp32 for math.Exp: 4 at a time on simd.Dexp4.
+func exp64(dst, x []float64) {
+	n4 := 0
+	if simd.Available {
+		n4 = len(x) / 4
+		if n4 > 0 {
+			simd.Dexp4(n4, &x[0], &dst[0])
+		}
+	}
+	for i := 4 * n4; i < len(x); i++ {
+		dst[i] = math.Exp(x[i])
+	}
 }
 
 func (op expOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }

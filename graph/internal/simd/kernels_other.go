@@ -41,3 +41,6 @@ func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, l
 func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, store bool) {
 	panic("simd: no kernels")
 }
+
+func Sexp8(n8 int, x, dst *float32) { panic("simd: no kernels") }
+func Dexp4(n4 int, x, dst *float64) { panic("simd: no kernels") }
