@@ -238,7 +238,7 @@ func TestLeanNet(t *testing.T) {
 // and the loss's elementwise ops on 100·M·10 entries. Compare -cpu 1,2 for
 // what splitting the products over the cores gives.
 func BenchmarkStackRun(b *testing.B) {
-	for _, m := range []int{1, 16, 64} {
+	for _, m := range []int{1, 4, 16, 64} {
 		b.Run(fmt.Sprintf("M=%d/float32", m), func(b *testing.B) { benchStackRun[float32](b, m) })
 		b.Run(fmt.Sprintf("M=%d/float64", m), func(b *testing.B) { benchStackRun[float64](b, m) })
 	}

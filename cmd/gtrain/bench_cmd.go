@@ -48,7 +48,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Usage: "also run the NumPy peer on the same data and print the ratio"},
 			&cli.StringFlag{Name: "peer-script", Value: "../shared/peers/ref_numpy.py", EnvVars: []string{"GTRAIN_PEER_SCRIPT"}, Usage: "the NumPy peer"},
 			&cli.StringFlag{Name: "python", Value: "python3", Usage: "the Python that runs the peer"},
-			&cli.StringFlag{Name: "stack", Usage: "time stacked training instead: `M` configurations (a λ × η grid) trained as one graph, for each M of a comma-separated list such as 1,4,16,64 (first --loss and --batch); ms per configuration-epoch"},
+			&cli.StringFlag{Name: "stack", Usage: "time stacked training instead: `M` configurations (a λ × η grid) trained as one graph, for each M of a comma-separated list such as 1,4,16,64 (first --loss and --batch); ms per configuration-epoch, beside its steps' two matrix products timed alone (the floor under it)"},
 			&cli.StringFlag{Name: "stack-script", Value: "../shared/peers/ref_stack.py", Usage: "the stacked NumPy peer of --stack --peer"},
 			&cli.StringFlag{Name: "hidden", Usage: "time a k-layer network with these hidden widths (e.g. 50 or 50,50) instead, float32/float64 at the first --batch, cross-entropy and a cyclic rate; with --peer beside PyTorch (--mlp-script)"},
 			&cli.BoolFlag{Name: "batch-norm", Usage: "with --hidden: batch normalization before each hidden ReLU"},

@@ -185,7 +185,8 @@ func TestCPUProfileFlag(t *testing.T) {
 }
 
 // TestBenchStack: --stack times stacks of the sizes asked for, beside
-// both peers (fake ones here), one row per dtype and size.
+// their products alone and both peers (fake ones here), one row per dtype
+// and size.
 func TestBenchStack(t *testing.T) {
 	dir := syntheticDir(t, 100)
 	peer := fakePeer(t, `echo "epoch_seconds: 0.5000"`)
@@ -202,10 +203,14 @@ func TestBenchStack(t *testing.T) {
 	if len(lines) != 4 || !strings.Contains(lines[0], "bench --stack") || !strings.Contains(lines[1], "gtrain/stacked") {
 		t.Fatalf("output:\n%s", out.String())
 	}
+	// dtype, M, ours, the products alone, numpy, stacked numpy, three ratios.
 	for _, ln := range lines[2:] {
 		f := strings.Fields(ln)
-		if len(f) != 7 || f[1] != "4" || f[4] != "20.00" {
+		if len(f) != 9 || f[1] != "4" || f[5] != "20.00" {
 			t.Fatalf("row %q", ln)
+		}
+		if p, err := strconv.ParseFloat(f[3], 64); err != nil || p <= 0 {
+			t.Errorf("row %q: products %q", ln, f[3])
 		}
 	}
 	if err := benchApp(&out, &log).RunContext(context.Background(), []string{"gtrain", "bench", "--data", dir, "--stack", "0"}); err == nil || !strings.Contains(err.Error(), "want a positive integer") {

@@ -22,12 +22,13 @@ import (
 )
 
 // stackRow is one stack size's result for a dtype: median seconds per
-// configuration-epoch over the reps, ours and the peers' (ref_numpy.py for
-// one model, ref_stack.py for the same M models stacked).
+// configuration-epoch over the reps, ours, the two products of its steps
+// alone (graph.StepProducts) and the peers' (ref_numpy.py for one model,
+// ref_stack.py for the same M models stacked).
 type stackRow struct {
-	M                 int
-	Dtype             string
-	Ours, Numpy, Peer []float64
+	M                           int
+	Dtype                       string
+	Ours, Products, Numpy, Peer []float64
 }
 
 // stackGrid returns M configurations of the course protocol (Model 3's
@@ -111,7 +112,14 @@ func runStackBench(ctx context.Context, splits *data.Splits, opt benchOptions, s
 				return err
 			}
 			r.Ours = append(r.Ours, secs/float64(r.M))
-			line := fmt.Sprintf("run %d: M=%d %s: gtrain %.2f ms/config-epoch", rep+1, r.M, r.Dtype, 1000*secs/float64(r.M))
+			products, err := graph.ForDtype(r.Dtype, graph.StepProducts[float32], graph.StepProducts[float64])
+			if err != nil {
+				return err
+			}
+			steps := splits.Train.Len() / batch
+			prod := products(batch, data.ImageSize, data.NumClasses*r.M, steps).Seconds() / float64(r.M)
+			r.Products = append(r.Products, prod)
+			line := fmt.Sprintf("run %d: M=%d %s: gtrain %.2f ms/config-epoch (its products alone %.2f)", rep+1, r.M, r.Dtype, 1000*secs/float64(r.M), 1000*prod)
 			if opt.Peer {
 				one := &benchRow{Loss: opt.Losses[0], Dtype: r.Dtype, Batch: batch}
 				s, err := runPeer(ctx, opt, one)
@@ -130,17 +138,17 @@ func runStackBench(ctx context.Context, splits *data.Splits, opt benchOptions, s
 		}
 	}
 	bw := bufio.NewWriter(stdout)
-	fmt.Fprintf(bw, "%-8s %4s %22s", "dtype", "M", "gtrain ms/config-epoch")
+	fmt.Fprintf(bw, "%-8s %4s %22s %15s", "dtype", "M", "gtrain ms/config-epoch", "products ms/cfg")
 	if opt.Peer {
-		fmt.Fprintf(bw, " %15s %21s %13s %18s", "numpy ms/epoch", "stacked numpy ms/cfg", "gtrain/numpy", "gtrain/stacked")
+		fmt.Fprintf(bw, " %15s %21s %13s %15s %16s", "numpy ms/epoch", "stacked numpy ms/cfg", "gtrain/numpy", "gtrain/stacked", "products/stacked")
 	}
 	fmt.Fprintln(bw)
 	for _, r := range rows {
-		ours := median(r.Ours)
-		fmt.Fprintf(bw, "%-8s %4d %22.2f", r.Dtype, r.M, 1000*ours)
+		ours, prod := median(r.Ours), median(r.Products)
+		fmt.Fprintf(bw, "%-8s %4d %22.2f %15.2f", r.Dtype, r.M, 1000*ours, 1000*prod)
 		if opt.Peer {
 			np, st := median(r.Numpy), median(r.Peer)
-			fmt.Fprintf(bw, " %15.1f %21.2f %13.3f %18.3f", 1000*np, 1000*st, ours/np, ours/st)
+			fmt.Fprintf(bw, " %15.1f %21.2f %13.3f %15.3f %16.3f", 1000*np, 1000*st, ours/np, ours/st, prod/st)
 		}
 		fmt.Fprintln(bw)
 	}
