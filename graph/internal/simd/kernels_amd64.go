@@ -105,3 +105,17 @@ func SgemmTN5x64Z(k int, a *float32, lda int, b *float32, ldb int, c *float32, l
 //
 //go:noescape
 func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, store bool)
+
+// SgemmTN5x64U sets w_r[0:64] (w_r = w + r·ldw, r < 5) to
+// sa[r]·w_r + sb[r]·(s_r + 0), s_r the sums of SgemmTN5x64Z over l < k:
+// the bits of SgemmTN5x64Z's stored sums followed by SscaleAxpy, without
+// the sums going through memory (a stack's update from its ∂W).
+//
+//go:noescape
+func SgemmTN5x64U(k int, a *float32, lda int, b *float32, ldb int, w *float32, ldw int, sa, sb *[5]float32)
+
+// DgemmTN5x32U is SgemmTN5x64U in float64, 32 columns (DgemmTN5x32Z,
+// DscaleAxpy).
+//
+//go:noescape
+func DgemmTN5x32U(k int, a *float64, lda int, b *float64, ldb int, w *float64, ldw int, sa, sb *[5]float64)

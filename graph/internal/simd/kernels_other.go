@@ -44,3 +44,9 @@ func DgemmTN5x32Z(k int, a *float64, lda int, b *float64, ldb int, c *float64, l
 
 func Sexp8(n8 int, x, dst *float32) { panic("simd: no kernels") }
 func Dexp4(n4 int, x, dst *float64) { panic("simd: no kernels") }
+func SgemmTN5x64U(k int, a *float32, lda int, b *float32, ldb int, w *float32, ldw int, sa, sb *[5]float32) {
+	panic("simd: no kernels")
+}
+func DgemmTN5x32U(k int, a *float64, lda int, b *float64, ldb int, w *float64, ldw int, sa, sb *[5]float64) {
+	panic("simd: no kernels")
+}
