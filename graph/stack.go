@@ -34,7 +34,8 @@ type Stack[T Float] struct {
 	g      *G.ExprGraph
 	vm     G.VM
 	x      *G.Node
-	dW, dB []*G.Node // per segment; nil without gradients
+	dW, dB []*G.Node // per segment; nil without gradients (dW with FusedUpdate)
+	dS     []*G.Node // per segment with FusedUpdate: ∂data/∂(X W_segᵀ)
 
 	reads      G.Nodes
 	outData    []G.Value // per segment: M_seg data terms
@@ -42,8 +43,13 @@ type Stack[T Float] struct {
 	outPer     []G.Value // per segment: the rows' losses; nil with gradients
 	outDW      []G.Value
 	outDB      []G.Value
+	outDS      []G.Value // per segment with FusedUpdate: rows×(M_seg·K)
+	lastX      []T       // the last Run's inputs (UpdateW)
+	rowA, rowB []T       // UpdateW's coefficients and rows to update
+	rowOn      []bool
 	rewind     func()
 	run        func() error
+	fused      bool  // StackConfig.FusedUpdate
 	yBuf       [][]T // per segment: the labels repeated M_seg times
 	data, cost []float64
 }
@@ -54,6 +60,7 @@ type stackSeg struct {
 	loss     Loss
 	y        *G.Node // (rows·M_seg)×K one-hot labels
 	w, b     *G.Node
+	xw       *G.Node // rows×(M_seg·K): X W_segᵀ
 	score    *G.Node // rows×(M_seg·K)
 	// flat is score as (rows·M_seg)×K, the losses' input. Evaluation
 	// graphs read the scores through it: a Read of score itself came out
@@ -71,6 +78,12 @@ type StackConfig struct {
 	Rows      int    // samples per Run
 	Grad      bool   // also compute ∂data/∂W and ∂data/∂b
 	TapeReset bool   // as NetConfig.TapeReset
+	// FusedUpdate (with Grad) leaves ∂data/∂W out of the graph: it reads
+	// ∂data/∂S of the product S = X W_segᵀ instead, and UpdateW forms ∂W
+	// from it in the update (UpdateTN), with the bits of the graph's ∂W.
+	// The caller checked UpdateTNApplies(Rows, d, Classes): then every
+	// segment's M_seg·K rows are as well.
+	FusedUpdate bool
 }
 
 // NewStack builds and compiles the stacked graph over p, whose K is
@@ -99,6 +112,7 @@ func NewStack[T Float](cfg StackConfig, p *Params[T]) (*Stack[T], error) {
 		}
 		s.segs[len(s.segs)-1].to = i + 1
 	}
+	s.fused = cfg.Grad && cfg.FusedUpdate
 	if err := s.build(cfg.Grad); err != nil {
 		return nil, fmt.Errorf("graph: building the stack's graph: %w", err)
 	}
@@ -137,8 +151,8 @@ func (s *Stack[T]) build(grad bool) (err error) {
 		sg.b = G.NewMatrix(g, dt, G.WithShape(1, ms*k), G.WithName(fmt.Sprintf("b%d", i)),
 			G.WithValue(tensor.New(tensor.WithShape(1, ms*k), tensor.WithBacking(s.p.B[sg.from*k:sg.to*k]))))
 		sg.y = G.NewMatrix(g, dt, G.WithShape(rows*ms, k), G.WithName(fmt.Sprintf("Y%d", i)))
-		xw := try(G.Reshape(try(G.BatchedMatMul(x3, sg.w, false, true)), tensor.Shape{rows, ms * k}))
-		sg.score = try(G.Add(xw, try(G.Mul(ones, sg.b))))
+		sg.xw = try(G.Reshape(try(G.BatchedMatMul(x3, sg.w, false, true)), tensor.Shape{rows, ms * k}))
+		sg.score = try(G.Add(sg.xw, try(G.Mul(ones, sg.b))))
 		if err != nil {
 			return err
 		}
@@ -170,7 +184,18 @@ func (s *Stack[T]) build(grad bool) (err error) {
 		return err
 	}
 	for i := range s.segs {
-		s.dW = append(s.dW, grads[2*i])
+		if s.fused {
+			// Grad differentiates with respect to inputs only: it is
+			// taken for W, and the product's own gradient read (the
+			// pruning to the reads drops ∂W's product).
+			ds := s.segs[i].xw.Deriv()
+			if ds == nil {
+				return fmt.Errorf("graph: no gradient of segment %d's product", i)
+			}
+			s.dS = append(s.dS, ds)
+		} else {
+			s.dW = append(s.dW, grads[2*i])
+		}
 		s.dB = append(s.dB, grads[2*i+1])
 	}
 	return nil
@@ -185,7 +210,7 @@ func (s *Stack[T]) compile(grad, tapeReset bool) (err error) {
 		}
 	}()
 	n := len(s.segs)
-	s.outData, s.outDW, s.outDB = make([]G.Value, n), make([]G.Value, n), make([]G.Value, n)
+	s.outData, s.outDW, s.outDB, s.outDS = make([]G.Value, n), make([]G.Value, n), make([]G.Value, n), make([]G.Value, n)
 	s.yBuf = make([][]T, n)
 	if !grad {
 		s.outScore, s.outPer = make([]G.Value, n), make([]G.Value, n)
@@ -196,9 +221,15 @@ func (s *Stack[T]) compile(grad, tapeReset bool) (err error) {
 		s.yBuf[i] = make([]T, s.rows*ms*s.k)
 		s.reads = append(s.reads, G.Read(sg.data, &s.outData[i]))
 		if grad {
-			s.outDW[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, ms*s.k, s.d))
 			s.outDB[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, ms*s.k))
-			s.reads = append(s.reads, G.Read(s.dW[i], &s.outDW[i]), G.Read(s.dB[i], &s.outDB[i]))
+			s.reads = append(s.reads, G.Read(s.dB[i], &s.outDB[i]))
+			if s.fused {
+				s.outDS[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(s.rows, ms*s.k))
+				s.reads = append(s.reads, G.Read(s.dS[i], &s.outDS[i]))
+			} else {
+				s.outDW[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(1, ms*s.k, s.d))
+				s.reads = append(s.reads, G.Read(s.dW[i], &s.outDW[i]))
+			}
 		} else {
 			s.outScore[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(s.rows*ms, s.k))
 			s.outPer[i] = tensor.New(tensor.Of(Dtype[T]()), tensor.WithShape(s.rows*ms))
@@ -289,6 +320,7 @@ func (s *Stack[T]) Run(x, y []T) error {
 			return err
 		}
 	}
+	s.lastX = x
 	run := s.vm.RunAll
 	if s.run != nil {
 		run = s.run
@@ -357,8 +389,11 @@ func (s *Stack[T]) Scores(dst []T, m int) []T {
 }
 
 // GradW returns member m's ∂data/∂W (K×d, row-major) of the last Run: a
-// view owned by the graph, valid until the next Run.
+// view owned by the graph, valid until the next Run; nil with FusedUpdate.
 func (s *Stack[T]) GradW(m int) []T {
+	if s.fused {
+		return nil
+	}
 	i := s.segOf(m)
 	kd := s.k * s.d
 	off := (m - s.segs[i].from) * kd

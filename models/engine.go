@@ -79,12 +79,18 @@ func (e *cpuEngine[T]) Step(b engine.Batch[T], eta float64) (float64, error) {
 // the bits of the scaling followed by the axpy, and of no scaling at all
 // when λ = 0), b ← b − η gB.
 func update[T graph.Float](p *graph.Params[T], lambda, eta float64, gW, gB []T) {
-	a := T(1)
+	a, b := updateCoefs[T](lambda, eta)
+	graph.ScaleAxpy(a, p.W, b, gW)
+	graph.Axpy(b, gB, p.B)
+}
+
+// updateCoefs returns update's a and b: W ← a W + b ∂W, b ← b + b ∂b.
+func updateCoefs[T graph.Float](lambda, eta float64) (a, b T) {
+	a = T(1)
 	if lambda != 0 {
 		a = T(1 - 2*eta*lambda)
 	}
-	graph.ScaleAxpy(a, p.W, T(-eta), gW)
-	graph.Axpy(T(-eta), gB, p.B)
+	return a, T(-eta)
 }
 
 // batchData returns the inputs and one-hot labels of b: its own, a view of

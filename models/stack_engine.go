@@ -27,6 +27,12 @@ type cpuStack[T graph.Float] struct {
 	evalLoss  []float64 // per member, summed over the blocks
 	evalCorr  []int
 	evalCosts []float64
+	// fused: the update forms ∂W itself (graph.UpdateTN, StackConfig.
+	// FusedUpdate) where the kernels take the shapes; coefA, coefB, on
+	// are its coefficients per member.
+	fused        bool
+	coefA, coefB []T
+	on           []bool
 }
 
 // CPUStackFactory is the stacked engines' factory of the device kind
@@ -57,8 +63,11 @@ func newCPUStack[T graph.Float](ps []*graph.Params[T], spec engine.StackSpec, sp
 		e.members = append(e.members, v)
 		e.losses = append(e.losses, spec.Members[i].Loss)
 	}
+	e.fused = graph.UpdateTNApplies[T](spec.Batch, d, k)
+	e.coefA, e.coefB, e.on = make([]T, m), make([]T, m), make([]bool, m)
 	var err error
-	e.train, err = graph.NewStack(graph.StackConfig{Losses: e.losses, Classes: k, Rows: spec.Batch, Grad: true, TapeReset: spec.Tuning.TapeReset}, e.p)
+	e.train, err = graph.NewStack(graph.StackConfig{Losses: e.losses, Classes: k, Rows: spec.Batch, Grad: true,
+		TapeReset: spec.Tuning.TapeReset, FusedUpdate: e.fused}, e.p)
 	if err != nil {
 		return nil, err
 	}
@@ -80,13 +89,24 @@ func (e *cpuStack[T]) Step(b engine.Batch[T], etas, costs []float64) error {
 		for m := from; m < to; m++ {
 			p, lambda := e.members[m], e.spec.Members[m].Lambda
 			costs[m] = graph.MemberCost(e.train.Loss(m), lambda, p.W)
-			if !e.frozen[m] {
+			if !e.frozen[m] && !e.fused {
 				update(p, lambda, etas[m], e.train.GradW(m), e.train.GradB(m))
 			}
 		}
 	}
 	inHalves(len(e.members), members)
-	return nil
+	if !e.fused {
+		return nil
+	}
+	// update's W ← a W − η ∂W for all members in one pass, then its b.
+	for m, p := range e.members {
+		e.coefA[m], e.coefB[m] = updateCoefs[T](e.spec.Members[m].Lambda, etas[m])
+		e.on[m] = !e.frozen[m]
+		if e.on[m] {
+			graph.Axpy(e.coefB[m], e.train.GradB(m), p.B)
+		}
+	}
+	return e.train.UpdateW(e.coefA, e.coefB, e.on)
 }
 
 // inHalves runs members(0, m) as two halves, on two goroutines where a
