@@ -143,11 +143,11 @@ func benchEval[T graph.Float](b *testing.B, s *engine.Split[T]) {
 func TestMemoryLimit(t *testing.T) {
 	mk := func(n int) *engine.Split[float32] { return &engine.Split[float32]{X: make([]float32, n)} }
 	d32 := &Prepared[float32]{Train: mk(1000), Val: mk(300), Test: mk(700)}
-	if got, want := MemoryLimit(d32), int64(2000*4*145/100); got != want {
+	if got, want := MemoryLimit(d32), int64(2000*4*160/100); got != want {
 		t.Errorf("float32: %d, want %d", got, want)
 	}
 	d64 := &Prepared[float64]{Train: &engine.Split[float64]{X: make([]float64, 1000)}}
-	if got, want := MemoryLimit(d64), int64(1000*8*145/100); got != want {
+	if got, want := MemoryLimit(d64), int64(1000*8*160/100); got != want {
 		t.Errorf("float64 without val and test: %d, want %d", got, want)
 	}
 }

@@ -238,13 +238,14 @@ func RunEpoch[T graph.Float](eng engine.Engine[T], s *engine.Split[T], batch int
 func EpochFLOPs(n, d, k int) float64 { return 4 * float64(n) * float64(d) * float64(k) }
 
 // MemoryLimit returns a soft limit for the Go runtime's heap
-// (debug.SetMemoryLimit) for a process that trains on d: 1.45× the bytes of
+// (debug.SetMemoryLimit) for a process that trains on d: 1.6× the bytes of
 // the three splits' inputs X in the dtype. The splits themselves (X, the
-// raw pixels, the one-hot labels) are most of the live heap; without a
-// limit the collector lets the steps' garbage grow the heap to twice that
-// (GOGC=100), about 2.3× the splits' bytes at the end of a default 40-epoch
-// run. The live heap here is pointer-free slices, so the extra collections
-// cost little.
+// raw pixels, the one-hot labels) are most of the live heap, about 1.36×
+// X in float32; without a limit the collector lets the steps' garbage grow
+// the heap to twice that (GOGC=100), about 2.3× the splits' bytes at the
+// end of a default 40-epoch run. At 1.45× the goal sat on the live heap:
+// grid16 in float32 collected 510 times in 15 s, and 1.6× ran it 8–10 %
+// faster for 10 % more peak memory.
 func MemoryLimit[T graph.Float](d *Prepared[T]) int64 { return StackMemoryLimit(d, 0) }
 
 // StackMemoryLimit is MemoryLimit for a stack of m members: room for ten
@@ -262,5 +263,5 @@ func StackMemoryLimit[T graph.Float](d *Prepared[T], m int) int64 {
 		}
 	}
 	params := int64(len(d.Train.Y)/max(d.Train.Len(), 1)) * int64(len(d.Train.X)/max(d.Train.Len(), 1)) * size
-	return n*145/100 + 10*int64(m)*params
+	return n*160/100 + 10*int64(m)*params
 }

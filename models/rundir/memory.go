@@ -7,7 +7,7 @@ import (
 
 // MemoryBudget keeps the process's soft memory limit (debug.SetMemoryLimit)
 // at what the trainings in progress need: each adds its data's limit
-// (models.MemoryLimit: 1.45× the splits' inputs) and its members' room
+// (models.MemoryLimit: 1.6× the splits' inputs) and its members' room
 // (models.StackMemoryLimit's share for a stack) while it trains, data that
 // several share counted once. Without a limit the collector let a 64-member
 // float32 stack's evaluations grow a sweep's heap to 2.1× a lone run's; a
