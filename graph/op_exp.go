@@ -82,30 +82,23 @@ func expInto[T Float](dst, x []T, exp func(dst, x []T)) {
 // exp32 sets dst[i] = math32.Exp(x[i]): 8 at a time on the AVX2 routine
 // that gives its bits (simd.Sexp8; 10 ns an element through the scalar
 // one), the rest one by one.
-func exp32(dst, x []float32) {
-	n8 := 0
-	if simd.Available {
-		n8 = len(x) / 8
-		if n8 > 0 {
-			simd.Sexp8(n8, &x[0], &dst[0])
-		}
-	}
-	for i := 8 * n8; i < len(x); i++ {
-		dst[i] = math32.Exp(x[i])
-	}
-}
+func exp32(dst, x []float32) { expLanes(dst, x, 8, simd.Sexp8, math32.Exp) }
 
 // exp64 is exp32 for math.Exp: 4 at a time on simd.Dexp4.
-func exp64(dst, x []float64) {
-	n4 := 0
+func exp64(dst, x []float64) { expLanes(dst, x, 4, simd.Dexp4, math.Exp) }
+
+// expLanes runs vec over the first whole groups of lanes of x where the
+// CPU has AVX2, scalar over the rest.
+func expLanes[T Float](dst, x []T, lanes int, vec func(groups int, x, dst *T), scalar func(T) T) {
+	n := 0
 	if simd.Available {
-		n4 = len(x) / 4
-		if n4 > 0 {
-			simd.Dexp4(n4, &x[0], &dst[0])
+		n = len(x) / lanes * lanes
+		if n > 0 {
+			vec(n/lanes, &x[0], &dst[0])
 		}
 	}
-	for i := 4 * n4; i < len(x); i++ {
-		dst[i] = math.Exp(x[i])
+	for i := n; i < len(x); i++ {
+		dst[i] = scalar(x[i])
 	}
 }
 

@@ -28,23 +28,7 @@ func TestSexpAsMath32(t *testing.T) {
 	xs = append(xs, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
 		float32(math.NaN()), math.Float32frombits(0x7FC00001), math.Float32frombits(0xFFC00000),
 		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 88.72283, 88.72284, -87.33654, -103.97208)
-	for len(xs)%8 != 0 {
-		xs = append(xs, 1)
-	}
-	got := make([]float32, len(xs))
-	Sexp8(len(xs)/8, &xs[0], &got[0])
-	bad := 0
-	for i, x := range xs {
-		if want := math32.Exp(x); math.Float32bits(got[i]) != math.Float32bits(want) {
-			if bad++; bad <= 10 {
-				t.Errorf("Exp(%g) (bits %#08x) = %g (%#08x), math32.Exp gives %g (%#08x)",
-					x, math.Float32bits(x), got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of %d values differ", bad, len(xs))
-	}
+	checkExpBits(t, xs, 8, Sexp8, math32.Exp, func(v float32) uint64 { return uint64(math.Float32bits(v)) })
 }
 
 // TestDexpAsMath compares Dexp4 with math.Exp bit for bit: on 2^22
@@ -69,17 +53,23 @@ func TestDexpAsMath(t *testing.T) {
 		math.Float64frombits(0x7FF0000000000001), math.Float64frombits(0xFFF8000000000000),
 		math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64, 7.09782712893384e+02,
 		math.Nextafter(7.09782712893384e+02, 1000), -745.1332191019411, -745.1332191019412, -1e300, 1e-300)
-	for len(xs)%4 != 0 {
+	checkExpBits(t, xs, 4, Dexp4, math.Exp, math.Float64bits)
+}
+
+// checkExpBits runs vec over xs (padded to whole groups of lanes) and
+// compares each value's bits with the scalar routine's.
+func checkExpBits[T float32 | float64](t *testing.T, xs []T, lanes int, vec func(n int, x, dst *T), scalar func(T) T, bits func(T) uint64) {
+	t.Helper()
+	for len(xs)%lanes != 0 {
 		xs = append(xs, 1)
 	}
-	got := make([]float64, len(xs))
-	Dexp4(len(xs)/4, &xs[0], &got[0])
+	got := make([]T, len(xs))
+	vec(len(xs)/lanes, &xs[0], &got[0])
 	bad := 0
 	for i, x := range xs {
-		if want := math.Exp(x); math.Float64bits(got[i]) != math.Float64bits(want) {
+		if want := scalar(x); bits(got[i]) != bits(want) {
 			if bad++; bad <= 10 {
-				t.Errorf("Exp(%g) (bits %#016x) = %g (%#016x), math.Exp gives %g (%#016x)",
-					x, math.Float64bits(x), got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+				t.Errorf("Exp(%g) (bits %#x) = %g (%#x), the scalar routine gives %g (%#x)", x, bits(x), got[i], bits(got[i]), want, bits(want))
 			}
 		}
 	}
