@@ -257,10 +257,9 @@ func ntWide[T Float](i0, i1, m, n5, k int, alpha T, a []T, lda int, b []T, ldb i
 // ntWrite writes the 8×5 entries of C at row r (those before row m) and
 // column j from one kernel call's lane sums o: the lanes summed in order,
 // plus the dot product of k's tail [kw, k), times alpha, plus beta·C;
-// ntRows's sums. The 40 entries' sums advance a lane at a time, so that
-// their chains of additions overlap (one entry's 8 dependent additions
-// after another's cost 6 % of a 16-member stack's sweep); each entry's
-// order of additions is unchanged.
+// ntRows's sums. Each entry's lanes are added in one unrolled expression,
+// in the same order (the loop over them, with its bounds checks, cost 6 %
+// of a 16-member stack's sweep), and the common case is written directly.
 func ntWrite[T Float](o []T, r, m, j, kw, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := lanes[T]()
 	o = o[:40*w]

@@ -24,18 +24,9 @@ func StepProducts[T Float](rows, d, k, steps int) time.Duration {
 	}
 	x, w, g := fill(rows*d), fill(k*d), fill(rows*k)
 	s, dw := make([]T, rows*k), make([]T, k*d)
-	b := G.WhichBLAS()
 	step := func() {
-		switch any(x).(type) {
-		case []float32:
-			x, w, g, s, dw := any(x).([]float32), any(w).([]float32), any(g).([]float32), any(s).([]float32), any(dw).([]float32)
-			b.Sgemm(blas.NoTrans, blas.Trans, rows, k, d, 1, x, d, w, d, 0, s, k)
-			b.Sgemm(blas.Trans, blas.NoTrans, k, d, rows, 1, g, k, x, d, 0, dw, d)
-		case []float64:
-			x, w, g, s, dw := any(x).([]float64), any(w).([]float64), any(g).([]float64), any(s).([]float64), any(dw).([]float64)
-			b.Dgemm(blas.NoTrans, blas.Trans, rows, k, d, 1, x, d, w, d, 0, s, k)
-			b.Dgemm(blas.Trans, blas.NoTrans, k, d, rows, 1, g, k, x, d, 0, dw, d)
-		}
+		gemmOnBLAS(blas.NoTrans, blas.Trans, rows, k, d, x, d, w, d, s, k)
+		gemmOnBLAS(blas.Trans, blas.NoTrans, k, d, rows, g, k, x, d, dw, d)
 	}
 	step() // warm the caches and the buffers' pools
 	t0 := time.Now()
@@ -43,4 +34,14 @@ func StepProducts[T Float](rows, d, k, steps int) time.Duration {
 		step()
 	}
 	return time.Since(t0)
+}
+
+// gemmOnBLAS sets C = op(A) op(B) on the BLAS Gorgonia's ops call.
+func gemmOnBLAS[T Float](tA, tB blas.Transpose, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		G.WhichBLAS().Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
+	case []float64:
+		G.WhichBLAS().Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, 0, any(c).([]float64), ldc)
+	}
 }

@@ -13,7 +13,7 @@ import (
 // registers and updates those entries of W from them. Through the graph,
 // ∂W went to its register (2 MB for 16 float32 members), then to the Read
 // copy, and the update read it back with W: three passes over 2 MB that
-// miss the caches, 20 % of a 16-member step. The bits are those of that
+// missed the caches, 17 % of a 16-member step's CPU time. The bits are those of that
 // path: each entry is the TN product's chain of fused multiply-adds plus
 // +0 (SgemmTN5x64Z's stored sums), then ScaleAxpy's roundings.
 
@@ -33,9 +33,9 @@ func UpdateTNApplies[T Float](rows, d, k int) bool {
 // UpdateTN sets row r of w (K×d, row-major) to a[r]·w_r + b[r]·∂W_r, with
 // ∂W = Gᵀ X (g rows×K, x rows×d), for the rows r with on[r]; on must be
 // the same for the 5 rows of each group from row 0 (a member's rows are
-// whole groups). The caller checked UpdateTNApplies. Columns are split over the cores as the TN product's
-// are; each entry is computed by one goroutine, so the result does not
-// depend on the split.
+// whole groups). The caller checked UpdateTNApplies. Columns are split
+// over the cores as the TN product's are; each entry is computed by one
+// goroutine, so the result does not depend on the split.
 func UpdateTN[T Float](w []T, d int, g, x []T, rows int, a, b []T, on []bool) {
 	k := len(a)
 	_, _, _, _, _ = w[k*d-1], g[rows*k-1], x[rows*d-1], b[k-1], on[k-1]

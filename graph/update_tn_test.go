@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
-	G "gorgonia.org/gorgonia"
 )
 
 // TestUpdateTN: the fused update gives the bits of the product Gᵀ X on
@@ -64,15 +63,5 @@ func testUpdateTN[T Float](t *testing.T, rows, d, k int) {
 		if math.Float64bits(float64(w[i])) != math.Float64bits(float64(want[i])) {
 			t.Fatalf("%T: entry %d (row %d): %v, want %v", w[0], i, i/d, w[i], want[i])
 		}
-	}
-}
-
-// gemmOnBLAS runs C = op(A) op(B) on the BLAS Gorgonia's ops call.
-func gemmOnBLAS[T Float](tA, tB blas.Transpose, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
-	switch a := any(a).(type) {
-	case []float32:
-		G.WhichBLAS().Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
-	case []float64:
-		G.WhichBLAS().Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, 0, any(c).([]float64), ldc)
 	}
 }
