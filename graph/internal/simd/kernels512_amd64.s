@@ -29,73 +29,43 @@
 	VPXORD Z31, Z31, Z31
 
 // One step l of the TN kernels' chains: 4 registers of row l of b (DI)
-// times each of the 5 values of row l of a (SI) into Z12–Z31, then both
-// pointers to row l + 1. The Z kernels store or add the sums, the U
-// kernels update w from them.
-#define TN5x64_STEP \
-	VMOVUPS 0(DI), Z0; \
-	VMOVUPS 64(DI), Z1; \
-	VMOVUPS 128(DI), Z2; \
-	VMOVUPS 192(DI), Z3; \
-	VBROADCASTSS 0(SI), Z4; \
-	VFMADD231PS Z0, Z4, Z12; \
-	VFMADD231PS Z1, Z4, Z13; \
-	VFMADD231PS Z2, Z4, Z14; \
-	VFMADD231PS Z3, Z4, Z15; \
-	VBROADCASTSS 4(SI), Z5; \
-	VFMADD231PS Z0, Z5, Z16; \
-	VFMADD231PS Z1, Z5, Z17; \
-	VFMADD231PS Z2, Z5, Z18; \
-	VFMADD231PS Z3, Z5, Z19; \
-	VBROADCASTSS 8(SI), Z6; \
-	VFMADD231PS Z0, Z6, Z20; \
-	VFMADD231PS Z1, Z6, Z21; \
-	VFMADD231PS Z2, Z6, Z22; \
-	VFMADD231PS Z3, Z6, Z23; \
-	VBROADCASTSS 12(SI), Z7; \
-	VFMADD231PS Z0, Z7, Z24; \
-	VFMADD231PS Z1, Z7, Z25; \
-	VFMADD231PS Z2, Z7, Z26; \
-	VFMADD231PS Z3, Z7, Z27; \
-	VBROADCASTSS 16(SI), Z8; \
-	VFMADD231PS Z0, Z8, Z28; \
-	VFMADD231PS Z1, Z8, Z29; \
-	VFMADD231PS Z2, Z8, Z30; \
-	VFMADD231PS Z3, Z8, Z31; \
+// times each of the 5 values of row l of a (SI, E1…E4 the byte offsets of
+// the 2nd to 5th) into Z12–Z31, then both pointers to row l + 1. The Z
+// kernels store or add the sums, the U kernels update w from them.
+#define TN5_STEP(MOVU, BCAST, FMA, E1, E2, E3, E4) \
+	MOVU 0(DI), Z0; \
+	MOVU 64(DI), Z1; \
+	MOVU 128(DI), Z2; \
+	MOVU 192(DI), Z3; \
+	BCAST 0(SI), Z4; \
+	FMA Z0, Z4, Z12; \
+	FMA Z1, Z4, Z13; \
+	FMA Z2, Z4, Z14; \
+	FMA Z3, Z4, Z15; \
+	BCAST E1(SI), Z5; \
+	FMA Z0, Z5, Z16; \
+	FMA Z1, Z5, Z17; \
+	FMA Z2, Z5, Z18; \
+	FMA Z3, Z5, Z19; \
+	BCAST E2(SI), Z6; \
+	FMA Z0, Z6, Z20; \
+	FMA Z1, Z6, Z21; \
+	FMA Z2, Z6, Z22; \
+	FMA Z3, Z6, Z23; \
+	BCAST E3(SI), Z7; \
+	FMA Z0, Z7, Z24; \
+	FMA Z1, Z7, Z25; \
+	FMA Z2, Z7, Z26; \
+	FMA Z3, Z7, Z27; \
+	BCAST E4(SI), Z8; \
+	FMA Z0, Z8, Z28; \
+	FMA Z1, Z8, Z29; \
+	FMA Z2, Z8, Z30; \
+	FMA Z3, Z8, Z31; \
 	ADDQ R8, SI; \
 	ADDQ R9, DI
-#define TN5x32_STEP \
-	VMOVUPD 0(DI), Z0; \
-	VMOVUPD 64(DI), Z1; \
-	VMOVUPD 128(DI), Z2; \
-	VMOVUPD 192(DI), Z3; \
-	VBROADCASTSD 0(SI), Z4; \
-	VFMADD231PD Z0, Z4, Z12; \
-	VFMADD231PD Z1, Z4, Z13; \
-	VFMADD231PD Z2, Z4, Z14; \
-	VFMADD231PD Z3, Z4, Z15; \
-	VBROADCASTSD 8(SI), Z5; \
-	VFMADD231PD Z0, Z5, Z16; \
-	VFMADD231PD Z1, Z5, Z17; \
-	VFMADD231PD Z2, Z5, Z18; \
-	VFMADD231PD Z3, Z5, Z19; \
-	VBROADCASTSD 16(SI), Z6; \
-	VFMADD231PD Z0, Z6, Z20; \
-	VFMADD231PD Z1, Z6, Z21; \
-	VFMADD231PD Z2, Z6, Z22; \
-	VFMADD231PD Z3, Z6, Z23; \
-	VBROADCASTSD 24(SI), Z7; \
-	VFMADD231PD Z0, Z7, Z24; \
-	VFMADD231PD Z1, Z7, Z25; \
-	VFMADD231PD Z2, Z7, Z26; \
-	VFMADD231PD Z3, Z7, Z27; \
-	VBROADCASTSD 32(SI), Z8; \
-	VFMADD231PD Z0, Z8, Z28; \
-	VFMADD231PD Z1, Z8, Z29; \
-	VFMADD231PD Z2, Z8, Z30; \
-	VFMADD231PD Z3, Z8, Z31; \
-	ADDQ R8, SI; \
-	ADDQ R9, DI
+#define TN5x64_STEP TN5_STEP(VMOVUPS, VBROADCASTSS, VFMADD231PS, 4, 8, 12, 16)
+#define TN5x32_STEP TN5_STEP(VMOVUPD, VBROADCASTSD, VFMADD231PD, 8, 16, 24, 32)
 
 // func Pack8Rows(kw int, a unsafe.Pointer, lda int, dst unsafe.Pointer)
 // Copies kw chunks of 32 bytes of 8 rows (row i at a + i·lda bytes) to dst, chunk c of the
